@@ -1,0 +1,51 @@
+# Salvo: `make run` (install + materialise seeds/ into warehouse/) and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+UV ?= $(shell command -v uv || echo .tools/bin/uv)
+VENV := .venv
+BIN := $(VENV)/bin
+SHARED ?= ../shared
+export DAGSTER_HOME := $(CURDIR)/.dagster_home
+# Never fetch a Python interpreter: the project runs on the machine's Python 3.11.
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON := $(PYTHON)
+
+.PHONY: install run dev test lint eval clean dagster-home
+
+.tools/bin/uv:
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet uv
+
+$(VENV)/.installed: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --quiet
+	touch $@
+
+install: $(VENV)/.installed
+
+dagster-home:
+	@mkdir -p $(DAGSTER_HOME)
+	@cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+
+run: install dagster-home  ## materialise everything from seeds/ into warehouse/ and summarise
+	$(BIN)/python -m pipeline.run
+
+dev: install dagster-home  ## the Dagster UI and daemon on http://127.0.0.1:3000
+	$(BIN)/dagster dev -m pipeline.definitions -h 127.0.0.1 -p 3000
+
+test: install  ## the test suite
+	$(BIN)/python -m pytest -q
+
+lint: install  ## ruff, mypy and the Dagster code location
+	$(BIN)/ruff check pipeline assets tests
+	$(BIN)/ruff format --check pipeline assets tests
+	$(BIN)/mypy pipeline assets
+	$(BIN)/dg check defs
+
+eval: run  ## score the seed warehouse against the hand-checked claims
+	$(BIN)/python $(SHARED)/eval/score_claims.py --warehouse $${SALVO_WAREHOUSE:-warehouse/salvo.duckdb} \
+		--gold $(SHARED)/eval/seeds_gold.jsonl --show-errors
+
+clean:
+	rm -rf $(VENV) .tools warehouse/*.duckdb warehouse/.*.duckdb* warehouse/*.wal

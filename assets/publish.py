@@ -1,0 +1,52 @@
+"""Publish: replace the warehouse users query, atomically, at the end of a good run."""
+
+import dagster as dg
+
+from assets.marts import MART_KEYS
+from pipeline import warehouse
+from pipeline.defs.resources import SalvoSettings, WorkingDuckDB
+
+PUBLISHED_TABLES = (
+    "seed_files",
+    "raw_documents",
+    "documents",
+    "sentences",
+    "entities",
+    "claims",
+    *MART_KEYS,
+)
+
+
+@dg.asset(
+    deps=[
+        "seed_files",
+        "raw_documents",
+        "documents",
+        "sentences",
+        "entities",
+        "claims",
+        *MART_KEYS,
+    ],
+    group_name="publish",
+    kinds={"duckdb"},
+    pool="duckdb",
+)
+def published_warehouse(
+    context: dg.AssetExecutionContext, salvo: SalvoSettings, duckdb: WorkingDuckDB
+) -> dg.MaterializeResult:
+    """The file users and the scorer open (SALVO_WAREHOUSE, default warehouse/salvo.duckdb):
+    a copy of the working database, renamed over the old file only after every table and
+    blocking check of the run succeeded. A reader holding the old file keeps its snapshot."""
+    with duckdb.get_connection() as con:
+        # Everything in the file itself, so a byte copy is a complete database.
+        con.execute("CHECKPOINT")
+        counts = warehouse.table_counts(con, PUBLISHED_TABLES)
+        path = warehouse.publish(salvo.working_path, salvo.published_path)
+    context.log.info(f"Published {path} ({path.stat().st_size / 1e6:.1f} MB): {counts}")
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(path)),
+            "size_mb": round(path.stat().st_size / 1e6, 2),
+            **{f"rows_{table}": n for table, n in counts.items()},
+        }
+    )

@@ -1,0 +1,109 @@
+"""The job, the folder sensor and the daily schedule.
+
+The pipeline is incremental by content, so every run is the same job over all assets: a
+run with nothing new parses nothing. The sensor only decides *when* to run; the ledger in
+DuckDB decides *what* is new.
+"""
+
+import hashlib
+import json
+import time
+
+import dagster as dg
+
+from pipeline import seeds
+from pipeline.defs.resources import SalvoSettings
+
+# A file modified more recently than this may still be being written: wait a tick.
+STABLE_SECONDS = 2.0
+WRITER_TAG = "salvo/writer"
+
+salvo_job = dg.define_asset_job(
+    "salvo_job",
+    selection=dg.AssetSelection.all(),
+    description="Materialise everything from the seeds folder to the published warehouse.",
+    executor_def=dg.in_process_executor,
+    # One writing run at a time (the instance's run queue limits this tag to 1).
+    tags={WRITER_TAG: "working-database"},
+)
+
+
+def _fingerprints(salvo: SalvoSettings, previous: dict[str, list]) -> tuple[dict, list[str]]:
+    """Content hashes of the folder's files, re-hashing only files whose size or mtime
+    moved; files still being written keep their old entry and are reported as settling."""
+    now = time.time()
+    state: dict[str, list] = {}
+    settling: list[str] = []
+    files = seeds.list_seed_files(salvo.seeds_path)
+    manifest = salvo.seeds_path / seeds.MANIFEST_NAME
+    entries = [(f.name, f.path, f.size, f.mtime_ns) for f in files if f.problem != "outside_seeds"]
+    if manifest.is_file():
+        stat = manifest.stat()
+        entries.append((seeds.MANIFEST_NAME, manifest, stat.st_size, stat.st_mtime_ns))
+    for name, path, size, mtime_ns in entries:
+        old = previous.get(name)
+        if old and old[0] == size and old[1] == mtime_ns:
+            state[name] = old
+            continue
+        if now - mtime_ns / 1e9 < STABLE_SECONDS:
+            settling.append(name)
+            if old:
+                state[name] = old
+            continue
+        try:
+            digest = (
+                seeds.content_hash(path.read_bytes())
+                if size <= seeds.MAX_FILE_BYTES
+                else f"size:{size}"
+            )
+        except OSError:
+            continue
+        state[name] = [size, mtime_ns, digest]
+    return state, settling
+
+
+@dg.sensor(
+    job=salvo_job,
+    minimum_interval_seconds=15,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=(
+        "Watches the seeds folder and launches salvo_job when files are added, changed or "
+        "deleted (run key = hash of the changed contents); waits for files still being written."
+    ),
+)
+def new_seed_files(context: dg.SensorEvaluationContext, salvo: SalvoSettings):
+    previous: dict[str, list] = json.loads(context.cursor) if context.cursor else {}
+    state, settling = _fingerprints(salvo, previous)
+    changed = sorted(
+        (name, entry[2])
+        for name, entry in state.items()
+        if name not in previous or previous[name][2] != entry[2]
+    )
+    deleted = sorted(name for name in previous if name not in state and name not in settling)
+    context.update_cursor(json.dumps(state, sort_keys=True))
+    if not changed and not deleted:
+        waiting = f"; waiting for {len(settling)} file(s) still being written" if settling else ""
+        return dg.SkipReason(f"No new, changed or deleted files in {salvo.seeds_path}{waiting}")
+    digest = hashlib.sha256(json.dumps([changed, deleted]).encode()).hexdigest()[:24]
+    context.log.info(f"{len(changed)} new or changed, {len(deleted)} deleted: run {digest}")
+    return dg.RunRequest(
+        run_key=f"seeds-{digest}",
+        tags={"salvo/changed_files": str(len(changed)), "salvo/deleted_files": str(len(deleted))},
+    )
+
+
+daily_reingest = dg.ScheduleDefinition(
+    name="daily_reingest",
+    job=salvo_job,
+    cron_schedule="0 3 * * *",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description=(
+        "A safety net: every day at 03:00 re-runs salvo_job, which ingests whatever changed "
+        "(nothing is parsed again when nothing changed)."
+    ),
+)
+
+
+@dg.definitions
+def automation() -> dg.Definitions:
+    return dg.Definitions(jobs=[salvo_job], sensors=[new_seed_files], schedules=[daily_reingest])

@@ -1,0 +1,855 @@
+"""The claim extractor: who supplied what to whom, who says so and how firmly.
+
+It reads the dependency parse of each sentence that names a weapon, starting from the
+trigger words of `lexicon/triggers.csv`, and fills roles from grammatical relations
+(subject, object, dative, "with"/"to"/"from" phrases, possessives, adjectival origin).
+Pronouns and "the two countries" resolve to actors named just before; attribution follows
+reporting verbs, "according to", quotations and "X said this"; hedging and negation come
+from the cue words of `lexicon/cues.csv` on the path from the trigger to the root.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span, Token
+
+from pipeline.nlp.lexicon import Lexicon, load_lexicon
+from pipeline.nlp.quantities import find_quantity
+
+EXTRACTOR_VERSION = "claims.v1"
+ACTOR_KEY = "salvo_actors"
+WEAPON_KEY = "salvo_weapons"
+
+GENERIC_CLASSES = frozenset({"weapons_general", "missile", "other"})
+SUBJECT_DEPS = frozenset({"nsubj", "nsubjpass", "csubj"})
+OBJECT_DEPS = frozenset({"dobj", "obj", "attr", "oprd"})
+MODIFIER_DEPS = frozenset({"compound", "amod", "poss", "nmod", "appos", "npadvmod"})
+PLURAL_PRONOUNS = frozenset({"they", "them", "their", "both"})
+SINGULAR_PRONOUNS = frozenset({"it", "its"})
+PERSON_PRONOUNS = frozenset({"he", "she", "him", "her", "his"})
+PAIR_NOUNS = frozenset({"countries", "nations", "states", "sides", "governments", "allies"})
+QUOTES_OPEN = '\u201c"'
+QUOTES_CLOSE = '\u201d"'
+# How far back (in sentences) a pronoun or an unstated role may reach for its referent.
+CONTEXT_SENTENCES = 3
+
+if not Doc.has_extension("salvo_claims"):
+    Doc.set_extension("salvo_claims", default=None)
+
+
+@dataclass
+class Claim:
+    relation: str
+    supplier: str | None
+    recipient: str | None
+    weapon_class: str
+    weapon_text: str
+    weapon_start: int
+    quantity: float | None
+    quantity_text: str | None
+    attributed_to: str | None
+    hedged: bool
+    negated: bool
+    trigger_text: str | None
+    calibre_mm: str | None
+    sentence_start: int
+    roles: int = field(default=0, repr=False)
+
+
+@dataclass
+class _Mention:
+    code: str
+    kind: str
+    start: int  # token index
+    end: int
+
+
+class ClaimExtractor:
+    def __init__(self, lexicon: Lexicon):
+        self.lex = lexicon
+        self.kinds: dict[tuple[str, str], str] = {}
+        for alias in lexicon.actors:
+            self.kinds.setdefault((alias.code, alias.text.lower()), alias.kind)
+        cues = lexicon.cues
+        self.report = cues.get("report", frozenset())
+        self.hedge = cues.get("hedge", frozenset())
+        self.deny = cues.get("deny", frozenset())
+        self.negation = cues.get("negation", frozenset())
+        self.request = cues.get("request", frozenset())
+        self.hedged_triggers = lexicon.hedged_triggers
+
+    # -- entry point -------------------------------------------------------------------
+    def __call__(self, doc: Doc) -> Doc:
+        state = _DocState(doc, self)
+        found: list[Claim] = []
+        for index, sent in enumerate(doc.sents):
+            weapons = state.weapons_in(sent)
+            if weapons:
+                claims = self.sentence_claims(state, sent, weapons, index)
+                found.extend(claims)
+                if claims:
+                    state.last_claim = (claims[-1].supplier, claims[-1].recipient, index)
+        doc._.salvo_claims = [asdict(c) for c in found]
+        return doc
+
+    # -- one sentence ------------------------------------------------------------------
+    def sentence_claims(self, state, sent: Span, weapons: list[Span], index: int) -> list[Claim]:
+        candidates: list[Claim] = []
+        used_weapons: set[int] = set()
+        for token in sent:
+            trigger = self.lex.triggers.get((token.lemma_.lower(), _pos(token)))
+            if trigger is None:
+                continue
+            relation, role = trigger
+            for claim, weapon_starts in self.trigger_claims(
+                state, sent, token, relation, role, weapons, index
+            ):
+                candidates.append(claim)
+                used_weapons.update(weapon_starts)
+        for weapon in weapons:
+            if weapon.start in used_weapons:
+                continue
+            claim = self.origin_claim(state, sent, weapon, index)
+            if claim is not None:
+                candidates.append(claim)
+        return _dedupe(candidates)
+
+    def trigger_claims(self, state, sent, token: Token, relation, role, weapons, index):
+        region, supplier_tokens, recipient_tokens = self._roles(token, role)
+        groups = _weapon_groups(region, weapons, token)
+        if not groups:
+            return []
+        if self._is_request_or_condition(token):
+            return []
+        suppliers = state.actors_of_tokens(supplier_tokens, sent, index, role="supplier")
+        recipients = state.actors_of_tokens(recipient_tokens, sent, index, role="recipient")
+        results = []
+        for group in groups:
+            head = group[0]
+            origin = state.origin_of(head)
+            sup = suppliers[:] or ([origin] if origin else [])
+            rec = recipients[:]
+            if relation == "use":
+                if not origin or not rec or origin in rec:
+                    continue
+                sup = [origin]
+            elif relation == "produce":
+                rec = []
+                if not sup:
+                    continue
+            else:
+                if not rec and sup:
+                    rec = state.fallback_recipient(sent, token, sup, index)
+                if not sup and rec:
+                    sup = state.fallback_supplier(rec, index)
+                if not sup and not rec:
+                    pair = state.context_pair(sent, index)
+                    if pair is None:
+                        continue
+                    sup, rec = [pair[0]], [pair[1]]
+            for s in sup or [None]:
+                for r in rec or [None]:
+                    if s is not None and s == r:
+                        continue
+                    results.append(
+                        (
+                            self._make(state, sent, token, relation, s, r, group),
+                            {w.start for w in group},
+                        )
+                    )
+        return results
+
+    def origin_claim(self, state, sent, weapon: Span, index: int) -> Claim | None:
+        """A weapon of stated foreign origin held, relied on or needed by another actor:
+        "Russia's reliance on North Korean shells", "Iranian drones ... for the Russian army"."""
+        origin = state.origin_of(weapon.root)
+        if origin is None:
+            return None
+        holders = state.beneficiaries(sent, weapon, exclude={origin})
+        if not holders:
+            return None
+        if self._is_request_or_condition(weapon.root):
+            return None
+        return self._make(state, sent, None, "supply", origin, holders[0], [weapon])
+
+    # -- roles from the parse ------------------------------------------------------------
+    def _roles(self, token: Token, role: str):
+        """Return (object region tokens, supplier-side tokens, recipient-side tokens)."""
+        region: list[Token] = []
+        supplier: list[Token] = []
+        recipient: list[Token] = []
+        children = list(token.children)
+        if _pos(token) == "VERB":
+            subject = _subject_of(token)
+            passive = any(c.dep_ in ("nsubjpass", "auxpass") for c in children)
+            agent = [
+                g for c in children if c.dep_ == "agent" for g in c.children if g.dep_ == "pobj"
+            ]
+            patient = [c for c in children if c.dep_ in ("nsubjpass",)]
+            objects = [c for c in children if c.dep_ in OBJECT_DEPS]
+            datives = [c for c in children if c.dep_ == "dative"]
+            preps = _preps(token)
+            if token.dep_ == "relcl" and not objects and not passive:
+                objects = [token.head]
+            if passive:
+                region += patient or ([token.head] if token.dep_ in ("relcl", "acl") else [])
+                actor_side = agent
+            else:
+                actor_side = [subject] if subject is not None else []
+            for obj in objects + datives:
+                region.append(obj)
+            region += preps.get("with", []) + preps.get("of", [])
+            if role in ("supplier", "producer", "user"):
+                supplier += actor_side + preps.get("from", [])
+                recipient += datives + preps.get("to", []) + preps.get("for", [])
+                recipient += objects  # "supplied Russia with shells"
+                if role == "user":
+                    recipient, supplier = actor_side, []
+            else:  # recipient
+                recipient += actor_side
+                supplier += preps.get("from", [])
+            for obj in objects:  # "secured supplies of missiles from Iran"
+                supplier += _preps(obj).get("from", []) if role == "recipient" else []
+                recipient += _preps(obj).get("to", []) if role == "supplier" else []
+        else:
+            preps = _preps(token)
+            region += preps.get("of", []) + [c for c in children if c.dep_ in ("compound", "amod")]
+            region.append(token)
+            if role == "agent":
+                supplier += _copular_subject(token)
+                supplier += [c for c in children if c.dep_ == "appos"]
+                if token.dep_ == "appos":
+                    supplier.append(token.head)
+                recipient += [c for c in children if c.dep_ == "poss"]
+                recipient += preps.get("to", []) + preps.get("for", [])
+            elif role == "recipient_agent":
+                recipient += _copular_subject(token)
+                supplier += preps.get("from", []) + [c for c in children if c.dep_ == "poss"]
+            else:  # event
+                supplier += [c for c in children if c.dep_ in ("poss", "amod", "compound")]
+                supplier += preps.get("from", [])
+                recipient += preps.get("to", []) + preps.get("for", [])
+        return region, supplier, recipient
+
+    def _is_request_or_condition(self, token: Token) -> bool:
+        for node in _path_to_root(token):
+            if node.lemma_.lower() in self.request and node is not token:
+                return True
+            if any(c.dep_ == "mark" and c.lower_ == "if" for c in node.children):
+                return True
+        return False
+
+    # -- attributes ---------------------------------------------------------------------
+    def _make(
+        self, state, sent, trigger: Token | None, relation, supplier, recipient, group: list[Span]
+    ) -> Claim:
+        anchor = trigger if trigger is not None else group[0].root
+        text, start, calibre = _weapon_text(group)
+        quantity, quantity_text = find_quantity(group[0])
+        hedged = self._hedged(anchor)
+        if trigger is not None and (trigger.lemma_.lower(), _pos(trigger)) in self.hedged_triggers:
+            hedged = True
+        roles = int(supplier is not None) + int(recipient is not None)
+        return Claim(
+            relation=relation,
+            supplier=supplier,
+            recipient=recipient,
+            weapon_class=group[0].id_,
+            weapon_text=text,
+            weapon_start=start,
+            quantity=quantity,
+            quantity_text=quantity_text,
+            attributed_to=state.attribution(sent, anchor),
+            hedged=hedged,
+            negated=self._negated(anchor),
+            trigger_text=trigger.text if trigger is not None else None,
+            calibre_mm=calibre,
+            sentence_start=next((t.idx for t in sent if not t.is_space), sent.start_char),
+            roles=roles + (1 if trigger is not None else 0),
+        )
+
+    def _hedged(self, token: Token) -> bool:
+        for node in _path_to_root(token):
+            words = [node] + [
+                c
+                for c in node.children
+                if c.dep_ in ("aux", "advmod", "auxpass", "amod", "mark", "neg")
+            ]
+            for word in words:
+                if word.lemma_.lower() in self.hedge or word.lower_ in self.hedge:
+                    return True
+        return False
+
+    def _negated(self, token: Token) -> bool:
+        for node in _path_to_root(token):
+            if node is not token and node.lemma_.lower() in self.deny:
+                return True
+            for child in node.children:
+                if child.dep_ == "neg" and not _next_is(child, "only"):
+                    return True
+                if child.dep_ == "det" and child.lower_ == "no":
+                    return True
+            if node.lemma_.lower() in self.report and node is not token:
+                break
+        return False
+
+
+class _DocState:
+    """Per-document lookups: mention index, people, titles, the discourse context."""
+
+    def __init__(self, doc: Doc, extractor: ClaimExtractor):
+        self.doc = doc
+        self.ex = extractor
+        self.actor_at: dict[int, _Mention] = {}
+        for span in doc.spans[ACTOR_KEY] if ACTOR_KEY in doc.spans else []:
+            kind = extractor.kinds.get((span.id_, span.text.lower()), "state")
+            mention = _Mention(span.id_, kind, span.start, span.end)
+            for i in range(span.start, span.end):
+                self.actor_at[i] = mention
+        self.weapons = sorted(
+            (s for s in (doc.spans[WEAPON_KEY] if WEAPON_KEY in doc.spans else [])),
+            key=lambda s: s.start,
+        )
+        self.people: list[Span] = [e for e in doc.ents if e.label_ == "PERSON"]
+        self._link_leaders()
+        self.titles = self._titles()
+        self.last_claim: tuple[str | None, str | None, int] | None = None
+        self.sentences = list(doc.sents)
+
+    def weapons_in(self, sent: Span) -> list[Span]:
+        return [w for w in self.weapons if sent.start <= w.start < sent.end]
+
+    def _link_leaders(self) -> None:
+        """A later short form of a leader's name ("Kim") acts for the same state."""
+        leaders: list[tuple[set[str], _Mention]] = []
+        seen: set[int] = set()
+        for span in self.doc.spans.get(ACTOR_KEY, []):
+            mention = self.actor_at.get(span.start)
+            if mention and mention.kind == "leader" and span.start not in seen:
+                seen.add(span.start)
+                leaders.append(({t.lower_ for t in span}, mention))
+        for person in self.people:
+            if person.start in self.actor_at:
+                continue
+            words = {t.lower_ for t in person if t.is_alpha}
+            for names, mention in leaders:
+                if words and words <= names and mention.start < person.start:
+                    linked = _Mention(mention.code, "leader", person.start, person.end)
+                    for i in range(person.start, person.end):
+                        self.actor_at[i] = linked
+                    break
+
+    # -- actors ---------------------------------------------------------------------------
+    def actor_codes(self, token: Token, depth: int = 0) -> list[str]:
+        mention = self.actor_at.get(token.i)
+        codes: list[str] = []
+        if mention is not None:
+            codes.append(mention.code)
+        elif depth < 3:
+            for child in token.children:
+                if child.dep_ in MODIFIER_DEPS:
+                    codes += self.actor_codes(child, depth + 1)
+                elif child.dep_ == "prep" and child.lower_ in ("of", "in"):
+                    for pobj in child.children:
+                        if pobj.dep_ == "pobj":
+                            codes += self.actor_codes(pobj, depth + 1)
+        if depth == 0:
+            for conj in token.conjuncts:
+                if conj.i > token.i:
+                    codes += self.actor_codes(conj, 1)
+        return _unique(codes)
+
+    def actors_of_tokens(self, tokens, sent: Span, index: int, role: str) -> list[str]:
+        codes: list[str] = []
+        for token in tokens:
+            if token is None:
+                continue
+            found = self.actor_codes(token)
+            if not found:
+                found = self.resolve_reference(token, sent, index, role)
+            codes += found
+        return _unique(codes)
+
+    def resolve_reference(self, token: Token, sent: Span, index: int, role: str) -> list[str]:
+        """Pronouns and "the two countries" point back to actors named just before."""
+        word = token.lower_
+        if word in PAIR_NOUNS and any(c.lower_ in ("two", "both") for c in token.children):
+            pair = self.context_pair(sent, index)
+            return [c for c in pair if c] if pair else []
+        if word not in PLURAL_PRONOUNS | SINGULAR_PRONOUNS:
+            poss = [c for c in token.children if c.dep_ == "poss"]
+            if poss and poss[0].lower_ in PLURAL_PRONOUNS | SINGULAR_PRONOUNS:
+                return self.resolve_reference(poss[0], sent, index, role)
+            return []
+        # A subject named earlier in the same sentence ("Russia ... and it was boosting").
+        for t in reversed(list(self.doc[sent.start : token.i])):
+            if t.dep_ in SUBJECT_DEPS and self.actor_codes(t):
+                return self.actor_codes(t)[:1]
+        if self.last_claim and index - self.last_claim[2] <= CONTEXT_SENTENCES:
+            supplier, recipient, _ = self.last_claim
+            picked = supplier if role != "recipient" else recipient
+            if picked:
+                return [picked]
+        for previous in reversed(self.sentences[max(0, index - CONTEXT_SENTENCES) : index]):
+            for t in previous:
+                if t.dep_ in SUBJECT_DEPS and self.actor_codes(t):
+                    return self.actor_codes(t)[:1]
+        return []
+
+    def context_pair(self, sent: Span, index: int) -> tuple[str, str] | None:
+        if self.last_claim and index - self.last_claim[2] <= CONTEXT_SENTENCES:
+            supplier, recipient, _ = self.last_claim
+            if supplier and recipient:
+                return supplier, recipient
+        return None
+
+    def fallback_recipient(
+        self, sent: Span, trigger: Token, suppliers: list[str], index: int
+    ) -> list[str]:
+        """The other actor a supply sentence names in a receiving position, else the
+        recipient of the claim just before about the same supplier."""
+        for t in sent:
+            mention = self.actor_at.get(t.i)
+            if mention is None or mention.code in suppliers or t.i != mention.start:
+                continue
+            if self.ex.lex.actor_types.get(mention.code) not in ("state", "non_state"):
+                continue
+            head = self.doc[mention.end - 1]
+            if _receiving_position(head):
+                return [mention.code]
+        if self.last_claim and index - self.last_claim[2] <= CONTEXT_SENTENCES:
+            supplier, recipient, _ = self.last_claim
+            if supplier in suppliers and recipient:
+                return [recipient]
+        return []
+
+    def fallback_supplier(self, recipients: list[str], index: int) -> list[str]:
+        if self.last_claim and index - self.last_claim[2] <= CONTEXT_SENTENCES:
+            supplier, recipient, _ = self.last_claim
+            if recipient in recipients and supplier:
+                return [supplier]
+        return []
+
+    def origin_of(self, head: Token) -> str | None:
+        """The state a weapon comes from when its phrase says so: "North Korean shells",
+        "Iran's drones", "missiles from Iran" is a role, not an origin."""
+        for child in head.children:
+            if child.dep_ in ("amod", "compound", "poss", "nmod"):
+                mention = self.actor_at.get(child.i)
+                if mention and (mention.kind.startswith("demonym") or child.dep_ == "poss"):
+                    return mention.code
+                if child.dep_ in ("compound", "amod") and child.head.i == head.i:
+                    deeper = self.origin_of(child)
+                    if deeper:
+                        return deeper
+        if (
+            head.dep_ == "pobj"
+            and head.head.lower_ in ("of", "to")
+            and head.head.head.dep_ in ("compound",)
+        ):
+            return None
+        return None
+
+    def beneficiaries(self, sent: Span, weapon: Span, exclude: set[str]) -> list[str]:
+        """Actors that hold, rely on or receive the weapon phrase: the possessor of the
+        noun it depends on, or the object of "for"/"to" in its clause."""
+        found: list[str] = []
+        node = weapon.root
+        for _ in range(4):
+            if node.dep_ == "pobj" and node.head.dep_ == "prep":
+                governor = node.head.head
+                for child in governor.children:
+                    if child.dep_ == "poss":
+                        found += self.actor_codes(child)
+                node = governor
+            elif node.dep_ in ("nsubj", "nsubjpass", "conj"):
+                node = node.head
+            else:
+                break
+        clause = node if _pos(node) == "VERB" or node.dep_ == "ROOT" else node.head
+        for tok in clause.subtree:
+            if tok.dep_ == "pobj" and tok.head.lower_ in ("for", "to"):
+                found += self.actor_codes(tok)
+        if clause.lemma_.lower() in ("remain", "be", "become") or _pos(clause) == "VERB":
+            for child in clause.children:
+                if child.dep_ in ("attr", "acomp"):
+                    for tok in child.subtree:
+                        if tok.dep_ == "pobj" and tok.head.lower_ in ("for", "to"):
+                            found += self.actor_codes(tok)
+        return [
+            c
+            for c in _unique(found)
+            if c not in exclude and self.ex.lex.actor_types.get(c) in ("state", "non_state")
+        ]
+
+    # -- attribution ---------------------------------------------------------------------
+    def attribution(self, sent: Span, token: Token) -> str | None:
+        speaker = self._speaker_in_tree(sent, token)
+        if speaker is None:
+            speaker = self._speaker_of_quote(token)
+        if speaker is None:
+            speaker = self._speaker_elsewhere_in_sentence(sent, token)
+        if speaker is None:
+            speaker = self._speaker_of_following_this(sent)
+        return speaker
+
+    def _speaker_in_tree(self, sent: Span, token: Token) -> str | None:
+        for node in _path_to_root(token):
+            for child in node.children:
+                if child.lower_ == "according" and child.dep_ == "prep":
+                    return self._according_to(child)
+            if node is not token and self._is_report(node):
+                name = self._subject_name(node)
+                if name:
+                    return name
+        root = sent.root
+        for child in root.children:
+            if (
+                child.dep_ in ("parataxis", "advcl", "ccomp")
+                and self._is_report(child)
+                and child.i > token.i
+            ):
+                name = self._subject_name(child)
+                if name:
+                    return name
+        return None
+
+    def _according_to(self, according: Token) -> str | None:
+        for t in according.subtree:
+            if t.dep_ == "pobj":
+                return self.name_of(t)
+        return None
+
+    def _is_report(self, token: Token) -> bool:
+        lemma = token.lemma_.lower()
+        return _pos(token) == "VERB" and (lemma in self.ex.report or lemma in self.ex.deny)
+
+    def _subject_name(self, verb: Token) -> str | None:
+        subject = _subject_of(verb, passive_agent=True)
+        if (
+            subject is None
+            and verb.dep_ in ("conj", "advcl", "xcomp")
+            and self._is_report(verb.head)
+        ):
+            return self._subject_name(verb.head)
+        if subject is None:
+            return None
+        return self.name_of(subject)
+
+    def _speaker_of_quote(self, token: Token) -> str | None:
+        """A claim inside quotation marks belongs to whoever the quote is attributed to."""
+        text = self.doc.text
+        pos = token.idx
+        opened = max(text.rfind(q, 0, pos) for q in QUOTES_OPEN)
+        if opened < 0:
+            return None
+        closed = -1
+        for q in QUOTES_CLOSE:
+            found = text.find(q, pos)
+            if found >= 0 and (closed < 0 or found < closed):
+                closed = found
+        if closed < 0 or text[opened:pos].count("\n\n") or text[pos:closed].count("\n\n"):
+            return None
+        if "\u201d" in text[opened:pos]:  # the nearest opening quote was already closed
+            return None
+        after = self.doc.char_span(closed, min(len(text), closed + 1), alignment_mode="expand")
+        if after is None:
+            return None
+        sent = after.sent
+        for t in sent:
+            if t.idx > closed and self._is_report(t):
+                name = self._subject_name(t)
+                if name:
+                    return name
+        before = self.doc.char_span(opened, opened + 1, alignment_mode="expand")
+        if before is not None:
+            for t in before.sent:
+                if t.idx < opened and self._is_report(t):
+                    name = self._subject_name(t)
+                    if name:
+                        return name
+        return None
+
+    def _speaker_elsewhere_in_sentence(self, sent: Span, token: Token) -> str | None:
+        for t in sent:
+            if t.i != token.i and self._is_report(t) and t.dep_ in ("relcl", "ccomp", "advcl"):
+                subject = _subject_of(t)
+                if subject is not None and subject.lower_ not in ("which", "that", "who"):
+                    return self.name_of(subject)
+        return None
+
+    def _speaker_of_following_this(self, sent: Span) -> str | None:
+        """ "... stated this." in the next sentence attributes the sentence before it."""
+        following = self.doc[sent.end : min(len(self.doc), sent.end + 40)]
+        for t in following:
+            if t.sent.start != sent.end:
+                break
+            if self._is_report(t) and any(
+                c.dep_ in OBJECT_DEPS and c.lower_ in ("this", "that", "so") for c in t.children
+            ):
+                return self._subject_name(t)
+        return None
+
+    # -- names ------------------------------------------------------------------------------
+    def name_of(self, token: Token) -> str | None:
+        """A readable name for a speaker phrase headed by `token`."""
+        if token.lower_ in PERSON_PRONOUNS:
+            person = self._last_person_before(token.i)
+            return person
+        if token.lower_ in PLURAL_PRONOUNS | SINGULAR_PRONOUNS | {"which", "that", "who"}:
+            return None
+        span = _phrase(token)
+        people = [p for p in self.people if span.start <= p.start < span.end]
+        if people:
+            return self._full_name(people[-1])
+        mention = self.actor_at.get(token.i)
+        if mention is not None and mention.start == span.start and mention.end == span.end:
+            if mention.kind in ("capital", "metonym", "leader", "city"):
+                name = self.ex.lex.actor_names.get(mention.code)
+                if name and name.lower() not in span.text.lower():
+                    return f"{span.text} ({name})"
+            return span.text
+        titled = self._person_by_title(span)
+        if titled:
+            return titled
+        return span.text or None
+
+    def _full_name(self, person: Span) -> str:
+        words = {t.lower_ for t in person}
+        best = person.text
+        for other in self.people:
+            if other.start > person.start:
+                break
+            if words <= {t.lower_ for t in other} and len(other.text) > len(best):
+                best = other.text
+        return best.strip()
+
+    def _last_person_before(self, i: int) -> str | None:
+        before = [p for p in self.people if p.end <= i]
+        return self._full_name(before[-1]) if before else None
+
+    def _titles(self) -> list[tuple[set[str], Span]]:
+        """Words that introduce each person ("the head of Defense Intelligence, X")."""
+        titles = []
+        for person in self.people:
+            phrase = _phrase(person.root.head if person.root.dep_ == "appos" else person.root)
+            words = {t.lemma_.lower() for t in phrase if t.is_alpha and not t.is_stop}
+            for child in person.root.children:
+                if child.dep_ == "appos":
+                    words |= {
+                        t.lemma_.lower() for t in child.subtree if t.is_alpha and not t.is_stop
+                    }
+            words -= {t.lower_ for t in person}
+            if words:
+                titles.append((words, person))
+        return titles
+
+    def _person_by_title(self, span: Span) -> str | None:
+        words = {t.lemma_.lower() for t in span if t.is_alpha and not t.is_stop}
+        head = span.root.lemma_.lower()
+        best = None
+        for title_words, person in self.titles:
+            if person.start >= span.start:
+                break
+            if head in title_words and len(words & title_words) >= min(2, len(words)):
+                best = person
+        return self._full_name(best) if best is not None else None
+
+
+# -- helpers over the parse ------------------------------------------------------------------
+def _pos(token: Token) -> str:
+    if token.pos_ in ("VERB", "AUX"):
+        return "VERB"
+    if token.pos_ in ("NOUN", "PROPN"):
+        return "NOUN"
+    return token.pos_
+
+
+def _subject_of(verb: Token, passive_agent: bool = False) -> Token | None:
+    node = verb
+    for _ in range(4):
+        for child in node.children:
+            if child.dep_ in ("nsubj", "csubj"):
+                return child
+            if passive_agent and child.dep_ == "agent":
+                for g in child.children:
+                    if g.dep_ == "pobj":
+                        return g
+        if node.dep_ in ("conj", "xcomp", "advcl") and node.head is not node:
+            node = node.head
+        elif node.dep_ in ("relcl", "acl") and not passive_agent:
+            return node.head
+        else:
+            return None
+    return None
+
+
+def _copular_subject(noun: Token) -> list[Token]:
+    """The subject of "X is/acts as/serves as/remains the supplier"."""
+    node = noun
+    if node.dep_ == "pobj" and node.head.lower_ == "as":
+        node = node.head
+    if node.dep_ in ("attr", "prep", "oprd", "dobj") or node.dep_ == "acomp":
+        verb = node.head
+        subject = _subject_of(verb)
+        return [subject] if subject is not None else []
+    return []
+
+
+def _preps(token: Token) -> dict[str, list[Token]]:
+    out: dict[str, list[Token]] = {}
+    for child in token.children:
+        if child.dep_ in ("prep", "dative") and child.pos_ == "ADP":
+            for pobj in child.children:
+                if pobj.dep_ == "pobj":
+                    out.setdefault(child.lower_, []).append(pobj)
+        elif child.dep_ == "prt":
+            continue
+    return out
+
+
+def _path_to_root(token: Token):
+    node = token
+    seen = 0
+    while True:
+        yield node
+        seen += 1
+        if node.head is node or seen > 30:
+            return
+        node = node.head
+
+
+def _next_is(token: Token, word: str) -> bool:
+    return token.i + 1 < len(token.doc) and token.doc[token.i + 1].lower_ == word
+
+
+def _receiving_position(token: Token) -> bool:
+    if token.dep_ in ("dative",):
+        return True
+    if token.dep_ == "pobj" and token.head.lower_ in ("to", "for"):
+        return True
+    if token.dep_ == "poss":
+        return True
+    if token.dep_ in ("dobj",) and token.head.lemma_.lower() in ("supply", "arm", "help", "equip"):
+        return True
+    return False
+
+
+def _weapon_groups(region: list[Token], weapons: list[Span], trigger: Token) -> list[list[Span]]:
+    """Weapon spans inside the object region, merged when one modifies another and grouped
+    by class (coordinated objects give one claim per weapon class)."""
+    inside: list[Span] = []
+    region_ids: set[int] = set()
+    for token in region:
+        region_ids.update(t.i for t in token.subtree)
+    for span in weapons:
+        if any(t.i in region_ids for t in span) or (span.start <= trigger.i < span.end):
+            inside.append(span)
+    kept = []
+    for span in inside:
+        modified = [
+            o
+            for o in inside
+            if o is not span
+            and span.root.head.i in range(o.start, o.end)
+            and span.root.dep_ in ("compound", "amod", "nmod")
+        ]
+        if modified:
+            continue  # the modifier is folded into the span it modifies below
+        modifiers = [
+            o
+            for o in inside
+            if o is not span
+            and o.root.head.i in range(span.start, span.end)
+            and o.root.dep_ in ("compound", "amod", "nmod")
+        ]
+        specific = [m for m in modifiers if m.id_ not in GENERIC_CLASSES]
+        if span.id_ in GENERIC_CLASSES and specific:
+            kept.append(specific[0])
+        else:
+            kept.append(span)
+    groups: dict[str, list[Span]] = {}
+    for span in kept:
+        groups.setdefault(span.id_, []).append(span)
+    return list(groups.values())
+
+
+CALIBRE = re.compile(r"(\d{2,3})\s*-?\s*(?:mm|millimet(?:er|re)s?)\b", re.IGNORECASE)
+
+
+def _weapon_text(group: list[Span]) -> tuple[str, int, str | None]:
+    doc = group[0].doc
+    first, last = group[0], group[-1]
+    start = first.start
+    # Calibres written before the noun belong to the weapon's words ("122 mm and 152 mm").
+    while start > 0 and (
+        doc[start - 1].like_num
+        or doc[start - 1].lower_ in ("mm", "-mm", "millimeter", "millimetre", "and", ",", "-", "or")
+    ):
+        start -= 1
+    while start < first.start and not doc[start].like_num:
+        start += 1
+    span = doc[start : last.end] if last.end - start <= 15 else first
+    calibres = CALIBRE.findall(doc[max(0, start - 1) : min(len(doc), last.end + 6)].text)
+    calibre = ",".join(sorted(set(calibres), key=int)) or None
+    return span.text, span.start_char, calibre
+
+
+def _phrase(token: Token) -> Span:
+    """The noun phrase of a token without determiners, clauses or trailing punctuation."""
+    doc = token.doc
+    keep = [token] + [t for t in token.subtree if t is not token and _in_phrase(t, token)]
+    start = min(t.i for t in keep)
+    end = max(t.i for t in keep) + 1
+    while start < end and (doc[start].dep_ in ("det", "punct", "predet") or doc[start].is_space):
+        start += 1
+    while end > start and (doc[end - 1].is_punct or doc[end - 1].is_space):
+        end -= 1
+    return doc[start:end]
+
+
+def _in_phrase(token: Token, head: Token) -> bool:
+    node = token
+    while node is not head:
+        if node.dep_ in ("relcl", "acl", "appos", "advcl", "punct", "cc", "ccomp", "parataxis"):
+            return False
+        if node.dep_ == "conj" and node.head is head and head.dep_ not in SUBJECT_DEPS:
+            return False
+        node = node.head
+    return True
+
+
+def _unique(values):
+    out = []
+    for v in values:
+        if v and v not in out:
+            out.append(v)
+    return out
+
+
+def _dedupe(claims: list[Claim]) -> list[Claim]:
+    """One claim per (relation, supplier, recipient, weapon class) in a sentence; where two
+    readings of the same weapon words disagree, the one with more roles filled wins."""
+    best: dict[tuple, Claim] = {}
+    for claim in claims:
+        key = (claim.relation, claim.supplier, claim.recipient, claim.weapon_class)
+        old = best.get(key)
+        if old is None or claim.roles > old.roles:
+            best[key] = claim
+    by_weapon: dict[tuple[int, str], Claim] = {}
+    for claim in best.values():
+        wkey = (claim.weapon_start, claim.relation)
+        old = by_weapon.get(wkey)
+        if old is None or claim.roles > old.roles:
+            by_weapon[wkey] = claim
+        elif claim.roles == old.roles:
+            by_weapon[(claim.weapon_start, claim.relation + str(id(claim)))] = claim
+    return sorted(by_weapon.values(), key=lambda c: c.weapon_start)
+
+
+@Language.factory("salvo_claims")
+def make_claim_extractor(nlp: Language, name: str) -> ClaimExtractor:
+    return ClaimExtractor(load_lexicon())

@@ -1,0 +1,177 @@
+"""Stated quantities of weapons: "one million rounds", "about 2,000 containers", "some 50
+howitzers". Vague plurals ("millions of shells") give no number; calibres and years are
+never quantities."""
+
+from __future__ import annotations
+
+import re
+
+from spacy.tokens import Span, Token
+
+UNITS = {
+    "zero": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+    "dozen": 12,
+    "a": 1,
+    "an": 1,
+    "half": 0.5,
+}
+SCALES = {
+    "hundred": 100,
+    "thousand": 1_000,
+    "million": 1_000_000,
+    "billion": 1_000_000_000,
+    "k": 1_000,
+    "m": 1_000_000,
+    "bn": 1_000_000_000,
+}
+QUALIFIERS = {
+    "about",
+    "approximately",
+    "around",
+    "some",
+    "over",
+    "nearly",
+    "almost",
+    "roughly",
+    "more",
+    "than",
+    "less",
+    "fewer",
+    "up",
+    "to",
+    "at",
+    "least",
+    "most",
+    "estimated",
+    "an",
+    "under",
+    "below",
+    "above",
+    "as",
+    "many",
+    "much",
+    "just",
+}
+# Plural scale words used as vague amounts: "millions of shells", "dozens of drones".
+VAGUE = {"hundreds", "thousands", "millions", "billions", "dozens", "tens", "scores"}
+CALIBRE_UNITS = {
+    "mm",
+    "-mm",
+    "millimeter",
+    "millimetre",
+    "millimeters",
+    "millimetres",
+    "caliber",
+    "calibre",
+    "cm",
+    "inch",
+}
+NUMBER = re.compile(r"^\d{1,3}(,\d{3})+$|^\d+(\.\d+)?$")
+
+
+def parse_number(words: list[str]) -> float | None:
+    """Value of a number written in words and/or digits; None when it is not a number."""
+    total = 0.0
+    current: float | None = None
+    seen = False
+    for raw in words:
+        word = raw.lower().replace("\u00a0", "")
+        if NUMBER.match(word):
+            current = (current or 0) + float(word.replace(",", ""))
+            seen = True
+        elif word in UNITS and word not in ("a", "an"):
+            current = (current or 0) + UNITS[word]
+            seen = True
+        elif word in ("a", "an"):
+            current = current if current is not None else 1
+        elif word in SCALES:
+            current = (current if current is not None else 1) * SCALES[word]
+            if SCALES[word] >= 1000:
+                total += current
+                current = None
+            seen = True
+        elif word in ("and", "-"):
+            continue
+        else:
+            return None
+    if not seen:
+        return None
+    return total + (current or 0)
+
+
+def _number_tokens(noun: Token) -> list[Token]:
+    tokens: list[Token] = []
+    for child in noun.children:
+        if child.dep_ in ("nummod", "quantmod") and child.i < noun.i:
+            tokens += list(child.subtree)
+    return sorted(set(tokens), key=lambda t: t.i)
+
+
+def _is_calibre_or_year(tokens: list[Token]) -> bool:
+    for t in tokens:
+        nxt = t.doc[t.i + 1] if t.i + 1 < len(t.doc) else None
+        if nxt is not None and nxt.lower_ in CALIBRE_UNITS:
+            return True
+        if t.like_num and re.fullmatch(r"(19|20)\d\d", t.text) and t.ent_type_ == "DATE":
+            return True
+    return False
+
+
+def find_quantity(weapon: Span) -> tuple[float | None, str | None]:
+    """The stated number of items for a weapon phrase, and the words that state it."""
+    candidates = [weapon.root]
+    node = weapon.root
+    # "rounds of ammunition", "containers with weapons": the count sits on the container noun.
+    if (
+        node.dep_ == "pobj"
+        and node.head.lower_ in ("of", "with")
+        and node.head.head.pos_
+        in (
+            "NOUN",
+            "PROPN",
+            "NUM",
+        )
+    ):
+        container = node.head.head
+        if container.lower_ in VAGUE:
+            return None, None
+        candidates.append(container)
+    for noun in candidates:
+        tokens = _number_tokens(noun)
+        if not tokens or _is_calibre_or_year(tokens):
+            continue
+        words = [t.text for t in tokens if t.lower_ not in QUALIFIERS or t.lower_ in ("a", "an")]
+        value = parse_number(words)
+        if value is None or value <= 0:
+            continue
+        start = tokens[0].i
+        text = weapon.doc[start : noun.i + 1].text
+        return value, text
+    return None, None

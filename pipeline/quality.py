@@ -1,0 +1,85 @@
+"""Invariants of the warehouse, as queries that count offending rows (zero = pass).
+
+The Dagster asset checks in `pipeline/defs/checks.py` run these; tests call them too.
+Table and column names come only from the constants below.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+KEYS: dict[str, str] = {
+    "seed_files": "source_file",
+    "raw_documents": "doc_id",
+    "documents": "doc_id",
+    "sentences": "sentence_id",
+    "entities": "mention_id",
+    "claims": "claim_id",
+}
+# child table -> (column, parent table, parent key)
+PARENTS: dict[str, list[tuple[str, str, str]]] = {
+    "documents": [("doc_id", "raw_documents", "doc_id")],
+    "sentences": [("doc_id", "documents", "doc_id")],
+    "entities": [("doc_id", "documents", "doc_id"), ("sentence_id", "sentences", "sentence_id")],
+    "claims": [("doc_id", "documents", "doc_id"), ("sentence_id", "sentences", "sentence_id")],
+}
+OFFSET_TABLES = ("sentences", "entities")
+# Above this share of undated documents, monthly marts say little: warn, do not block.
+UNDATED_WARN_SHARE = 0.5
+
+
+def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    row = con.execute(sql).fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def duplicate_keys(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    """Rows whose key is null or shared with another row."""
+    key = KEYS[table]
+    return _count(
+        con,
+        f"SELECT coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM {table} "
+        f"GROUP BY {key} HAVING count(*) > 1 OR {key} IS NULL)",
+    )
+
+
+def orphan_rows(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    """Rows pointing at a parent row that does not exist."""
+    total = 0
+    for column, parent, parent_key in PARENTS[table]:
+        total += _count(
+            con,
+            f"SELECT count(*) FROM {table} t WHERE NOT EXISTS "
+            f"(SELECT 1 FROM {parent} p WHERE p.{parent_key} = t.{column})",
+        )
+    return total
+
+
+def offset_mismatches(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    """Rows where clean_text[start_char:end_char] is not the stored text."""
+    assert table in OFFSET_TABLES
+    return _count(
+        con,
+        f"SELECT count(*) FROM {table} t JOIN documents d ON d.doc_id = t.doc_id "
+        "WHERE t.start_char < 0 OR t.end_char > length(d.clean_text) "
+        "OR substring(d.clean_text, t.start_char + 1, t.end_char - t.start_char) <> t.text",
+    )
+
+
+def missing_documents(con: duckdb.DuckDBPyConnection) -> int:
+    """1 when files were ingested but no document exists, else 0."""
+    ingested = _count(con, "SELECT count(*) FROM seed_files WHERE status = 'ingested'")
+    documents = _count(con, "SELECT count(*) FROM documents")
+    return int(ingested > 0 and documents == 0)
+
+
+def empty_documents(con: duckdb.DuckDBPyConnection) -> int:
+    return _count(con, "SELECT count(*) FROM documents WHERE length(trim(clean_text)) = 0")
+
+
+def undated_share(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+    """(undated documents, all documents)."""
+    row = con.execute(
+        "SELECT count(*) FILTER (WHERE published_date IS NULL), count(*) FROM documents"
+    ).fetchone()
+    return (int(row[0]), int(row[1])) if row else (0, 0)

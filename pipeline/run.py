@@ -1,0 +1,61 @@
+"""`make run`: materialise every asset with a real Dagster instance, then summarise."""
+
+from __future__ import annotations
+
+import sys
+
+import dagster as dg
+
+from pipeline import settings, warehouse
+from pipeline.definitions import defs
+
+
+def summary(path) -> str:
+    con = warehouse.connect(path, read_only=True)
+    try:
+        lines = [f"Published warehouse: {path}"]
+        counts = warehouse.table_counts(
+            con, ["seed_files", "documents", "sentences", "entities", "claims"]
+        )
+        lines.append("  " + ", ".join(f"{table}: {n}" for table, n in counts.items()))
+        statuses = con.execute(
+            "SELECT status, count(*) FROM seed_files GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+        lines.append("  files: " + ", ".join(f"{s} {n}" for s, n in statuses))
+        dated = con.execute(
+            "SELECT count(published_date), count(*) FILTER (WHERE date_source = 'text') "
+            "FROM documents"
+        ).fetchone()
+        if dated:
+            lines.append(f"  dated documents: {dated[0]} ({dated[1]} from the text)")
+        lines.append("  top claims (claim_corroboration):")
+        rows = con.execute(
+            "SELECT relation, supplier, recipient, weapon_class, claims, documents, outlets "
+            "FROM claim_corroboration ORDER BY documents DESC, claims DESC LIMIT 5"
+        ).fetchall()
+        lines.append(
+            "    relation  supplier -> recipient  weapon_class  claims  documents  outlets"
+        )
+        for relation, supplier, recipient, weapon, claims, documents, outlets in rows:
+            lines.append(
+                f"    {relation:<9} {supplier or '?':>4} -> {recipient or '?':<4}  {weapon:<22} "
+                f"{claims:>3} {documents:>5} {outlets:>5}"
+            )
+        return "\n".join(lines)
+    finally:
+        con.close()
+
+
+def main() -> int:
+    instance = dg.DagsterInstance.get()
+    job = defs().resolve_job_def("salvo_job")
+    result = job.execute_in_process(instance=instance, raise_on_error=False)
+    if not result.success:
+        print("The run failed; see the log above (or the run in `make dev`).", file=sys.stderr)
+        return 1
+    print(summary(settings.warehouse_path()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
