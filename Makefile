@@ -41,7 +41,7 @@ lint: install  ## ruff, mypy and the Dagster code location
 	$(BIN)/ruff check pipeline assets tests
 	$(BIN)/ruff format --check pipeline assets tests
 	$(BIN)/mypy pipeline assets
-	$(BIN)/dg check defs
+	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(BIN)/dg check defs
 
 eval: run  ## score the seed warehouse against the hand-checked claims
 	$(BIN)/python $(SHARED)/eval/score_claims.py --warehouse $${SALVO_WAREHOUSE:-warehouse/salvo.duckdb} \

@@ -2,6 +2,7 @@
 `documents` (cleaned text with title, outlet and publication date)."""
 
 import datetime as dt
+from typing import Any
 
 import dagster as dg
 import polars as pl
@@ -183,14 +184,16 @@ def seed_files_and_raw_documents(
         con.execute("BEGIN TRANSACTION")
         warehouse.delete_documents(con, gone)
         con.execute("DELETE FROM seed_files")
-        con.execute("INSERT INTO seed_files SELECT * FROM ledger_frame")
+        warehouse.insert_frame(con, "seed_files", ledger_frame)
         warehouse.replace_rows(con, "raw_documents", new_raw, "doc_id")
         # The owner of a text can change when the first file holding it is deleted.
+        con.register("salvo_owners", owners.to_arrow())
         for table in ("raw_documents", "documents"):
             con.execute(
-                f"UPDATE {table} SET source_file = o.source_file FROM owners o "
+                f"UPDATE {table} SET source_file = o.source_file FROM salvo_owners o "
                 f"WHERE {table}.doc_id = o.doc_id AND {table}.source_file <> o.source_file"
             )
+        con.unregister("salvo_owners")
         con.execute("COMMIT")
         counts = dict(
             con.execute("SELECT status, count(*) FROM seed_files GROUP BY status").fetchall()
@@ -226,7 +229,7 @@ def seed_files_and_raw_documents(
     )
 
 
-LEDGER_SCHEMA = {
+LEDGER_SCHEMA: dict[str, Any] = {
     "source_file": pl.String,
     "content_hash": pl.String,
     "status": pl.String,
@@ -240,7 +243,7 @@ LEDGER_SCHEMA = {
     "duplicate_of": pl.String,
     "doc_id": pl.String,
 }
-RAW_SCHEMA = {
+RAW_SCHEMA: dict[str, Any] = {
     "doc_id": pl.String,
     "source_file": pl.String,
     "content_hash": pl.String,
@@ -309,7 +312,8 @@ def documents(context: dg.AssetExecutionContext, salvo: SalvoSettings, duckdb: W
         orphans = [
             r[0]
             for r in con.execute(
-                "SELECT doc_id FROM documents WHERE doc_id NOT IN (SELECT doc_id FROM raw_documents)"
+                "SELECT doc_id FROM documents "
+                "WHERE doc_id NOT IN (SELECT doc_id FROM raw_documents)"
             ).fetchall()
         ]
         warehouse.delete_documents(con, orphans)
@@ -364,7 +368,7 @@ def documents(context: dg.AssetExecutionContext, salvo: SalvoSettings, duckdb: W
     )
 
 
-DOCUMENT_SCHEMA = {
+DOCUMENT_SCHEMA: dict[str, Any] = {
     "doc_id": pl.String,
     "source_file": pl.String,
     "title": pl.String,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import dagster as dg
 import duckdb
@@ -30,7 +31,7 @@ def table_metadata(
     order_by: str | None = None,
     preview_columns: list[str] | None = None,
     limit: int = PREVIEW_ROWS,
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """Row count, column schema and a markdown preview of one table of ours."""
     assert IDENTIFIER.match(table), table
     described = con.execute(

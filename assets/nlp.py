@@ -2,6 +2,7 @@
 
 import datetime as dt
 import time
+from typing import Any
 
 import dagster as dg
 import polars as pl
@@ -180,7 +181,7 @@ def sentences_entities_claims(
                 "SELECT label, count(*) FROM entities GROUP BY 1 ORDER BY 2 DESC"
             ).fetchall()
         )
-    common = {
+    common: dict[str, Any] = {
         "documents_parsed": len(todo),
         "tokens_parsed": tokens,
         "parse_seconds": round(elapsed, 2),

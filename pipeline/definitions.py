@@ -2,14 +2,15 @@
 
 import dagster as dg
 
-import pipeline.defs
 from assets import ingest, marts, nlp, publish
+from pipeline.settings import PROJECT_ROOT
 
 
 @dg.definitions
 def defs() -> dg.Definitions:
     return dg.Definitions.merge(
-        dg.load_defs(pipeline.defs),  # resources, checks, job, sensor, schedule
+        # pipeline/defs/: resources, checks, the job, the sensor and the schedule.
+        dg.load_from_defs_folder(path_within_project=PROJECT_ROOT),
         dg.Definitions(
             assets=[
                 ingest.seed_files_and_raw_documents,
@@ -18,8 +19,8 @@ def defs() -> dg.Definitions:
                 *marts.mart_assets,
                 publish.published_warehouse,
             ],
-            # One process: the stages share the model and the working database, and DuckDB
-            # allows one writer anyway.
+            # One process: the stages share the loaded model and the working database, and
+            # DuckDB takes one writer anyway.
             executor=dg.in_process_executor,
         ),
     )

@@ -49,7 +49,12 @@ def summary(path) -> str:
 def main() -> int:
     instance = dg.DagsterInstance.get()
     job = defs().resolve_job_def("salvo_job")
-    result = job.execute_in_process(instance=instance, raise_on_error=False)
+    result = job.execute_in_process(
+        instance=instance,
+        raise_on_error=False,
+        # Step progress and our own progress lines; the full event stream is in `make dev`.
+        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+    )
     if not result.success:
         print("The run failed; see the log above (or the run in `make dev`).", file=sys.stderr)
         return 1

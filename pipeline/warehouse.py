@@ -169,9 +169,17 @@ def replace_rows(
         con.execute(f"DELETE FROM {table} WHERE {key} IN (SELECT unnest(?))", [key_values])
     if frame.height == 0:
         return 0
-    ordered = frame.select(columns_of(table))  # noqa: F841 - read by DuckDB's replacement scan
-    con.execute(f"INSERT INTO {table} SELECT * FROM ordered")
+    insert_frame(con, table, frame)
     return frame.height
+
+
+def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+    """One bulk INSERT of a polars frame (through Arrow), columns in the table's order."""
+    con.register("salvo_incoming", frame.select(columns_of(table)).to_arrow())
+    try:
+        con.execute(f"INSERT INTO {table} SELECT * FROM salvo_incoming")
+    finally:
+        con.unregister("salvo_incoming")
 
 
 def delete_documents(

@@ -38,9 +38,7 @@ def run_pipeline(seeds_dir: Path, warehouse_file: Path) -> dg.ExecuteInProcessRe
     the definitions loaded the way `make run` and `make dev` load them."""
     with salvo_environment(seeds_dir, warehouse_file):
         job = load_definitions().resolve_job_def("salvo_job")
-        return job.execute_in_process(
-            instance=dg.DagsterInstance.ephemeral(), raise_on_error=False
-        )
+        return job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
 
 
 def materialization_metadata(result: dg.ExecuteInProcessResult, key: str) -> dict:

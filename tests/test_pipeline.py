@@ -15,23 +15,77 @@ from pipeline import warehouse
 from tests.conftest import materialization_metadata, run_pipeline
 
 CONTRACT_TABLES = {
-    "seed_files": ["source_file", "content_hash", "status", "reason", "encoding", "documents",
-                   "first_seen", "last_seen"],
-    "documents": ["doc_id", "source_file", "title", "outlet", "published_date", "date_precision",
-                  "date_source", "clean_text", "ingested_at"],
+    "seed_files": [
+        "source_file",
+        "content_hash",
+        "status",
+        "reason",
+        "encoding",
+        "documents",
+        "first_seen",
+        "last_seen",
+    ],
+    "documents": [
+        "doc_id",
+        "source_file",
+        "title",
+        "outlet",
+        "published_date",
+        "date_precision",
+        "date_source",
+        "clean_text",
+        "ingested_at",
+    ],
     "sentences": ["sentence_id", "doc_id", "position", "start_char", "end_char", "text"],
-    "entities": ["mention_id", "doc_id", "sentence_id", "start_char", "end_char", "text", "label",
-                 "actor_code", "weapon_class"],
-    "claims": ["claim_id", "doc_id", "sentence_id", "relation", "supplier", "recipient",
-               "weapon_class", "weapon_text", "quantity", "quantity_text", "attributed_to",
-               "hedged", "negated"],
+    "entities": [
+        "mention_id",
+        "doc_id",
+        "sentence_id",
+        "start_char",
+        "end_char",
+        "text",
+        "label",
+        "actor_code",
+        "weapon_class",
+    ],
+    "claims": [
+        "claim_id",
+        "doc_id",
+        "sentence_id",
+        "relation",
+        "supplier",
+        "recipient",
+        "weapon_class",
+        "weapon_text",
+        "quantity",
+        "quantity_text",
+        "attributed_to",
+        "hedged",
+        "negated",
+    ],
     "mentions_by_actor_month": ["month", "actor_code", "mentions", "documents"],
     "mentions_by_weapon_month": ["month", "weapon_class", "mentions", "documents"],
-    "mentions_by_actor_weapon_month": ["month", "actor_code", "role", "weapon_class", "claims",
-                                       "documents"],
-    "claim_corroboration": ["relation", "supplier", "recipient", "weapon_class", "claims",
-                            "documents", "outlets", "first_seen", "last_seen", "max_quantity",
-                            "sources"],
+    "mentions_by_actor_weapon_month": [
+        "month",
+        "actor_code",
+        "role",
+        "weapon_class",
+        "claims",
+        "documents",
+    ],
+    "claim_corroboration": [
+        "relation",
+        "supplier",
+        "recipient",
+        "weapon_class",
+        "claims",
+        "documents",
+        "outlets",
+        "first_seen",
+        "last_seen",
+        "max_quantity",
+        "sources",
+    ],
 }
 
 
@@ -46,17 +100,25 @@ def _read(path: Path, sql: str, params: list | None = None) -> list[tuple]:
 def test_published_warehouse_has_every_contract_table_non_empty(seeded_warehouse):
     path, _ = seeded_warehouse
     for table, columns in CONTRACT_TABLES.items():
-        present = [r[0] for r in _read(
-            path, "SELECT column_name FROM information_schema.columns WHERE table_name = ?",
-            [table])]
+        present = [
+            r[0]
+            for r in _read(
+                path,
+                "SELECT column_name FROM information_schema.columns WHERE table_name = ?",
+                [table],
+            )
+        ]
         assert set(columns) <= set(present), f"{table} lacks {set(columns) - set(present)}"
         assert _read(path, f"SELECT count(*) FROM {table}")[0][0] > 0, f"{table} is empty"
 
 
 def test_five_documents_dated_from_the_manifest(seeded_warehouse):
     path, _ = seeded_warehouse
-    rows = _read(path, "SELECT source_file, published_date, date_precision, date_source, outlet "
-                       "FROM documents ORDER BY source_file")
+    rows = _read(
+        path,
+        "SELECT source_file, published_date, date_precision, date_source, outlet "
+        "FROM documents ORDER BY source_file",
+    )
     assert len(rows) == 5
     assert rows[0] == ("000_f47544dfd5c9f124.txt", dt.date(2024, 1, 21), "day", "metadata", None)
     assert rows[1][1:] == (dt.date(2024, 1, 1), "month", "metadata", "Today IT")
@@ -68,41 +130,61 @@ def test_five_documents_dated_from_the_manifest(seeded_warehouse):
 def test_boilerplate_is_gone_and_headlines_are_sentences(seeded_warehouse):
     path, _ = seeded_warehouse
     texts = [r[0] for r in _read(path, "SELECT clean_text FROM documents")]
-    for junk in ("Trending Now", "Connect with us", "Loading...", "Posted In:", "Join Now: Free!",
-                 "See Also:"):
+    for junk in (
+        "Trending Now",
+        "Connect with us",
+        "Loading...",
+        "Posted In:",
+        "Join Now: Free!",
+        "See Also:",
+    ):
         assert not any(junk in t for t in texts), junk
-    headline = _read(path, "SELECT text FROM sentences s JOIN documents d USING (doc_id) "
-                           "WHERE d.source_file LIKE '001%' AND position = 0")
+    headline = _read(
+        path,
+        "SELECT text FROM sentences s JOIN documents d USING (doc_id) "
+        "WHERE d.source_file LIKE '001%' AND position = 0",
+    )
     assert headline == [("Ukraine claims North Korea is Russia\u2019s main arms supplier",)]
 
 
 def test_offsets_round_trip(seeded_warehouse):
     path, _ = seeded_warehouse
     for table in ("sentences", "entities"):
-        bad = _read(path, f"SELECT count(*) FROM {table} t JOIN documents d USING (doc_id) "
-                          "WHERE substring(d.clean_text, t.start_char + 1, "
-                          "t.end_char - t.start_char) <> t.text")
+        bad = _read(
+            path,
+            f"SELECT count(*) FROM {table} t JOIN documents d USING (doc_id) "
+            "WHERE substring(d.clean_text, t.start_char + 1, "
+            "t.end_char - t.start_char) <> t.text",
+        )
         assert bad == [(0,)]
 
 
 def test_claims_name_supplier_recipient_weapon_and_quantity(seeded_warehouse):
     path, _ = seeded_warehouse
-    rows = _read(path, "SELECT c.relation, c.supplier, c.recipient, c.weapon_class, c.quantity "
-                       "FROM claims c JOIN documents d USING (doc_id) "
-                       "WHERE d.source_file LIKE '000%'")
+    rows = _read(
+        path,
+        "SELECT c.relation, c.supplier, c.recipient, c.weapon_class, c.quantity "
+        "FROM claims c JOIN documents d USING (doc_id) "
+        "WHERE d.source_file LIKE '000%'",
+    )
     assert ("supply", "PRK", "RUS", "artillery_ammunition", 1_000_000.0) in rows
-    corroboration = _read(path, "SELECT documents FROM claim_corroboration WHERE "
-                                "supplier = 'PRK' AND recipient = 'RUS' AND "
-                                "weapon_class = 'artillery_ammunition' AND relation = 'supply'")
+    corroboration = _read(
+        path,
+        "SELECT documents FROM claim_corroboration WHERE "
+        "supplier = 'PRK' AND recipient = 'RUS' AND "
+        "weapon_class = 'artillery_ammunition' AND relation = 'supply'",
+    )
     assert corroboration and corroboration[0][0] >= 4
 
 
 def test_marts_sum_to_the_base_tables(seeded_warehouse):
     path, _ = seeded_warehouse
     assert _read(path, "SELECT sum(mentions) FROM mentions_by_actor_month") == _read(
-        path, "SELECT count(*) FROM entities WHERE label = 'ACTOR'")
-    assert _read(path, "SELECT sum(claims) + sum(negated_claims) FROM claim_corroboration") == \
-        _read(path, "SELECT count(*) FROM claims")
+        path, "SELECT count(*) FROM entities WHERE label = 'ACTOR'"
+    )
+    assert _read(
+        path, "SELECT sum(claims) + sum(negated_claims) FROM claim_corroboration"
+    ) == _read(path, "SELECT count(*) FROM claims")
 
 
 def test_materialisations_carry_row_counts_and_previews(seeded_warehouse):
@@ -119,10 +201,15 @@ def test_dates_come_from_the_text_without_a_manifest(seeds_copy: Path, tmp_path:
     (seeds_copy / "manifest.csv").unlink()
     published = tmp_path / "wh" / "salvo.duckdb"
     assert run_pipeline(seeds_copy, published).success
-    rows = _read(published, "SELECT source_file, published_date, date_precision FROM documents "
-                            "WHERE date_source = 'text' ORDER BY 1")
-    assert rows == [("000_f47544dfd5c9f124.txt", dt.date(2024, 1, 21), "day"),
-                    ("002_c5aabca1495ccbfa.txt", dt.date(2024, 1, 1), "month")]
+    rows = _read(
+        published,
+        "SELECT source_file, published_date, date_precision FROM documents "
+        "WHERE date_source = 'text' ORDER BY 1",
+    )
+    assert rows == [
+        ("000_f47544dfd5c9f124.txt", dt.date(2024, 1, 21), "day"),
+        ("002_c5aabca1495ccbfa.txt", dt.date(2024, 1, 1), "month"),
+    ]
     undated = _read(published, "SELECT count(*) FROM documents WHERE published_date IS NULL")
     assert undated == [(3,)]
 
@@ -145,15 +232,20 @@ def test_rerun_deletion_duplicate_and_quarantine(seeds_copy: Path, tmp_path: Pat
     (seeds_copy / "image.txt").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
     (seeds_copy / "001_5188f1cf9f60da7b.txt").unlink()
     assert run_pipeline(seeds_copy, published).success
-    ledger = dict((r[0], r[1:]) for r in _read(
-        published, "SELECT source_file, status, reason FROM seed_files"))
+    ledger = dict(
+        (r[0], r[1:])
+        for r in _read(published, "SELECT source_file, status, reason FROM seed_files")
+    )
     assert ledger["copy_of_003.txt"] == ("duplicate", None)
     assert ledger["empty.txt"] == ("quarantined", "empty")
     assert ledger["image.txt"] == ("quarantined", "binary")
     assert ledger["001_5188f1cf9f60da7b.txt"] == ("deleted", None)
     for table in ("documents", "sentences", "entities", "claims"):
-        left = _read(published, f"SELECT count(*) FROM {table} t JOIN raw_documents r "
-                                "USING (doc_id) WHERE r.source_file LIKE '001%'")
+        left = _read(
+            published,
+            f"SELECT count(*) FROM {table} t JOIN raw_documents r "
+            "USING (doc_id) WHERE r.source_file LIKE '001%'",
+        )
         assert left == [(0,)], table
     assert _read(published, "SELECT count(*) FROM documents") == [(4,)]
 

@@ -30,6 +30,8 @@ MODIFIER_DEPS = frozenset({"compound", "amod", "poss", "nmod", "appos", "npadvmo
 PLURAL_PRONOUNS = frozenset({"they", "them", "their", "both"})
 SINGULAR_PRONOUNS = frozenset({"it", "its"})
 PERSON_PRONOUNS = frozenset({"he", "she", "him", "her", "his"})
+UNNAMED_SOURCES = frozenset({"report", "media", "rumor", "rumour"})
+RELATIVE_PRONOUNS = frozenset({"which", "that", "who", "whom"})
 PAIR_NOUNS = frozenset({"countries", "nations", "states", "sides", "governments", "allies"})
 QUOTES_OPEN = '\u201c"'
 QUOTES_CLOSE = '\u201d"'
@@ -118,18 +120,23 @@ class ClaimExtractor:
         return _dedupe(candidates)
 
     def trigger_claims(self, state, sent, token: Token, relation, role, weapons, index):
-        region, supplier_tokens, recipient_tokens = self._roles(token, role)
+        weapon_tokens = {i for w in weapons for i in range(w.start, w.end)}
+        region, supplier_tokens, recipient_tokens, referring = self._roles(
+            token, role, weapon_tokens
+        )
         groups = _weapon_groups(region, weapons, token)
         if not groups:
             return []
         if self._is_request_or_condition(token):
             return []
-        suppliers = state.actors_of_tokens(supplier_tokens, sent, index, role="supplier")
-        recipients = state.actors_of_tokens(recipient_tokens, sent, index, role="recipient")
+        side = "recipient" if role in ("recipient", "recipient_agent") else "supplier"
+        suppliers = state.actors_of_tokens(supplier_tokens, sent, index, side, referring)
+        recipients = state.actors_of_tokens(recipient_tokens, sent, index, "recipient", referring)
+        inferred = 0
         results = []
         for group in groups:
             head = group[0]
-            origin = state.origin_of(head)
+            origin = state.origin_of(head.root)
             sup = suppliers[:] or ([origin] if origin else [])
             rec = recipients[:]
             if relation == "use":
@@ -143,20 +150,23 @@ class ClaimExtractor:
             else:
                 if not rec and sup:
                     rec = state.fallback_recipient(sent, token, sup, index)
+                    inferred += bool(rec)
                 if not sup and rec:
                     sup = state.fallback_supplier(rec, index)
+                    inferred += bool(sup)
                 if not sup and not rec:
                     pair = state.context_pair(sent, index)
                     if pair is None:
                         continue
                     sup, rec = [pair[0]], [pair[1]]
+                    inferred += 2
             for s in sup or [None]:
                 for r in rec or [None]:
                     if s is not None and s == r:
                         continue
                     results.append(
                         (
-                            self._make(state, sent, token, relation, s, r, group),
+                            self._make(state, sent, token, relation, s, r, group, inferred),
                             {w.start for w in group},
                         )
                     )
@@ -176,14 +186,18 @@ class ClaimExtractor:
         return self._make(state, sent, None, "supply", origin, holders[0], [weapon])
 
     # -- roles from the parse ------------------------------------------------------------
-    def _roles(self, token: Token, role: str):
-        """Return (object region tokens, supplier-side tokens, recipient-side tokens)."""
+    def _roles(self, token: Token, role: str, weapon_tokens: set[int]):
+        """Return (object region tokens, supplier-side tokens, recipient-side tokens, indices
+        of the tokens that may be pronouns to resolve)."""
         region: list[Token] = []
         supplier: list[Token] = []
         recipient: list[Token] = []
+        referring: set[int] = set()
         children = list(token.children)
         if _pos(token) == "VERB":
             subject = _subject_of(token)
+            if subject is not None:
+                referring.add(subject.i)
             passive = any(c.dep_ in ("nsubjpass", "auxpass") for c in children)
             agent = [
                 g for c in children if c.dep_ == "agent" for g in c.children if g.dep_ == "pobj"
@@ -192,11 +206,12 @@ class ClaimExtractor:
             objects = [c for c in children if c.dep_ in OBJECT_DEPS]
             datives = [c for c in children if c.dep_ == "dative"]
             preps = _preps(token)
-            if token.dep_ == "relcl" and not objects and not passive:
-                objects = [token.head]
+            if token.dep_ == "relcl" and not objects and not passive and role != "producer":
+                objects = [token.head]  # "the missiles that Iran sent"
             if passive:
                 region += patient or ([token.head] if token.dep_ in ("relcl", "acl") else [])
                 actor_side = agent
+                referring.update(a.i for a in agent)
             else:
                 actor_side = [subject] if subject is not None else []
             for obj in objects + datives:
@@ -205,7 +220,9 @@ class ClaimExtractor:
             if role in ("supplier", "producer", "user"):
                 supplier += actor_side + preps.get("from", [])
                 recipient += datives + preps.get("to", []) + preps.get("for", [])
-                recipient += objects  # "supplied Russia with shells"
+                recipient += [
+                    o for o in objects if o.i not in weapon_tokens
+                ]  # "supplied Russia with"
                 if role == "user":
                     recipient, supplier = actor_side, []
             else:  # recipient
@@ -220,6 +237,7 @@ class ClaimExtractor:
             region.append(token)
             if role == "agent":
                 supplier += _copular_subject(token)
+                referring.update(t.i for t in supplier)
                 supplier += [c for c in children if c.dep_ == "appos"]
                 if token.dep_ == "appos":
                     supplier.append(token.head)
@@ -227,16 +245,19 @@ class ClaimExtractor:
                 recipient += preps.get("to", []) + preps.get("for", [])
             elif role == "recipient_agent":
                 recipient += _copular_subject(token)
+                referring.update(t.i for t in recipient)
                 supplier += preps.get("from", []) + [c for c in children if c.dep_ == "poss"]
             else:  # event
                 supplier += [c for c in children if c.dep_ in ("poss", "amod", "compound")]
                 supplier += preps.get("from", [])
                 recipient += preps.get("to", []) + preps.get("for", [])
-        return region, supplier, recipient
+            poss = [c for c in children if c.dep_ == "poss"]
+            referring.update(p.i for p in poss)  # "their supplies of shells"
+        return region, supplier, recipient, referring
 
     def _is_request_or_condition(self, token: Token) -> bool:
         for node in _path_to_root(token):
-            if node.lemma_.lower() in self.request and node is not token:
+            if node.lemma_.lower() in self.request and node.i != token.i:
                 return True
             if any(c.dep_ == "mark" and c.lower_ == "if" for c in node.children):
                 return True
@@ -244,7 +265,15 @@ class ClaimExtractor:
 
     # -- attributes ---------------------------------------------------------------------
     def _make(
-        self, state, sent, trigger: Token | None, relation, supplier, recipient, group: list[Span]
+        self,
+        state,
+        sent,
+        trigger: Token | None,
+        relation,
+        supplier,
+        recipient,
+        group: list[Span],
+        inferred: int = 0,
     ) -> Claim:
         anchor = trigger if trigger is not None else group[0].root
         text, start, calibre = _weapon_text(group)
@@ -268,7 +297,8 @@ class ClaimExtractor:
             trigger_text=trigger.text if trigger is not None else None,
             calibre_mm=calibre,
             sentence_start=next((t.idx for t in sent if not t.is_space), sent.start_char),
-            roles=roles + (1 if trigger is not None else 0),
+            # Roles read off the parse outrank roles filled from context.
+            roles=2 * (roles - inferred) + inferred + (1 if trigger is not None else 0),
         )
 
     def _hedged(self, token: Token) -> bool:
@@ -285,14 +315,14 @@ class ClaimExtractor:
 
     def _negated(self, token: Token) -> bool:
         for node in _path_to_root(token):
-            if node is not token and node.lemma_.lower() in self.deny:
+            if node.i != token.i and node.lemma_.lower() in self.deny:
                 return True
             for child in node.children:
                 if child.dep_ == "neg" and not _next_is(child, "only"):
                     return True
                 if child.dep_ == "det" and child.lower_ == "no":
                     return True
-            if node.lemma_.lower() in self.report and node is not token:
+            if node.lemma_.lower() in self.report and node.i != token.i:
                 break
         return False
 
@@ -358,17 +388,21 @@ class _DocState:
                             codes += self.actor_codes(pobj, depth + 1)
         if depth == 0:
             for conj in token.conjuncts:
-                if conj.i > token.i:
-                    codes += self.actor_codes(conj, 1)
+                if conj.i > token.i and conj.i in self.actor_at:
+                    codes.append(self.actor_at[conj.i].code)
         return _unique(codes)
 
-    def actors_of_tokens(self, tokens, sent: Span, index: int, role: str) -> list[str]:
+    def actors_of_tokens(
+        self, tokens, sent: Span, index: int, role: str, referring: set[int]
+    ) -> list[str]:
         codes: list[str] = []
         for token in tokens:
             if token is None:
                 continue
+            if token.lower_ in RELATIVE_PRONOUNS and token.head.dep_ == "relcl":
+                token = token.head.head  # "North Korea, which has sent ..."
             found = self.actor_codes(token)
-            if not found:
+            if not found and token.i in referring | {t.i for t in tokens if t.dep_ == "poss"}:
                 found = self.resolve_reference(token, sent, index, role)
             codes += found
         return _unique(codes)
@@ -439,7 +473,12 @@ class _DocState:
         for child in head.children:
             if child.dep_ in ("amod", "compound", "poss", "nmod"):
                 mention = self.actor_at.get(child.i)
-                if mention and (mention.kind.startswith("demonym") or child.dep_ == "poss"):
+                if mention and (
+                    child.dep_ == "poss"
+                    or mention.kind.startswith("demonym")
+                    or self.ex.kinds.get((mention.code, child.lower_), "").startswith("demonym")
+                    or self._demonym_before(child, mention)
+                ):
                     return mention.code
                 if child.dep_ in ("compound", "amod") and child.head.i == head.i:
                     deeper = self.origin_of(child)
@@ -452,6 +491,11 @@ class _DocState:
         ):
             return None
         return None
+
+    def _demonym_before(self, child: Token, mention: _Mention) -> bool:
+        """ "North Korean" inside a longer actor phrase ("North Korean leader")."""
+        words = self.doc[mention.start : child.i + 1].text.lower()
+        return self.ex.kinds.get((mention.code, words), "").startswith("demonym")
 
     def beneficiaries(self, sent: Span, weapon: Span, exclude: set[str]) -> list[str]:
         """Actors that hold, rely on or receive the weapon phrase: the possessor of the
@@ -501,7 +545,7 @@ class _DocState:
             for child in node.children:
                 if child.lower_ == "according" and child.dep_ == "prep":
                     return self._according_to(child)
-            if node is not token and self._is_report(node):
+            if node.i != token.i and self._is_report(node):
                 name = self._subject_name(node)
                 if name:
                     return name
@@ -520,6 +564,10 @@ class _DocState:
     def _according_to(self, according: Token) -> str | None:
         for t in according.subtree:
             if t.dep_ == "pobj":
+                if t.lemma_.lower() in UNNAMED_SOURCES and not any(
+                    c.dep_ in ("compound", "amod", "poss") for c in t.children
+                ):
+                    return None  # "according to reports" names no one
                 return self.name_of(t)
         return None
 
@@ -648,6 +696,8 @@ class _DocState:
         return titles
 
     def _person_by_title(self, span: Span) -> str | None:
+        if span.root.tag_ != "NN":  # a named organisation or a plural is nobody's title
+            return None
         words = {t.lemma_.lower() for t in span if t.is_alpha and not t.is_stop}
         head = span.root.lemma_.lower()
         best = None
@@ -678,7 +728,7 @@ def _subject_of(verb: Token, passive_agent: bool = False) -> Token | None:
                 for g in child.children:
                     if g.dep_ == "pobj":
                         return g
-        if node.dep_ in ("conj", "xcomp", "advcl") and node.head is not node:
+        if node.dep_ in ("conj", "xcomp", "advcl") and node.head.i != node.i:
             node = node.head
         elif node.dep_ in ("relcl", "acl") and not passive_agent:
             return node.head
@@ -717,7 +767,7 @@ def _path_to_root(token: Token):
     while True:
         yield node
         seen += 1
-        if node.head is node or seen > 30:
+        if node.head.i == node.i or seen > 30:
             return
         node = node.head
 
@@ -778,30 +828,52 @@ def _weapon_groups(region: list[Token], weapons: list[Span], trigger: Token) -> 
 
 
 CALIBRE = re.compile(r"(\d{2,3})\s*-?\s*(?:mm|millimet(?:er|re)s?)\b", re.IGNORECASE)
+CALIBRE_UNITS = frozenset({"mm", "-mm", "millimeter", "millimetre", "millimeters", "millimetres"})
+
+
+def _calibre_start(doc: Doc, start: int) -> int:
+    """Extend a weapon span left over calibres: "122 mm and 152 mm artillery shells"."""
+    i = start
+    while True:
+        if i >= 2 and doc[i - 1].lower_ in CALIBRE_UNITS and doc[i - 2].like_num:
+            i -= 2
+        elif i >= 1 and CALIBRE.fullmatch(doc[i - 1].text):
+            i -= 1
+        elif (
+            i >= 3
+            and doc[i - 1].lower_ in ("and", "or", ",")
+            and (doc[i - 2].lower_ in CALIBRE_UNITS or CALIBRE.fullmatch(doc[i - 2].text))
+        ):
+            i -= 1
+        else:
+            break
+    while i < start and not doc[i].like_num and not CALIBRE.fullmatch(doc[i].text):
+        i += 1
+    return i
 
 
 def _weapon_text(group: list[Span]) -> tuple[str, int, str | None]:
+    """The weapon words of a claim (with calibres and coordinated spans of its class), where
+    they start, and the calibres stated."""
     doc = group[0].doc
-    first, last = group[0], group[-1]
-    start = first.start
-    # Calibres written before the noun belong to the weapon's words ("122 mm and 152 mm").
-    while start > 0 and (
-        doc[start - 1].like_num
-        or doc[start - 1].lower_ in ("mm", "-mm", "millimeter", "millimetre", "and", ",", "-", "or")
-    ):
-        start -= 1
-    while start < first.start and not doc[start].like_num:
-        start += 1
-    span = doc[start : last.end] if last.end - start <= 15 else first
-    calibres = CALIBRE.findall(doc[max(0, start - 1) : min(len(doc), last.end + 6)].text)
-    calibre = ",".join(sorted(set(calibres), key=int)) or None
-    return span.text, span.start_char, calibre
+    start = _calibre_start(doc, group[0].start)
+    end = group[0].end
+    for span in group[1:]:
+        gap = doc[end : _calibre_start(doc, span.start)]
+        if len(gap) <= 3 and all(t.lower_ in ("and", "or", ",", "as", "well") for t in gap):
+            end = span.end
+        else:
+            break
+    words = doc[start:end]
+    calibres = {m.group(1) for m in CALIBRE.finditer(words.text)}
+    calibre = ",".join(sorted(calibres, key=int)) or None
+    return words.text, words.start_char, calibre
 
 
 def _phrase(token: Token) -> Span:
     """The noun phrase of a token without determiners, clauses or trailing punctuation."""
     doc = token.doc
-    keep = [token] + [t for t in token.subtree if t is not token and _in_phrase(t, token)]
+    keep = [token] + [t for t in token.subtree if t.i != token.i and _in_phrase(t, token)]
     start = min(t.i for t in keep)
     end = max(t.i for t in keep) + 1
     while start < end and (doc[start].dep_ in ("det", "punct", "predet") or doc[start].is_space):
@@ -813,10 +885,10 @@ def _phrase(token: Token) -> Span:
 
 def _in_phrase(token: Token, head: Token) -> bool:
     node = token
-    while node is not head:
+    while node.i != head.i:
         if node.dep_ in ("relcl", "acl", "appos", "advcl", "punct", "cc", "ccomp", "parataxis"):
             return False
-        if node.dep_ == "conj" and node.head is head and head.dep_ not in SUBJECT_DEPS:
+        if node.dep_ == "conj" and node.head.i == head.i and head.dep_ not in SUBJECT_DEPS:
             return False
         node = node.head
     return True

@@ -67,7 +67,10 @@ def _add_rules(nlp: Language, lexicon: Lexicon) -> None:
             name=f"{key}_ruler",
             config={"spans_key": key, "phrase_matcher_attr": "LOWER", "spans_filter": longest},
         )
-        ruler.add_patterns(_patterns(aliases, label))  # type: ignore[attr-defined]
+        # LOWER and ORTH need only the tokenizer; with the model enabled spaCy would parse
+        # every one of the thousands of patterns.
+        with nlp.select_pipes(enable=[]):
+            ruler.add_patterns(_patterns(aliases, label))  # type: ignore[attr-defined]
 
 
 def drop_stop_spans(doc: Doc) -> Doc:

@@ -167,11 +167,23 @@ def find_quantity(weapon: Span) -> tuple[float | None, str | None]:
         tokens = _number_tokens(noun)
         if not tokens or _is_calibre_or_year(tokens):
             continue
-        words = [t.text for t in tokens if t.lower_ not in QUALIFIERS or t.lower_ in ("a", "an")]
-        value = parse_number(words)
+        numeric = [t for t in tokens if t.like_num or t.lower_ in UNITS or t.lower_ in SCALES]
+        if not numeric:
+            continue
+        # Keep "a" of "a million" and the qualifiers just before the number in the words.
+        first = numeric[0].i
+        while (
+            first > 0
+            and (weapon.doc[first - 1].lower_ in QUALIFIERS)
+            and first - 1
+            in {t.i for t in tokens}
+            | {t.i for t in noun.doc[first - 1 : first] if t.head.i in {n.i for n in tokens}}
+        ):
+            first -= 1
+        value = parse_number([t.text for t in numeric])
         if value is None or value <= 0:
             continue
-        start = tokens[0].i
+        start = first
         text = weapon.doc[start : noun.i + 1].text
         return value, text
     return None, None

@@ -100,9 +100,10 @@ class RowBuilder:
         mentions += [(s, "lexicon", "ACTOR", s.id_, None) for s in doc.spans.get(ACTOR_KEY, [])]
         mentions += [(s, "lexicon", "WEAPON", None, s.id_) for s in doc.spans.get(WEAPON_KEY, [])]
         for span, source, label, actor, weapon in mentions:
-            sentence_id = sentence_of(span.start_char)
-            if sentence_id is None:
+            found = sentence_of(span.start_char)
+            if found is None:
                 continue
+            sentence_id = found
             start, end = span.start_char + offset, span.end_char + offset
             self.rows.entities.append(
                 {
@@ -120,9 +121,10 @@ class RowBuilder:
             )
 
         for claim in doc._.salvo_claims or []:
-            sentence_id = sentence_of(claim["sentence_start"])
-            if sentence_id is None:
+            found = sentence_of(claim["sentence_start"])
+            if found is None:
                 continue
+            sentence_id = found
             key = (
                 sentence_id,
                 claim["relation"],

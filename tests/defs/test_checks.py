@@ -19,25 +19,41 @@ def _consistent(path: Path) -> None:
     con = warehouse.connect(path)
     warehouse.ensure_schema(con)
     now = dt.datetime(2025, 1, 1)
-    con.execute("INSERT INTO seed_files VALUES ('a.txt', 'h', 'ingested', NULL, 'utf-8', 1, "
-                "?, ?, 10, 0, NULL, 'd1')", [now, now])
-    con.execute("INSERT INTO raw_documents VALUES ('d1', 'a.txt', 'h', 'utf-8', ?, ?, ?)",
-                [TEXT, len(TEXT), now])
-    con.execute("INSERT INTO documents VALUES ('d1', 'a.txt', 'T', NULL, DATE '2025-01-01', "
-                "'day', 'metadata', ?, ?, NULL, ?)", [TEXT, now, len(TEXT)])
-    con.execute("INSERT INTO sentences VALUES ('d1:s00000', 'd1', 0, 0, 27, "
-                "'Iran sent drones to Russia.'), ('d1:s00001', 'd1', 1, 29, 46, "
-                "'Moscow denied it.')")
-    con.execute("INSERT INTO entities VALUES ('d1:e0-4:ACTOR', 'd1', 'd1:s00000', 0, 4, 'Iran', "
-                "'ACTOR', 'IRN', NULL, 'lexicon')")
-    con.execute("INSERT INTO claims VALUES ('d1:c1', 'd1', 'd1:s00000', 'supply', 'IRN', 'RUS', "
-                "'drone', 'drones', NULL, NULL, NULL, false, false, 'sent', NULL, 'v')")
+    con.execute(
+        "INSERT INTO seed_files VALUES ('a.txt', 'h', 'ingested', NULL, 'utf-8', 1, "
+        "?, ?, 10, 0, NULL, 'd1')",
+        [now, now],
+    )
+    con.execute(
+        "INSERT INTO raw_documents VALUES ('d1', 'a.txt', 'h', 'utf-8', ?, ?, ?)",
+        [TEXT, len(TEXT), now],
+    )
+    con.execute(
+        "INSERT INTO documents VALUES ('d1', 'a.txt', 'T', NULL, DATE '2025-01-01', "
+        "'day', 'metadata', ?, ?, NULL, ?)",
+        [TEXT, now, len(TEXT)],
+    )
+    con.execute(
+        "INSERT INTO sentences VALUES ('d1:s00000', 'd1', 0, 0, 27, "
+        "'Iran sent drones to Russia.'), ('d1:s00001', 'd1', 1, 29, 46, "
+        "'Moscow denied it.')"
+    )
+    con.execute(
+        "INSERT INTO entities VALUES ('d1:e0-4:ACTOR', 'd1', 'd1:s00000', 0, 4, 'Iran', "
+        "'ACTOR', 'IRN', NULL, 'lexicon')"
+    )
+    con.execute(
+        "INSERT INTO claims VALUES ('d1:c1', 'd1', 'd1:s00000', 'supply', 'IRN', 'RUS', "
+        "'drone', 'drones', NULL, NULL, NULL, false, false, 'sent', NULL, 'v')"
+    )
     con.close()
 
 
 # The primary keys already refuse duplicates, so the uniqueness checks guard tables that
 # lost their constraints (rebuilt by hand or by an older version): break them that way.
-DUPLICATE = "CREATE OR REPLACE TABLE {table} AS SELECT * FROM {table} UNION ALL SELECT * FROM {table}"
+DUPLICATE = (
+    "CREATE OR REPLACE TABLE {table} AS SELECT * FROM {table} UNION ALL SELECT * FROM {table}"
+)
 BREAKERS = {
     "unique_source_file": DUPLICATE,
     "unique_doc_id": DUPLICATE,
@@ -70,6 +86,9 @@ def test_check_passes_then_fails_when_broken(check: dg.AssetChecksDefinition, tm
     con.close()
     broken = _evaluate(check, path)
     assert not broken.passed
-    expected = (dg.AssetCheckSeverity.WARN if key.name == "share_of_undated_documents"
-                else dg.AssetCheckSeverity.ERROR)
+    expected = (
+        dg.AssetCheckSeverity.WARN
+        if key.name == "share_of_undated_documents"
+        else dg.AssetCheckSeverity.ERROR
+    )
     assert broken.severity == expected

@@ -13,8 +13,9 @@ from pipeline.defs.resources import SalvoSettings
 
 
 def _settings(folder: Path) -> SalvoSettings:
-    return SalvoSettings(seeds_dir=str(folder), warehouse=str(folder.parent / "w.duckdb"),
-                         spacy_model="unused")
+    return SalvoSettings(
+        seeds_dir=str(folder), warehouse=str(folder.parent / "w.duckdb"), spacy_model="unused"
+    )
 
 
 def _write(path: Path, text: str, age_seconds: float = 60) -> None:
