@@ -12,7 +12,7 @@ export DAGSTER_HOME := $(CURDIR)/.dagster_home
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 
-.PHONY: install run dev test lint eval clean dagster-home
+.PHONY: install run dev test lint eval query chaos bench clean dagster-home
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -46,6 +46,15 @@ lint: install  ## ruff, mypy and the Dagster code location
 eval: run  ## score the seed warehouse against the hand-checked claims
 	$(BIN)/python $(SHARED)/eval/score_claims.py --warehouse $${SALVO_WAREHOUSE:-warehouse/salvo.duckdb} \
 		--gold $(SHARED)/eval/seeds_gold.jsonl --show-errors
+
+query: install  ## make query SQL="SELECT ..." against the published warehouse (read-only)
+	$(BIN)/python -m pipeline.query "$$SQL"
+
+chaos: install  ## random-kill trials against the real pipeline (TRIALS=50 by default)
+	$(BIN)/python -m pipeline.chaos --trials $${TRIALS:-50}
+
+bench: install  ## throughput, memory and incremental-run benchmark (prints a table)
+	$(BIN)/python -m pipeline.bench
 
 clean:
 	rm -rf $(VENV) .tools warehouse/*.duckdb warehouse/.*.duckdb* warehouse/*.wal
