@@ -31,6 +31,23 @@ PLURAL_PRONOUNS = frozenset({"they", "them", "their", "both"})
 SINGULAR_PRONOUNS = frozenset({"it", "its"})
 PERSON_PRONOUNS = frozenset({"he", "she", "him", "her", "his"})
 UNNAMED_SOURCES = frozenset({"report", "media", "rumor", "rumour"})
+# Verbs that announce a transfer without it having happened: their object is hedged.
+ANNOUNCING = frozenset(
+    {
+        "announce",
+        "approve",
+        "unveil",
+        "authorize",
+        "authorise",
+        "sign",
+        "finalize",
+        "finalise",
+        "greenlight",
+        "clear",
+        "propose",
+    }
+)
+MAKING_VERBS = frozenset({"make", "build", "produce", "manufacture", "design", "develop"})
 RELATIVE_PRONOUNS = frozenset({"which", "that", "who", "whom"})
 PAIR_NOUNS = frozenset({"countries", "nations", "states", "sides", "governments", "allies"})
 QUOTES_OPEN = '\u201c"'
@@ -121,6 +138,10 @@ class ClaimExtractor:
 
     def trigger_claims(self, state, sent, token: Token, relation, role, weapons, index):
         weapon_tokens = {i for w in weapons for i in range(w.start, w.end)}
+        if role == "user" and any(
+            state.actor_codes(t) for t in _preps(token).get("to", []) if t.i not in weapon_tokens
+        ):
+            relation, role = "supply", "supplier"  # "deployed troops to Russia" moves them
         region, supplier_tokens, recipient_tokens, referring = self._roles(
             token, role, weapon_tokens
         )
@@ -249,8 +270,15 @@ class ClaimExtractor:
                 supplier += preps.get("from", []) + [c for c in children if c.dep_ == "poss"]
             else:  # event
                 supplier += [c for c in children if c.dep_ in ("poss", "amod", "compound")]
-                supplier += preps.get("from", [])
+                supplier += preps.get("from", []) + preps.get("by", [])
                 recipient += preps.get("to", []) + preps.get("for", [])
+                governor = token.head
+                if token.dep_ in ("dobj", "nsubjpass") and governor.lemma_.lower() in ANNOUNCING:
+                    # "The Pentagon announced a package of weapons for Ukraine."
+                    subject = _subject_of(governor, passive_agent=True)
+                    if subject is not None:
+                        supplier.append(subject)
+                        referring.add(subject.i)
             poss = [c for c in children if c.dep_ == "poss"]
             referring.update(p.i for p in poss)  # "their supplies of shells"
         return region, supplier, recipient, referring
@@ -303,6 +331,8 @@ class ClaimExtractor:
 
     def _hedged(self, token: Token) -> bool:
         for node in _path_to_root(token):
+            if node.dep_ in ("dobj", "nsubjpass") and node.head.lemma_.lower() in ANNOUNCING:
+                return True  # announced or approved, not (yet) delivered
             words = [node] + [
                 c
                 for c in node.children
@@ -467,11 +497,14 @@ class _DocState:
                 return [supplier]
         return []
 
-    def origin_of(self, head: Token) -> str | None:
+    def origin_of(self, head: Token, depth: int = 0) -> str | None:
         """The state a weapon comes from when its phrase says so: "North Korean shells",
-        "Iran's drones", "missiles from Iran" is a role, not an origin."""
+        "Iran's drones", "Iranian-made missiles", "drones made in Iran". ("Missiles from
+        Iran" is a supplier role, read elsewhere.)"""
+        if depth > 2:
+            return None
         for child in head.children:
-            if child.dep_ in ("amod", "compound", "poss", "nmod"):
+            if child.dep_ in ("amod", "compound", "poss", "nmod", "npadvmod"):
                 mention = self.actor_at.get(child.i)
                 if mention and (
                     child.dep_ == "poss"
@@ -480,16 +513,18 @@ class _DocState:
                     or self._demonym_before(child, mention)
                 ):
                     return mention.code
-                if child.dep_ in ("compound", "amod") and child.head.i == head.i:
-                    deeper = self.origin_of(child)
-                    if deeper:
-                        return deeper
-        if (
-            head.dep_ == "pobj"
-            and head.head.lower_ in ("of", "to")
-            and head.head.head.dep_ in ("compound",)
-        ):
-            return None
+            if child.dep_ in ("amod", "acl") and child.lemma_.lower() in MAKING_VERBS:
+                for maker in child.subtree:  # "Iranian-made", "made in Iran", "built by Iran"
+                    mention = self.actor_at.get(maker.i)
+                    if mention is not None and maker.i != child.i:
+                        return mention.code
+            if child.dep_ in ("compound", "amod") and child.head.i == head.i:
+                deeper = self.origin_of(child, depth + 1)
+                if deeper:
+                    return deeper
+        # A named system modifying a generic noun: "North Korean KN-23 missiles".
+        if head.dep_ in ("compound", "amod", "nmod") and depth == 0:
+            return self.origin_of(head.head, depth + 1)
         return None
 
     def _demonym_before(self, child: Token, mention: _Mention) -> bool:
@@ -584,8 +619,19 @@ class _DocState:
         ):
             return self._subject_name(verb.head)
         if subject is None:
-            return None
+            return self._name_before(verb)
         return self.name_of(subject)
+
+    def _name_before(self, verb: Token) -> str | None:
+        """ "..., the head of the unit said." parsed without a subject: the words between the
+        last comma (or closing quote) and the reporting verb name the speaker."""
+        start = verb.i
+        while start > verb.sent.start and not self.doc[start - 1].is_punct:
+            start -= 1
+        words = self.doc[start : verb.i]
+        if not 0 < len(words) <= 10 or start == verb.sent.start:
+            return None
+        return self.name_of(words.root) if words.root.pos_ in ("NOUN", "PROPN", "PRON") else None
 
     def _speaker_of_quote(self, token: Token) -> str | None:
         """A claim inside quotation marks belongs to whoever the quote is attributed to."""
@@ -902,24 +948,35 @@ def _unique(values):
     return out
 
 
+# When two triggers read the same weapon words with the same actors ("approved the sale of
+# jets"), the more specific relation names the claim.
+RELATION_RANK = {"supply": 0, "use": 1, "produce": 1, "purchase": 2}
+
+
 def _dedupe(claims: list[Claim]) -> list[Claim]:
-    """One claim per (relation, supplier, recipient, weapon class) in a sentence; where two
-    readings of the same weapon words disagree, the one with more roles filled wins."""
+    """One claim per (relation, supplier, recipient, weapon class) in a sentence. Readings of
+    the same weapon words compete: more roles read off the parse win; with the same actors,
+    the more specific relation wins; different actors with equal support both stay
+    ("Denmark and the Netherlands sent jets")."""
     best: dict[tuple, Claim] = {}
     for claim in claims:
         key = (claim.relation, claim.supplier, claim.recipient, claim.weapon_class)
         old = best.get(key)
         if old is None or claim.roles > old.roles:
             best[key] = claim
-    by_weapon: dict[tuple[int, str], Claim] = {}
-    for claim in best.values():
-        wkey = (claim.weapon_start, claim.relation)
-        old = by_weapon.get(wkey)
-        if old is None or claim.roles > old.roles:
-            by_weapon[wkey] = claim
-        elif claim.roles == old.roles:
-            by_weapon[(claim.weapon_start, claim.relation + str(id(claim)))] = claim
-    return sorted(by_weapon.values(), key=lambda c: c.weapon_start)
+    kept: list[Claim] = []
+    for claim in sorted(best.values(), key=lambda c: -c.roles):
+        rival = next((k for k in kept if k.weapon_start == claim.weapon_start), None)
+        if rival is None:
+            kept.append(claim)
+            continue
+        same_actors = (rival.supplier, rival.recipient) == (claim.supplier, claim.recipient)
+        if same_actors:
+            if RELATION_RANK[claim.relation] > RELATION_RANK[rival.relation]:
+                kept[kept.index(rival)] = claim
+        elif claim.roles == rival.roles or claim.relation != rival.relation:
+            kept.append(claim)
+    return sorted(kept, key=lambda c: (c.weapon_start, c.relation))
 
 
 @Language.factory("salvo_claims")

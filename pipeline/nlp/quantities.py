@@ -134,8 +134,17 @@ def _number_tokens(noun: Token) -> list[Token]:
     return sorted(set(tokens), key=lambda t: t.i)
 
 
+CURRENCY = {"$", "€", "£", "¥", "usd", "eur", "dollars", "euros", "pounds", "dollar", "euro"}
+
+
 def _is_calibre_or_year(tokens: list[Token]) -> bool:
+    """Calibres, years and sums of money are numbers but never counts of weapons."""
     for t in tokens:
+        if t.ent_type_ == "MONEY" or t.lower_ in CURRENCY:
+            return True
+        before = t.doc[t.i - 1] if t.i > 0 else None
+        if before is not None and before.lower_ in CURRENCY:
+            return True
         nxt = t.doc[t.i + 1] if t.i + 1 < len(t.doc) else None
         if nxt is not None and nxt.lower_ in CALIBRE_UNITS:
             return True
