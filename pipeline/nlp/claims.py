@@ -47,7 +47,27 @@ ANNOUNCING = frozenset(
         "propose",
     }
 )
-MAKING_VERBS = frozenset({"make", "build", "produce", "manufacture", "design", "develop"})
+# Participles that state where a weapon came from: "Iranian-made", "US-supplied drones",
+# "missiles supplied by North Korea".
+ORIGIN_VERBS = frozenset(
+    {
+        "make",
+        "build",
+        "produce",
+        "manufacture",
+        "design",
+        "develop",
+        "supply",
+        "provide",
+        "give",
+        "deliver",
+        "send",
+        "donate",
+        "sell",
+    }
+)
+# Verbs whose subject takes the transfer an event noun names: "Taiwan took delivery of ...".
+TAKING_VERBS = frozenset({"take", "receive", "accept", "get", "await", "expect"})
 RELATIVE_PRONOUNS = frozenset({"which", "that", "who", "whom"})
 PAIR_NOUNS = frozenset({"countries", "nations", "states", "sides", "governments", "allies"})
 QUOTES_OPEN = '\u201c"'
@@ -158,8 +178,15 @@ class ClaimExtractor:
         for group in groups:
             head = group[0]
             origin = state.origin_of(head.root)
-            sup = suppliers[:] or ([origin] if origin else [])
-            rec = recipients[:]
+            # "delivery of tanks from the United States": roles on the weapon phrase itself.
+            own = _preps(head.root)
+            sup = suppliers[:] or state.actors_of_tokens(
+                own.get("from", []), sent, index, "supplier", set()
+            )
+            sup = sup or ([origin] if origin else [])
+            rec = recipients[:] or state.actors_of_tokens(
+                own.get("to", []), sent, index, "recipient", set()
+            )
             if relation == "use":
                 if not origin or not rec or origin in rec:
                     continue
@@ -219,7 +246,9 @@ class ClaimExtractor:
             subject = _subject_of(token)
             if subject is not None:
                 referring.add(subject.i)
-            passive = any(c.dep_ in ("nsubjpass", "auxpass") for c in children)
+            passive = any(c.dep_ in ("nsubjpass", "auxpass") for c in children) or (
+                token.dep_ == "acl" and token.tag_ == "VBN"  # "the missiles supplied by Iran"
+            )
             agent = [
                 g for c in children if c.dep_ == "agent" for g in c.children if g.dep_ == "pobj"
             ]
@@ -273,6 +302,11 @@ class ClaimExtractor:
                 supplier += preps.get("from", []) + preps.get("by", [])
                 recipient += preps.get("to", []) + preps.get("for", [])
                 governor = token.head
+                if token.dep_ == "dobj" and governor.lemma_.lower() in TAKING_VERBS:
+                    subject = _subject_of(governor)
+                    if subject is not None:
+                        recipient.append(subject)
+                        referring.add(subject.i)
                 if token.dep_ in ("dobj", "nsubjpass") and governor.lemma_.lower() in ANNOUNCING:
                     # "The Pentagon announced a package of weapons for Ukraine."
                     subject = _subject_of(governor, passive_agent=True)
@@ -513,7 +547,7 @@ class _DocState:
                     or self._demonym_before(child, mention)
                 ):
                     return mention.code
-            if child.dep_ in ("amod", "acl") and child.lemma_.lower() in MAKING_VERBS:
+            if child.dep_ in ("amod", "acl") and child.lemma_.lower() in ORIGIN_VERBS:
                 for maker in child.subtree:  # "Iranian-made", "made in Iran", "built by Iran"
                     mention = self.actor_at.get(maker.i)
                     if mention is not None and maker.i != child.i:
@@ -776,6 +810,14 @@ def _subject_of(verb: Token, passive_agent: bool = False) -> Token | None:
                         return g
         if node.dep_ in ("conj", "xcomp", "advcl") and node.head.i != node.i:
             node = node.head
+        elif node.dep_ == "pcomp" and node.head.dep_ == "prep" and _pos(node.head.head) == "VERB":
+            # "Iran was accused of supplying", "Ukraine accused Iran of supplying"
+            verb = node.head.head
+            for dep in ("dobj", "nsubjpass", "nsubj"):
+                found = [c for c in verb.children if c.dep_ == dep]
+                if found:
+                    return found[0]
+            return None
         elif node.dep_ in ("relcl", "acl") and not passive_agent:
             return node.head
         else:

@@ -74,7 +74,8 @@ def _add_rules(nlp: Language, lexicon: Lexicon) -> None:
 
 
 def drop_stop_spans(doc: Doc) -> Doc:
-    doc.spans[WEAPON_KEY] = [s for s in doc.spans[WEAPON_KEY] if s.id_ != STOP_CLASS]
+    for key in (ACTOR_KEY, WEAPON_KEY):
+        doc.spans[key] = [s for s in doc.spans[key] if s.id_ != STOP_CLASS]
     return doc
 
 

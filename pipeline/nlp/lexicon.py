@@ -36,8 +36,9 @@ WEAPON_CLASSES = frozenset(
         "other",
     }
 )
-# A stop phrase ("think tank", "arms control") wins the longest-match contest against the
-# weapon word inside it and is then dropped, so the shorter word never fires there.
+# A stop phrase ("think tank", "arms control", "Washington Post") wins the longest-match
+# contest against the weapon or actor word inside it and is then dropped, so the shorter word
+# never fires there.
 STOP_CLASS = "none"
 
 
@@ -114,7 +115,7 @@ def load_lexicon(directory: Path = LEXICON_DIR) -> Lexicon:
 
     actors = []
     for row in _rows(directory / "actors.csv"):
-        if row["actor_code"] not in actor_names:
+        if row["actor_code"] not in actor_names and row["actor_code"] != STOP_CLASS:
             raise ValueError(f"actors.csv: unknown actor_code {row['actor_code']!r}")
         actors.append(
             Alias(row["actor_code"], row["alias"], row["kind"], row.get("match") == "exact")

@@ -81,6 +81,7 @@ QUALIFIERS = {
 }
 # Plural scale words used as vague amounts: "millions of shells", "dozens of drones".
 VAGUE = {"hundreds", "thousands", "millions", "billions", "dozens", "tens", "scores"}
+# A number before one of these measures the weapon (calibre, weight, range), not a count.
 CALIBRE_UNITS = {
     "mm",
     "-mm",
@@ -92,6 +93,21 @@ CALIBRE_UNITS = {
     "calibre",
     "cm",
     "inch",
+    "pound",
+    "pounds",
+    "lb",
+    "kg",
+    "kilogram",
+    "kilograms",
+    "ton",
+    "tons",
+    "tonne",
+    "tonnes",
+    "km",
+    "kilometer",
+    "kilometre",
+    "mile",
+    "miles",
 }
 NUMBER = re.compile(r"^\d{1,3}(,\d{3})+$|^\d+(\.\d+)?$")
 
@@ -145,8 +161,10 @@ def _is_calibre_or_year(tokens: list[Token]) -> bool:
         before = t.doc[t.i - 1] if t.i > 0 else None
         if before is not None and before.lower_ in CURRENCY:
             return True
-        nxt = t.doc[t.i + 1] if t.i + 1 < len(t.doc) else None
-        if nxt is not None and nxt.lower_ in CALIBRE_UNITS:
+        following = [w.lower_ for w in t.doc[t.i + 1 : t.i + 3]]
+        if following and following[0] == "-":
+            following = following[1:]  # "2,000-pound"
+        if following and following[0] in CALIBRE_UNITS:
             return True
         if t.like_num and re.fullmatch(r"(19|20)\d\d", t.text) and t.ent_type_ == "DATE":
             return True

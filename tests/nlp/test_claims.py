@@ -224,3 +224,39 @@ def test_calibre_is_an_attribute_of_the_weapon_words(nlp):
     assert found[0]["weapon_text"] == "122 mm and 152 mm artillery shells"
     assert found[0]["calibre_mm"] == "122,152"
     assert found[0]["quantity"] is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Ukraine struck Russian positions with US-supplied ATACMS missiles.",
+            {("use", "USA", "UKR", "ballistic_missile")},
+        ),
+        ("Russia attacked Kyiv with Iranian drones overnight.", {("use", "IRN", "RUS", "drone")}),
+        (
+            "Taiwan has taken delivery of the first Abrams tanks from the United States.",
+            {("supply", "USA", "TWN", "tank")},
+        ),
+        (
+            "Ukraine accused Iran of supplying drones to Russia.",
+            {("supply", "IRN", "RUS", "drone")},
+        ),
+        (
+            "The missiles supplied by North Korea proved inaccurate.",
+            {("supply", "PRK", None, "missile")},
+        ),
+    ],
+)
+def test_more_constructions(nlp, text, expected):
+    assert triples(nlp, text) == expected
+
+
+def test_weights_are_not_counts(nlp):
+    found = claims(nlp, "Israel has received 2,000-pound bombs from the United States.")
+    assert found[0]["quantity"] is None
+
+
+def test_an_accusation_is_hedged_and_attributed(nlp):
+    found = claims(nlp, "Ukraine accused Iran of supplying drones to Russia.")
+    assert (found[0]["attributed_to"], found[0]["hedged"]) == ("Ukraine", True)

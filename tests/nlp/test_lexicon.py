@@ -25,7 +25,7 @@ def weapons(nlp, text: str) -> list[tuple[str, str]]:
 
 def test_every_code_in_the_files_is_known():
     lexicon = load_lexicon()
-    assert {a.code for a in lexicon.actors} <= set(lexicon.actor_names)
+    assert {a.code for a in lexicon.actors} <= set(lexicon.actor_names) | {"none"}
     assert {w.code for w in lexicon.weapons} <= WEAPON_CLASSES | {"none"}
 
 
@@ -72,3 +72,7 @@ def test_weapon_aliases_map_to_classes(nlp, text, expected):
 
 def test_stop_phrases_block_the_weapon_inside_them(nlp):
     assert weapons(nlp, "A think tank in Washington warned about arms control.") == []
+
+
+def test_actor_stop_phrases_name_no_actor(nlp):
+    assert actors(nlp, "The Washington Post reported it from the Indian Ocean.") == []
