@@ -32,6 +32,7 @@ SINGULAR_PRONOUNS = frozenset({"it", "its"})
 PERSON_PRONOUNS = frozenset({"he", "she", "him", "her", "his"})
 UNNAMED_SOURCES = frozenset({"report", "media", "rumor", "rumour"})
 # Verbs that announce a transfer without it having happened: their object is hedged.
+ALSO_PREPOSITIONS = ("alongside", "including", "besides", "plus")
 ANNOUNCING = frozenset(
     {
         "announce",
@@ -173,6 +174,14 @@ class ClaimExtractor:
         side = "recipient" if role in ("recipient", "recipient_agent") else "supplier"
         suppliers = state.actors_of_tokens(supplier_tokens, sent, index, side, referring)
         recipients = state.actors_of_tokens(recipient_tokens, sent, index, "recipient", referring)
+        if _preps(token).get("between") and len(suppliers) == 2 and not recipients:
+            # A two-way word ("exchange", "deal") gets its direction from the claim before,
+            # else from the order the actors are named in.
+            pair = state.context_pair(sent, index)
+            if pair and set(pair) == set(suppliers):
+                suppliers, recipients = [pair[0]], [pair[1]]
+            else:
+                suppliers, recipients = suppliers[:1], suppliers[1:]
         inferred = 0
         results = []
         for group in groups:
@@ -267,6 +276,8 @@ class ClaimExtractor:
             for obj in objects + datives:
                 region.append(obj)
             region += preps.get("with", []) + preps.get("of", [])
+            for word in ALSO_PREPOSITIONS:  # "secured pledges, alongside access to technology"
+                region += preps.get(word, [])
             if role in ("supplier", "producer", "user"):
                 supplier += actor_side + preps.get("from", [])
                 recipient += datives + preps.get("to", []) + preps.get("for", [])
@@ -298,6 +309,9 @@ class ClaimExtractor:
                 referring.update(t.i for t in recipient)
                 supplier += preps.get("from", []) + [c for c in children if c.dep_ == "poss"]
             else:  # event
+                for pair in preps.get("between", []):  # "an arms exchange between the two"
+                    referring.add(pair.i)
+                    supplier.append(pair)
                 supplier += [c for c in children if c.dep_ in ("poss", "amod", "compound")]
                 supplier += preps.get("from", []) + preps.get("by", [])
                 recipient += preps.get("to", []) + preps.get("for", [])

@@ -4,8 +4,10 @@ boundaries, the actor/weapon rule layer from the lexicon, and the claim extracto
 
 from __future__ import annotations
 
+import hashlib
 import os
 from functools import lru_cache
+from pathlib import Path
 
 import spacy
 from spacy.language import Language
@@ -102,6 +104,19 @@ def build_nlp(name: str | None = None) -> Language:
     return nlp
 
 
+@lru_cache(maxsize=1)
+def _code_hash() -> str:
+    """A hash of the extraction code itself, so an edited rule re-extracts every document
+    even when nobody remembered to bump EXTRACTOR_VERSION."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:8]
+
+
 def extractor_version(name: str | None = None) -> str:
     """Changes whenever the extraction code, the lexicon or the model changes."""
-    return f"{claims_module.EXTRACTOR_VERSION}+lex.{load_lexicon().version}+{name or model_name()}"
+    return (
+        f"{claims_module.EXTRACTOR_VERSION}.{_code_hash()}+lex.{load_lexicon().version}"
+        f"+{name or model_name()}"
+    )

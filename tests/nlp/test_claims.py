@@ -260,3 +260,14 @@ def test_weights_are_not_counts(nlp):
 def test_an_accusation_is_hedged_and_attributed(nlp):
     found = claims(nlp, "Ukraine accused Iran of supplying drones to Russia.")
     assert (found[0]["attributed_to"], found[0]["hedged"]) == ("Ukraine", True)
+
+
+def test_the_two_countries_take_the_pair_named_before(nlp):
+    text = ("Iran sent drones to Russia last year. This year the two countries agreed on the "
+            "supply of ballistic missiles.")
+    assert ("supply", "IRN", "RUS", "ballistic_missile") in triples(nlp, text)
+
+
+def test_an_arms_deal_between_two_states_reads_them_in_order(nlp):
+    text = "Officials confirmed an arms deal between Belarus and Myanmar covering drones."
+    assert ("supply", "BLR", "MMR", "drone") in triples(nlp, text)
