@@ -30,6 +30,20 @@ MODIFIER_DEPS = frozenset({"compound", "amod", "poss", "nmod", "appos", "npadvmo
 PLURAL_PRONOUNS = frozenset({"they", "them", "their", "both"})
 SINGULAR_PRONOUNS = frozenset({"it", "its"})
 PERSON_PRONOUNS = frozenset({"he", "she", "him", "her", "his"})
+# Nouns that say where a statement came from: "This follows from a statement by X".
+SOURCE_NOUNS = frozenset(
+    {
+        "statement",
+        "interview",
+        "remark",
+        "comment",
+        "report",
+        "briefing",
+        "speech",
+        "post",
+        "testimony",
+    }
+)
 UNNAMED_SOURCES = frozenset({"report", "media", "rumor", "rumour"})
 # Verbs that announce a transfer without it having happened: their object is hedged.
 ALSO_PREPOSITIONS = ("alongside", "including", "besides", "plus")
@@ -421,6 +435,7 @@ class _DocState:
             (s for s in (doc.spans[WEAPON_KEY] if WEAPON_KEY in doc.spans else [])),
             key=lambda s: s.start,
         )
+        self.weapon_tokens = {i for w in self.weapons for i in range(w.start, w.end)}
         self.people: list[Span] = [e for e in doc.ents if e.label_ == "PERSON"]
         self._link_leaders()
         self.titles = self._titles()
@@ -627,18 +642,16 @@ class _DocState:
         for node in _path_to_root(token):
             for child in node.children:
                 if child.lower_ == "according" and child.dep_ == "prep":
-                    return self._according_to(child)
+                    named = self._according_to(child)
+                    if named:
+                        return named
             if node.i != token.i and self._is_report(node):
                 name = self._subject_name(node)
                 if name:
                     return name
         root = sent.root
         for child in root.children:
-            if (
-                child.dep_ in ("parataxis", "advcl", "ccomp")
-                and self._is_report(child)
-                and child.i > token.i
-            ):
+            if child.dep_ in ("parataxis", "advcl", "ccomp") and self._is_report(child):
                 name = self._subject_name(child)
                 if name:
                     return name
@@ -697,6 +710,9 @@ class _DocState:
             return None
         if "\u201d" in text[opened:pos]:  # the nearest opening quote was already closed
             return None
+        paragraph_start = text.rfind("\n", 0, pos) + 1
+        if text[opened] == '"' and text[paragraph_start:pos].count('"') % 2 == 0:
+            return None  # straight quotes: an even count before us means we are outside
         after = self.doc.char_span(closed, min(len(text), closed + 1), alignment_mode="expand")
         if after is None:
             return None
@@ -717,15 +733,33 @@ class _DocState:
 
     def _speaker_elsewhere_in_sentence(self, sent: Span, token: Token) -> str | None:
         for t in sent:
-            if t.i != token.i and self._is_report(t) and t.dep_ in ("relcl", "ccomp", "advcl"):
+            if t.i == token.i or not self._is_report(t):
+                continue
+            if t.dep_ in ("relcl", "ccomp", "advcl"):
                 subject = _subject_of(t)
-                if subject is not None and subject.lower_ not in ("which", "that", "who"):
+                if subject is not None and subject.lower_ not in RELATIVE_PRONOUNS:
                     return self.name_of(subject)
+            if (
+                t.dep_ == "acl"
+                and t.i > token.i
+                and not any(c.dep_ in ("agent", "auxpass") for c in t.children)
+                and t.head.i not in self.weapon_tokens
+            ):
+                # "..., South Korean intelligence reported" parsed as a clause on a noun.
+                return self.name_of(t.head)
         return None
 
     def _speaker_of_following_this(self, sent: Span) -> str | None:
-        """ "... stated this." in the next sentence attributes the sentence before it."""
+        """ "... stated this." or "This follows from a statement by X." in the next
+        sentence attributes the sentence before it."""
         following = self.doc[sent.end : min(len(self.doc), sent.end + 40)]
+        words = [t for t in following if not t.is_space]
+        if words and words[0].lower_ in ("this", "that") and words[0].sent.start <= words[0].i:
+            next_sent = words[0].sent
+            if any(t.lemma_.lower() in SOURCE_NOUNS for t in next_sent):
+                people = [p for p in self.people if next_sent.start <= p.start < next_sent.end]
+                if people:
+                    return self._full_name(people[0])
         for t in following:
             if t.sent.start != sent.end:
                 break

@@ -263,11 +263,26 @@ def test_an_accusation_is_hedged_and_attributed(nlp):
 
 
 def test_the_two_countries_take_the_pair_named_before(nlp):
-    text = ("Iran sent drones to Russia last year. This year the two countries agreed on the "
-            "supply of ballistic missiles.")
+    text = (
+        "Iran sent drones to Russia last year. This year the two countries agreed on the "
+        "supply of ballistic missiles."
+    )
     assert ("supply", "IRN", "RUS", "ballistic_missile") in triples(nlp, text)
 
 
 def test_an_arms_deal_between_two_states_reads_them_in_order(nlp):
     text = "Officials confirmed an arms deal between Belarus and Myanmar covering drones."
     assert ("supply", "BLR", "MMR", "drone") in triples(nlp, text)
+
+
+def test_a_claim_is_attributed_by_the_next_sentence_that_names_its_source(nlp):
+    text = (
+        "Iran is the main supplier of drones to Russia. This follows from an interview "
+        "with the defence minister, Anna Berg, published on Monday."
+    )
+    assert claims(nlp, text)[0]["attributed_to"] == "Anna Berg"
+
+
+def test_a_reporting_clause_before_the_claim_attributes_it(nlp):
+    text = "As the agency reported earlier, Iran shipped drones to Russia."
+    assert claims(nlp, text)[0]["attributed_to"] == "agency"
