@@ -11,6 +11,7 @@ from the cue words of `lexicon/cues.csv` on the path from the trigger to the roo
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 
 from spacy.language import Language
@@ -23,6 +24,8 @@ EXTRACTOR_VERSION = "claims.v1"
 ACTOR_KEY = "salvo_actors"
 WEAPON_KEY = "salvo_weapons"
 
+# A weapon name modifying another weapon noun is one weapon: "Fath-360 missiles".
+WEAPON_MODIFIER_DEPS = frozenset({"compound", "amod", "nmod", "nummod", "npadvmod", "poss"})
 GENERIC_CLASSES = frozenset({"weapons_general", "missile", "other"})
 SUBJECT_DEPS = frozenset({"nsubj", "nsubjpass", "csubj"})
 OBJECT_DEPS = frozenset({"dobj", "obj", "attr", "oprd"})
@@ -146,6 +149,9 @@ class ClaimExtractor:
                 found.extend(claims)
                 if claims:
                     state.last_claim = (claims[-1].supplier, claims[-1].recipient, index)
+                for claim in claims:
+                    if claim.supplier and claim.recipient and not claim.negated:
+                        state.partners.setdefault(claim.supplier, Counter())[claim.recipient] += 1
         doc._.salvo_claims = [asdict(c) for c in found]
         return doc
 
@@ -218,6 +224,8 @@ class ClaimExtractor:
                 rec = []
                 if not sup:
                     continue
+                if token.dep_ == "relcl" and group[0].id_ in GENERIC_CLASSES:
+                    continue  # "the weapons it produced" speaks of an industry, not a system
             else:
                 if not rec and sup:
                     rec = state.fallback_recipient(sent, token, sup, index)
@@ -279,8 +287,11 @@ class ClaimExtractor:
             objects = [c for c in children if c.dep_ in OBJECT_DEPS]
             datives = [c for c in children if c.dep_ == "dative"]
             preps = _preps(token)
-            if token.dep_ == "relcl" and not objects and not passive and role != "producer":
-                objects = [token.head]  # "the missiles that Iran sent"
+            if token.dep_ == "relcl":
+                # "the missiles (that) Iran sent": the relative pronoun stands for the noun.
+                objects = [token.head if o.lower_ in RELATIVE_PRONOUNS else o for o in objects]
+                if not objects and not passive:
+                    objects = [token.head]
             if passive:
                 region += patient or ([token.head] if token.dep_ in ("relcl", "acl") else [])
                 actor_side = agent
@@ -440,6 +451,8 @@ class _DocState:
         self._link_leaders()
         self.titles = self._titles()
         self.last_claim: tuple[str | None, str | None, int] | None = None
+        # Who each supplier was said to supply earlier in this document.
+        self.partners: dict[str, Counter[str]] = {}
         self.sentences = list(doc.sents)
 
     def weapons_in(self, sent: Span) -> list[Span]:
@@ -551,6 +564,12 @@ class _DocState:
             supplier, recipient, _ = self.last_claim
             if supplier in suppliers and recipient:
                 return [recipient]
+        # The one partner this supplier was named with earlier in the article.
+        counts = self.partners.get(suppliers[0]) if len(suppliers) == 1 else None
+        if counts:
+            ranked = counts.most_common(2)
+            if len(ranked) == 1 or ranked[0][1] > ranked[1][1]:
+                return [ranked[0][0]]
         return []
 
     def fallback_supplier(self, recipients: list[str], index: int) -> list[str]:
@@ -783,7 +802,9 @@ class _DocState:
             return self._full_name(people[-1])
         mention = self.actor_at.get(token.i)
         if mention is not None and mention.start == span.start and mention.end == span.end:
-            if mention.kind in ("capital", "metonym", "leader", "city"):
+            if mention.kind == "leader":
+                return self._leader_name(span)
+            if mention.kind in ("capital", "metonym", "city"):
                 name = self.ex.lex.actor_names.get(mention.code)
                 if name and name.lower() not in span.text.lower():
                     return f"{span.text} ({name})"
@@ -792,6 +813,16 @@ class _DocState:
         if titled:
             return titled
         return span.text or None
+
+    def _leader_name(self, span: Span) -> str:
+        """The fullest earlier form of a leader's name ("Blinken" -> "Antony Blinken")."""
+        words = {t.lower_ for t in span}
+        best = span.text
+        for other in list(self.doc.spans.get(ACTOR_KEY, [])) + self.people:
+            if other.start < span.start and words <= {t.lower_ for t in other}:
+                if len(other.text) > len(best):
+                    best = other.text
+        return best
 
     def _full_name(self, person: Span) -> str:
         words = {t.lower_ for t in person}
@@ -941,7 +972,7 @@ def _weapon_groups(region: list[Token], weapons: list[Span], trigger: Token) -> 
             for o in inside
             if o is not span
             and span.root.head.i in range(o.start, o.end)
-            and span.root.dep_ in ("compound", "amod", "nmod")
+            and span.root.dep_ in WEAPON_MODIFIER_DEPS
         ]
         if modified:
             continue  # the modifier is folded into the span it modifies below
@@ -950,7 +981,7 @@ def _weapon_groups(region: list[Token], weapons: list[Span], trigger: Token) -> 
             for o in inside
             if o is not span
             and o.root.head.i in range(span.start, span.end)
-            and o.root.dep_ in ("compound", "amod", "nmod")
+            and o.root.dep_ in WEAPON_MODIFIER_DEPS
         ]
         specific = [m for m in modifiers if m.id_ not in GENERIC_CLASSES]
         if span.id_ in GENERIC_CLASSES and specific:
