@@ -286,3 +286,27 @@ def test_a_claim_is_attributed_by_the_next_sentence_that_names_its_source(nlp):
 def test_a_reporting_clause_before_the_claim_attributes_it(nlp):
     text = "As the agency reported earlier, Iran shipped drones to Russia."
     assert claims(nlp, text)[0]["attributed_to"] == "agency"
+
+
+def test_a_relative_clause_object_is_the_noun_it_modifies(nlp):
+    text = "Iran has sent Shahed drones to Russia, which Russia now produces under licence."
+    assert ("produce", "RUS", None, "drone") in triples(nlp, text)
+
+
+def test_a_named_system_before_a_generic_noun_is_one_weapon(nlp):
+    assert triples(nlp, "Russia received Fath-360 missiles from Iran.") == {
+        ("supply", "IRN", "RUS", "ballistic_missile")
+    }
+
+
+def test_a_leader_named_again_by_surname_keeps_the_full_name(nlp):
+    text = "Antony Blinken spoke in London. Iran delivered missiles to Russia, Blinken said."
+    assert claims(nlp, text)[0]["attributed_to"] == "Antony Blinken"
+
+
+def test_an_unnamed_recipient_is_the_suppliers_partner_earlier_in_the_article(nlp):
+    text = (
+        "Iran shipped drones to Russia in 2022. Sanctions followed. Talks stalled. "
+        "Prices rose. Officials say Iran has also sent hundreds of Shahed drones."
+    )
+    assert ("supply", "IRN", "RUS", "drone") in triples(nlp, text)
