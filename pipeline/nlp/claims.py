@@ -234,7 +234,7 @@ class ClaimExtractor:
                     sup = state.fallback_supplier(rec, index)
                     inferred += bool(sup)
                 if not sup and not rec:
-                    pair = state.context_pair(sent, index)
+                    pair = state.context_pair(sent, index) or state.denied_pair(token)
                     if pair is None:
                         continue
                     sup, rec = [pair[0]], [pair[1]]
@@ -544,6 +544,22 @@ class _DocState:
             supplier, recipient, _ = self.last_claim
             if supplier and recipient:
                 return supplier, recipient
+        return None
+
+    def denied_pair(self, token: Token) -> tuple[str, str] | None:
+        """ "Moscow and Pyongyang deny any arms transfers": the two deniers are the pair, in
+        the direction this article already reported between them."""
+        for node in _path_to_root(token):
+            if node.lemma_.lower() in self.ex.deny:
+                subject = _subject_of(node)
+                codes = set(self.actor_codes(subject)) if subject is not None else set()
+                if len(codes) != 2:
+                    return None
+                for supplier, counts in self.partners.items():
+                    for recipient in counts:
+                        if {supplier, recipient} == codes:
+                            return supplier, recipient
+                return None
         return None
 
     def fallback_recipient(

@@ -310,3 +310,14 @@ def test_an_unnamed_recipient_is_the_suppliers_partner_earlier_in_the_article(nl
         "Prices rose. Officials say Iran has also sent hundreds of Shahed drones."
     )
     assert ("supply", "IRN", "RUS", "drone") in triples(nlp, text)
+
+
+def test_a_denial_by_both_parties_is_a_negated_claim_in_the_known_direction(nlp):
+    text = (
+        "North Korea shipped shells to Russia in 2023, Seoul said. Markets were calm. "
+        "Trade was slow. Exports fell. Moscow and Pyongyang deny any arms transfers."
+    )
+    denied = [c for c in claims(nlp, text) if c["negated"]]
+    assert [(c["supplier"], c["recipient"], c["attributed_to"]) for c in denied] == [
+        ("PRK", "RUS", "Moscow and Pyongyang")
+    ]
