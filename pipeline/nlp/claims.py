@@ -82,6 +82,10 @@ ORIGIN_VERBS = frozenset(
         "send",
         "donate",
         "sell",
+        "smuggle",
+        "ship",
+        "transfer",
+        "export",
     }
 )
 # Verbs whose subject takes the transfer an event noun names: "Taiwan took delivery of ...".
@@ -144,7 +148,9 @@ class ClaimExtractor:
         found: list[Claim] = []
         for index, sent in enumerate(doc.sents):
             weapons = state.weapons_in(sent)
-            if weapons:
+            if weapons or any(
+                (t.lemma_.lower(), _pos(t)) in self.lex.implied_weapons for t in sent
+            ):
                 claims = self.sentence_claims(state, sent, weapons, index)
                 found.extend(claims)
                 if claims:
@@ -187,6 +193,10 @@ class ClaimExtractor:
             token, role, weapon_tokens
         )
         groups = _weapon_groups(region, weapons, token)
+        implied = self.lex.implied_weapons.get((token.lemma_.lower(), _pos(token)))
+        if not groups and implied:
+            # "arming the RSF" names weapons without a weapon word.
+            groups = [[Span(token.doc, token.i, token.i + 1, label="WEAPON", span_id=implied)]]
         if not groups:
             return []
         if self._is_request_or_condition(token):
@@ -296,6 +306,11 @@ class ClaimExtractor:
                 region += patient or ([token.head] if token.dep_ in ("relcl", "acl") else [])
                 actor_side = agent
                 referring.update(a.i for a in agent)
+                if token.dep_ == "acl" and token.head.dep_ in ("dobj", "pobj"):
+                    # "Hamas used weapons smuggled from Iran": the user holds what was sent.
+                    holder = _subject_of(token.head.head)
+                    if holder is not None and role == "supplier":
+                        recipient.append(holder)
             else:
                 actor_side = [subject] if subject is not None else []
             for obj in objects + datives:
@@ -894,15 +909,21 @@ def _pos(token: Token) -> str:
 
 
 def _subject_of(verb: Token, passive_agent: bool = False) -> Token | None:
+    """The subject a verb's action belongs to, climbing through coordination, control and
+    raising ("Pyongyang is believed to have sent" -> Pyongyang)."""
     node = verb
+    raised = False
     for _ in range(4):
         for child in node.children:
-            if child.dep_ in ("nsubj", "csubj"):
+            if child.dep_ in ("nsubj", "csubj") or (raised and child.dep_ == "nsubjpass"):
                 return child
             if passive_agent and child.dep_ == "agent":
                 for g in child.children:
                     if g.dep_ == "pobj":
                         return g
+        if any(c.dep_ == "nsubjpass" for c in node.children):
+            return None  # a passive verb's subject is what was acted on, not who acted
+        raised = node.dep_ == "xcomp"
         if node.dep_ in ("conj", "xcomp", "advcl") and node.head.i != node.i:
             node = node.head
         elif node.dep_ == "pcomp" and node.head.dep_ == "prep" and _pos(node.head.head) == "VERB":
@@ -971,13 +992,26 @@ def _receiving_position(token: Token) -> bool:
     return False
 
 
+def _subtree_without_clauses(token: Token) -> list[Token]:
+    """A phrase's tokens, leaving out relative and participle clauses with their own verb:
+    "machine tools that are used to make missiles" transfers tools, not missiles."""
+    out = [token]
+    for child in token.children:
+        if child.dep_ in ("relcl", "acl") and any(
+            c.dep_ in ("nsubj", "nsubjpass", "aux", "auxpass", "xcomp") for c in child.children
+        ):
+            continue
+        out += _subtree_without_clauses(child)
+    return out
+
+
 def _weapon_groups(region: list[Token], weapons: list[Span], trigger: Token) -> list[list[Span]]:
     """Weapon spans inside the object region, merged when one modifies another and grouped
     by class (coordinated objects give one claim per weapon class)."""
     inside: list[Span] = []
     region_ids: set[int] = set()
     for token in region:
-        region_ids.update(t.i for t in token.subtree)
+        region_ids.update(t.i for t in _subtree_without_clauses(token))
     for span in weapons:
         if any(t.i in region_ids for t in span) or (span.start <= trigger.i < span.end):
             inside.append(span)

@@ -58,6 +58,7 @@ class Lexicon:
     actor_types: dict[str, str]  # actor_code -> state | non_state | alliance | organisation
     triggers: dict[tuple[str, str], tuple[str, str]]  # (lemma, pos) -> (relation, subject_role)
     hedged_triggers: frozenset[tuple[str, str]]  # triggers that only promise a transfer
+    implied_weapons: dict[tuple[str, str], str]  # triggers that name a weapon class themselves
     cues: dict[str, frozenset[str]]  # cue type -> lower-case words or phrases
     version: str  # content hash of every file: a changed lexicon re-extracts documents
 
@@ -134,11 +135,14 @@ def load_lexicon(directory: Path = LEXICON_DIR) -> Lexicon:
 
     triggers = {}
     hedged_triggers = set()
+    implied_weapons: dict[tuple[str, str], str] = {}
     for row in _rows(directory / "triggers.csv"):
         key = (row["lemma"].lower(), row["pos"].upper())
         triggers[key] = (row["relation"], row["role"])
         if row.get("hedged") == "yes":
             hedged_triggers.add(key)
+        if row.get("implied_weapon"):
+            implied_weapons[key] = row["implied_weapon"]
 
     cues: dict[str, set[str]] = {}
     for row in _rows(directory / "cues.csv"):
@@ -151,6 +155,7 @@ def load_lexicon(directory: Path = LEXICON_DIR) -> Lexicon:
         actor_types=actor_types,
         triggers=triggers,
         hedged_triggers=frozenset(hedged_triggers),
+        implied_weapons=implied_weapons,
         cues={k: frozenset(v) for k, v in cues.items()},
         version=digest.hexdigest()[:12],
     )

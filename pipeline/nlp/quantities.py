@@ -190,8 +190,15 @@ def find_quantity(weapon: Span) -> tuple[float | None, str | None]:
         if container.lower_ in VAGUE:
             return None, None
         candidates.append(container)
+    named = {
+        i
+        for span in weapon.doc.spans.get("salvo_weapons", [])
+        if span.start != weapon.start
+        for i in range(span.start, span.end)
+    }
     for noun in candidates:
-        tokens = _number_tokens(noun)
+        # A number inside another weapon's name ("Leopard 2 tanks") is not a count.
+        tokens = [t for t in _number_tokens(noun) if t.i not in named]
         if not tokens or _is_calibre_or_year(tokens):
             continue
         numeric = [t for t in tokens if t.like_num or t.lower_ in UNITS or t.lower_ in SCALES]

@@ -321,3 +321,35 @@ def test_a_denial_by_both_parties_is_a_negated_claim_in_the_known_direction(nlp)
     assert [(c["supplier"], c["recipient"], c["attributed_to"]) for c in denied] == [
         ("PRK", "RUS", "Moscow and Pyongyang")
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # raising: the subject of "is believed" acts in "to have dispatched"
+        (
+            "Pyongyang is believed to have dispatched 1,500 troops to Russia.",
+            {("supply", "PRK", "RUS", "troops")},
+        ),
+        # the verb itself names weapons
+        ("The UAE is accused of arming the RSF.", {("supply", "ARE", "RSF", "weapons_general")}),
+        # a clause on the object speaks of something else
+        (
+            "Chinese firms sold machine tools to Russia that are used to make missiles.",
+            {("purchase", "CHN", "RUS", "military_technology")},
+        ),
+        # the user of weapons smuggled from a state
+        (
+            "Hamas used weapons smuggled from Iran in the attack.",
+            {("use", "IRN", "HAMAS", "weapons_general")},
+        ),
+    ],
+)
+def test_constructions_with_clauses(nlp, text, expected):
+    assert triples(nlp, text) == expected
+
+
+def test_the_reporting_clause_of_another_subject_does_not_attribute(nlp):
+    text = "Egypt supplied drones to the Sudanese army, while the UAE is accused of arming the RSF."
+    egypt = [c for c in claims(nlp, text) if c["supplier"] == "EGY"]
+    assert egypt and egypt[0]["attributed_to"] is None
