@@ -140,6 +140,7 @@ class ClaimExtractor:
         self.deny = cues.get("deny", frozenset())
         self.negation = cues.get("negation", frozenset())
         self.request = cues.get("request", frozenset())
+        self.roles = cues.get("role", frozenset())
         self.hedged_triggers = lexicon.hedged_triggers
 
     # -- entry point -------------------------------------------------------------------
@@ -689,13 +690,14 @@ class _DocState:
         return speaker
 
     def _speaker_in_tree(self, sent: Span, token: Token) -> str | None:
-        for node in _path_to_root(token):
+        path = list(_path_to_root(token))
+        for step, node in enumerate(path):
             for child in node.children:
                 if child.lower_ == "according" and child.dep_ == "prep":
                     named = self._according_to(child)
                     if named:
                         return named
-            if node.i != token.i and self._is_report(node):
+            if node.i != token.i and self._is_report(node) and _reports_through(path, step):
                 name = self._subject_name(node)
                 if name:
                     return name
@@ -886,8 +888,8 @@ class _DocState:
         return titles
 
     def _person_by_title(self, span: Span) -> str | None:
-        if span.root.tag_ != "NN":  # a named organisation or a plural is nobody's title
-            return None
+        if span.root.tag_ != "NN" or span.root.lemma_.lower() not in self.ex.roles:
+            return None  # only an office names a person: "the head of ...", "Gur chief"
         words = {t.lemma_.lower() for t in span if t.is_alpha and not t.is_stop}
         head = span.root.lemma_.lower()
         best = None
@@ -900,6 +902,23 @@ class _DocState:
 
 
 # -- helpers over the parse ------------------------------------------------------------------
+CLAUSAL_DEPS = frozenset({"ccomp", "xcomp", "advcl", "parataxis", "conj", "csubj", "pcomp"})
+
+
+def _reports_through(path: list[Token], step: int) -> bool:
+    """Whether the reporting verb at path[step] reports the clause the claim is in: reached
+    through a clausal complement ("said that ..."), or through its object's own clause
+    ("confirmed rumors that ...") — not through a plain object ("found a new supply line")."""
+    below = path[step - 1]
+    if below.dep_ in CLAUSAL_DEPS or below.dep_ == "prep":
+        return True
+    if below.dep_ in ("dobj", "attr", "nsubjpass"):
+        if step == 1:  # the object is the claim word itself: "denied the transfers"
+            return True
+        return path[step - 2].dep_ in ("acl", "relcl", "ccomp") and path[step - 2].head.i == below.i
+    return False
+
+
 def _pos(token: Token) -> str:
     if token.pos_ in ("VERB", "AUX"):
         return "VERB"
@@ -1073,8 +1092,14 @@ def _weapon_text(group: list[Span]) -> tuple[str, int, str | None]:
     """The weapon words of a claim (with calibres and coordinated spans of its class), where
     they start, and the calibres stated."""
     doc = group[0].doc
-    start = _calibre_start(doc, group[0].start)
-    end = group[0].end
+    first = group[0]
+    start = first.start
+    # Weapon names folded into this noun belong to its words: "F-16 fighter jets".
+    ends = {span.end: span for span in doc.spans.get(WEAPON_KEY, [])}
+    while start in ends and first.start <= ends[start].root.head.i < first.end:
+        start = ends[start].start
+    start = _calibre_start(doc, start)
+    end = first.end
     for span in group[1:]:
         gap = doc[end : _calibre_start(doc, span.start)]
         if len(gap) <= 3 and all(t.lower_ in ("and", "or", ",", "as", "well") for t in gap):

@@ -19,32 +19,37 @@ def _consistent(path: Path) -> None:
     con = warehouse.connect(path)
     warehouse.ensure_schema(con)
     now = dt.datetime(2025, 1, 1)
+    # Named columns: tables may gain columns; the contract's columns never change.
     con.execute(
-        "INSERT INTO seed_files VALUES ('a.txt', 'h', 'ingested', NULL, 'utf-8', 1, "
-        "?, ?, 10, 0, NULL, 'd1')",
+        "INSERT INTO seed_files (source_file, content_hash, status, encoding, documents, "
+        "first_seen, last_seen) VALUES ('a.txt', 'h', 'ingested', 'utf-8', 1, ?, ?)",
         [now, now],
     )
     con.execute(
-        "INSERT INTO raw_documents VALUES ('d1', 'a.txt', 'h', 'utf-8', ?, ?, ?)",
+        "INSERT INTO raw_documents (doc_id, source_file, content_hash, encoding, raw_text, "
+        "characters, ingested_at) VALUES ('d1', 'a.txt', 'h', 'utf-8', ?, ?, ?)",
         [TEXT, len(TEXT), now],
     )
     con.execute(
-        "INSERT INTO documents VALUES ('d1', 'a.txt', 'T', NULL, DATE '2025-01-01', "
-        "'day', 'metadata', ?, ?, NULL, ?)",
+        "INSERT INTO documents (doc_id, source_file, title, published_date, date_precision, "
+        "date_source, clean_text, ingested_at, characters) VALUES ('d1', 'a.txt', 'T', "
+        "DATE '2025-01-01', 'day', 'metadata', ?, ?, ?)",
         [TEXT, now, len(TEXT)],
     )
     con.execute(
-        "INSERT INTO sentences VALUES ('d1:s00000', 'd1', 0, 0, 27, "
-        "'Iran sent drones to Russia.'), ('d1:s00001', 'd1', 1, 29, 46, "
-        "'Moscow denied it.')"
+        "INSERT INTO sentences (sentence_id, doc_id, position, start_char, end_char, text) "
+        "VALUES ('d1:s00000', 'd1', 0, 0, 27, 'Iran sent drones to Russia.'), "
+        "('d1:s00001', 'd1', 1, 29, 46, 'Moscow denied it.')"
     )
     con.execute(
-        "INSERT INTO entities VALUES ('d1:e0-4:ACTOR', 'd1', 'd1:s00000', 0, 4, 'Iran', "
-        "'ACTOR', 'IRN', NULL, 'lexicon')"
+        "INSERT INTO entities (mention_id, doc_id, sentence_id, start_char, end_char, text, "
+        "label, actor_code, source) VALUES ('d1:e0-4:ACTOR', 'd1', 'd1:s00000', 0, 4, 'Iran', "
+        "'ACTOR', 'IRN', 'lexicon')"
     )
     con.execute(
-        "INSERT INTO claims VALUES ('d1:c1', 'd1', 'd1:s00000', 'supply', 'IRN', 'RUS', "
-        "'drone', 'drones', NULL, NULL, NULL, false, false, 'sent', NULL, 'v')"
+        "INSERT INTO claims (claim_id, doc_id, sentence_id, relation, supplier, recipient, "
+        "weapon_class, weapon_text, hedged, negated, extractor_version) VALUES ('d1:c1', 'd1', "
+        "'d1:s00000', 'supply', 'IRN', 'RUS', 'drone', 'drones', false, false, 'v')"
     )
     con.close()
 
