@@ -13,6 +13,8 @@ PUBLISHED_TABLES = (
     "sentences",
     "entities",
     "claims",
+    "story_links",
+    "document_stories",
     *MART_KEYS,
 )
 
@@ -25,6 +27,8 @@ PUBLISHED_TABLES = (
         "sentences",
         "entities",
         "claims",
+        "story_links",
+        "document_stories",
         *MART_KEYS,
     ],
     group_name="publish",

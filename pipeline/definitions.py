@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from assets import ingest, marts, nlp, publish
+from assets import ingest, marts, nlp, publish, stories
 from pipeline.settings import PROJECT_ROOT
 
 
@@ -16,9 +16,11 @@ def defs() -> dg.Definitions:
                 ingest.seed_files_and_raw_documents,
                 ingest.documents,
                 nlp.sentences_entities_claims,
+                stories.story_links_and_document_stories,
                 *marts.mart_assets,
                 publish.published_warehouse,
             ],
+            asset_checks=marts.sql_checks,
             # One process: the stages share the loaded model and the working database, and
             # DuckDB takes one writer anyway.
             executor=dg.in_process_executor,

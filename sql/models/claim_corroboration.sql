@@ -1,23 +1,25 @@
--- How well each distinct claim is supported.
--- Grain: relation x supplier x recipient x weapon_class. Denied (negated) claims are
--- counted apart and never as support: claims, documents, outlets and sources count only
--- claims that are not negated.
+-- How well each distinct claim is supported: one row per relation x supplier x recipient x
+-- weapon_class. claims, documents, independent_stories (near-copies of one wire story
+-- count once), outlets, first_seen / last_seen (publication dates), max_quantity and
+-- sources (who the claims are attributed to) count only claims that are not denied;
+-- denied (negated) claims are counted apart in negated_claims and never as support.
 SELECT
-    c.relation,
-    c.supplier,
-    c.recipient,
-    c.weapon_class,
-    count(*) FILTER (WHERE NOT c.negated) AS claims,
-    count(DISTINCT c.doc_id) FILTER (WHERE NOT c.negated) AS documents,
-    count(DISTINCT d.outlet) FILTER (WHERE NOT c.negated) AS outlets,
-    min(d.published_date) FILTER (WHERE NOT c.negated) AS first_seen,
-    max(d.published_date) FILTER (WHERE NOT c.negated) AS last_seen,
-    max(c.quantity) FILTER (WHERE NOT c.negated) AS max_quantity,
-    list(DISTINCT c.attributed_to ORDER BY c.attributed_to)
-        FILTER (WHERE NOT c.negated AND c.attributed_to IS NOT NULL) AS sources,
-    count(*) FILTER (WHERE c.hedged AND NOT c.negated) AS hedged_claims,
-    count(*) FILTER (WHERE c.negated) AS negated_claims
-FROM claims AS c
-JOIN documents AS d ON d.doc_id = c.doc_id
+    relation,
+    supplier,
+    recipient,
+    weapon_class,
+    count(*) FILTER (WHERE NOT negated) AS claims,
+    count(DISTINCT doc_id) FILTER (WHERE NOT negated) AS documents,
+    count(DISTINCT story_id) FILTER (WHERE NOT negated) AS independent_stories,
+    count(DISTINCT outlet) FILTER (WHERE NOT negated) AS outlets,
+    min(published_date) FILTER (WHERE NOT negated) AS first_seen,
+    max(published_date) FILTER (WHERE NOT negated) AS last_seen,
+    max(quantity) FILTER (WHERE NOT negated) AS max_quantity,
+    list(DISTINCT attributed_to ORDER BY attributed_to)
+        FILTER (WHERE NOT negated AND attributed_to IS NOT NULL) AS sources,
+    count(*) FILTER (WHERE hedged AND NOT negated) AS hedged_claims,
+    count(*) FILTER (WHERE negated) AS negated_claims
+FROM claims_enriched
 GROUP BY ALL
-ORDER BY documents DESC, claims DESC, relation, supplier, recipient, weapon_class
+ORDER BY independent_stories DESC, documents DESC, claims DESC,
+    relation, supplier, recipient, weapon_class

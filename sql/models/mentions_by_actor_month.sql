@@ -1,12 +1,20 @@
--- Actor mentions (lexicon ACTOR entities) per month of publication.
--- Grain: month x actor_code. Undated documents fall under a null month, never dropped.
+-- How often each actor is named, month by month: one row per month x actor_code, counting
+-- the lexicon's ACTOR mentions (states by ISO code, groups such as NATO or HAMAS) in the
+-- documents published that month, and the documents and independent stories they are in.
+-- month is the first day of the publication month; undated and year-only documents fall
+-- under a null month, never dropped.
 SELECT
-    CAST(date_trunc('month', d.published_date) AS DATE) AS month,
+    CASE
+        WHEN d.date_precision IS DISTINCT FROM 'year'
+            THEN CAST(date_trunc('month', d.published_date) AS DATE)
+    END AS month,
     e.actor_code,
     count(*) AS mentions,
-    count(DISTINCT e.doc_id) AS documents
+    count(DISTINCT e.doc_id) AS documents,
+    count(DISTINCT coalesce(st.story_id, e.doc_id)) AS independent_stories
 FROM entities AS e
 JOIN documents AS d ON d.doc_id = e.doc_id
+LEFT JOIN document_stories AS st ON st.doc_id = e.doc_id
 WHERE e.label = 'ACTOR'
 GROUP BY ALL
 ORDER BY month NULLS LAST, mentions DESC, actor_code

@@ -1,22 +1,28 @@
--- Claims per actor, role and weapon class per month of publication.
--- Grain: month x actor_code x role (supplier | recipient) x weapon_class.
+-- Claims per actor, role and weapon class per month of publication: one row per month x
+-- actor_code x role (supplier | recipient) x weapon_class. A claim with both a supplier and
+-- a recipient counts once for each. claims counts every claim, denied ones included
+-- (negated_claims says how many were denials); documents and independent_stories count
+-- where they were read. month is null when the month is unknown (never dropped).
 WITH roles AS (
-    SELECT claim_id, doc_id, weapon_class, supplier AS actor_code, 'supplier' AS role
-    FROM claims
+    SELECT month, doc_id, story_id, negated, weapon_class, supplier AS actor_code,
+        'supplier' AS role
+    FROM claims_enriched
     WHERE supplier IS NOT NULL
     UNION ALL
-    SELECT claim_id, doc_id, weapon_class, recipient AS actor_code, 'recipient' AS role
-    FROM claims
+    SELECT month, doc_id, story_id, negated, weapon_class, recipient AS actor_code,
+        'recipient' AS role
+    FROM claims_enriched
     WHERE recipient IS NOT NULL
 )
 SELECT
-    CAST(date_trunc('month', d.published_date) AS DATE) AS month,
-    r.actor_code,
-    r.role,
-    r.weapon_class,
+    month,
+    actor_code,
+    role,
+    weapon_class,
     count(*) AS claims,
-    count(DISTINCT r.doc_id) AS documents
-FROM roles AS r
-JOIN documents AS d ON d.doc_id = r.doc_id
+    count(DISTINCT doc_id) AS documents,
+    count(DISTINCT story_id) AS independent_stories,
+    count(*) FILTER (WHERE negated) AS negated_claims
+FROM roles
 GROUP BY ALL
 ORDER BY month NULLS LAST, claims DESC, actor_code, role, weapon_class

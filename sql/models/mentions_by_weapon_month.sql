@@ -1,12 +1,20 @@
--- Weapon mentions (lexicon WEAPON entities) per month of publication.
--- Grain: month x weapon_class. Undated documents fall under a null month.
+-- How often each weapon class is named, month by month: one row per month x weapon_class,
+-- counting the lexicon's WEAPON mentions ("shells", "Shahed drones", "KN-23") in the
+-- documents published that month, and the documents and independent stories they are in.
+-- month is the first day of the publication month; undated and year-only documents fall
+-- under a null month, never dropped.
 SELECT
-    CAST(date_trunc('month', d.published_date) AS DATE) AS month,
+    CASE
+        WHEN d.date_precision IS DISTINCT FROM 'year'
+            THEN CAST(date_trunc('month', d.published_date) AS DATE)
+    END AS month,
     e.weapon_class,
     count(*) AS mentions,
-    count(DISTINCT e.doc_id) AS documents
+    count(DISTINCT e.doc_id) AS documents,
+    count(DISTINCT coalesce(st.story_id, e.doc_id)) AS independent_stories
 FROM entities AS e
 JOIN documents AS d ON d.doc_id = e.doc_id
+LEFT JOIN document_stories AS st ON st.doc_id = e.doc_id
 WHERE e.label = 'WEAPON'
 GROUP BY ALL
 ORDER BY month NULLS LAST, mentions DESC, weapon_class

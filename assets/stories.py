@@ -1,0 +1,324 @@
+"""Stories: near-duplicate documents (one wire copy republished or rewritten) grouped, so
+the marts count independent stories beside documents and outlets.
+
+Incremental by content: only new documents, or documents whose clean_text changed, are
+split into passages and hashed; an SQL join of their LSH band keys against the stored
+keys of every other document finds the pairs worth scoring. See `pipeline/stories.py`.
+"""
+
+from typing import Any
+
+import dagster as dg
+import duckdb
+import polars as pl
+
+from assets.metadata import markdown_table, table_metadata
+from pipeline import stories, warehouse
+from pipeline.defs.resources import WorkingDuckDB
+
+# Documents split and hashed together: bounds memory on a first run over a large folder.
+BATCH_DOCUMENTS = 500
+VERSION_KEY = "stories_version"
+
+# Our own tables (pipeline/warehouse.py owns the core ones). passage_bands is the LSH
+# index: BANDS keys per passage, kept so a new document is compared without re-reading
+# old texts.
+TABLES: dict[str, str] = {
+    "passage_bands": """
+        doc_id VARCHAR NOT NULL,
+        passage INTEGER NOT NULL,
+        band SMALLINT NOT NULL,
+        band_key BIGINT NOT NULL
+    """,
+    "story_links": """
+        doc_id VARCHAR NOT NULL,
+        other_doc_id VARCHAR NOT NULL,
+        passages INTEGER NOT NULL,
+        other_passages INTEGER NOT NULL,
+        shared_passages INTEGER NOT NULL,
+        overlap DOUBLE NOT NULL,
+        same_story BOOLEAN NOT NULL,
+        PRIMARY KEY (doc_id, other_doc_id)
+    """,
+    "document_stories": """
+        doc_id VARCHAR PRIMARY KEY,
+        source_file VARCHAR NOT NULL,
+        story_id VARCHAR NOT NULL,
+        story_documents INTEGER NOT NULL,
+        nearest_doc_id VARCHAR,
+        similarity DOUBLE,
+        shared_passages INTEGER,
+        passages INTEGER NOT NULL,
+        text_md5 VARCHAR NOT NULL
+    """,
+}
+
+BANDS_SCHEMA: dict[str, Any] = {
+    "doc_id": pl.String,
+    "passage": pl.Int32,
+    "band": pl.Int16,
+    "band_key": pl.Int64,
+}
+LINKS_SCHEMA: dict[str, Any] = {
+    "doc_id": pl.String,
+    "other_doc_id": pl.String,
+    "passages": pl.Int32,
+    "other_passages": pl.Int32,
+    "shared_passages": pl.Int32,
+    "overlap": pl.Float64,
+    "same_story": pl.Boolean,
+}
+STORIES_SCHEMA: dict[str, Any] = {
+    "doc_id": pl.String,
+    "source_file": pl.String,
+    "story_id": pl.String,
+    "story_documents": pl.Int32,
+    "nearest_doc_id": pl.String,
+    "similarity": pl.Float64,
+    "shared_passages": pl.Int32,
+    "passages": pl.Int32,
+    "text_md5": pl.String,
+}
+
+
+def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
+    for table, body in TABLES.items():
+        con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({body})")
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+    if frame.height == 0:
+        return
+    con.register("salvo_story_rows", frame.to_arrow())
+    try:
+        con.execute(f"INSERT INTO {table} SELECT * FROM salvo_story_rows")
+    finally:
+        con.unregister("salvo_story_rows")
+
+
+def _texts(con: duckdb.DuckDBPyConnection, doc_ids: list[str]) -> dict[str, str]:
+    return dict(
+        con.execute(
+            "SELECT doc_id, clean_text FROM documents WHERE doc_id IN (SELECT unnest(?))",
+            [doc_ids],
+        ).fetchall()
+    )
+
+
+def _index(con: duckdb.DuckDBPyConnection, todo: list[str]) -> dict[str, int]:
+    """Write the band keys of the given documents; return their passage counts."""
+    counts: dict[str, int] = {}
+    for first in range(0, len(todo), BATCH_DOCUMENTS):
+        rows: dict[str, list] = {name: [] for name in BANDS_SCHEMA}
+        for doc_id, text in _texts(con, todo[first : first + BATCH_DOCUMENTS]).items():
+            keys = stories.band_keys(stories.passages(text))
+            counts[doc_id] = len(keys)
+            for passage, passage_keys in enumerate(keys):
+                for band, key in enumerate(passage_keys):
+                    rows["doc_id"].append(doc_id)
+                    rows["passage"].append(passage)
+                    rows["band"].append(band)
+                    rows["band_key"].append(key)
+        _insert(con, "passage_bands", pl.DataFrame(rows, schema=BANDS_SCHEMA))
+    return counts
+
+
+def _candidates(con: duckdb.DuckDBPyConnection, doc_ids: list[str]) -> set[tuple[str, str]]:
+    """Pairs (smaller id first) of a given document and any other whose passages collide
+    in some LSH band, on at least SAME_STORY_MIN_PASSAGES passages of each."""
+    rows = con.execute(
+        "SELECT n.doc_id, o.doc_id FROM passage_bands n JOIN passage_bands o "
+        "ON o.band = n.band AND o.band_key = n.band_key AND o.doc_id <> n.doc_id "
+        "WHERE n.doc_id IN (SELECT unnest(?)) GROUP BY ALL "
+        "HAVING least(count(DISTINCT n.passage), count(DISTINCT o.passage)) >= ?",
+        [doc_ids, stories.SAME_STORY_MIN_PASSAGES],
+    ).fetchall()
+    return {(min(a, b), max(a, b)) for a, b in rows}
+
+
+def _score(con: duckdb.DuckDBPyConnection, todo: list[str]) -> pl.DataFrame:
+    """Score every candidate pair that involves a document of `todo`, exactly."""
+    links: dict[str, list] = {name: [] for name in LINKS_SCHEMA}
+    scored: set[tuple[str, str]] = set()
+    for first in range(0, len(todo), BATCH_DOCUMENTS):
+        pairs = _candidates(con, todo[first : first + BATCH_DOCUMENTS]) - scored
+        scored |= pairs
+        needed = sorted({doc_id for pair in pairs for doc_id in pair})
+        split = {d: stories.passages(t) for d, t in _texts(con, needed).items()}
+        for a, b in sorted(pairs):
+            score = stories.score_pair(split[a], split[b])
+            if score.shared_passages == 0:
+                continue
+            links["doc_id"].append(a)
+            links["other_doc_id"].append(b)
+            links["passages"].append(score.passages)
+            links["other_passages"].append(score.other_passages)
+            links["shared_passages"].append(score.shared_passages)
+            links["overlap"].append(round(score.overlap, 4))
+            links["same_story"].append(score.same_story)
+    return pl.DataFrame(links, schema=LINKS_SCHEMA)
+
+
+def _story_rows(con: duckdb.DuckDBPyConnection, passage_counts: dict[str, int]) -> pl.DataFrame:
+    """One row per document: its story, and its nearest document within that story."""
+    documents = con.execute(
+        "SELECT d.doc_id, d.source_file, md5(d.clean_text), s.passages FROM documents d "
+        "LEFT JOIN document_stories s USING (doc_id) ORDER BY d.doc_id"
+    ).fetchall()
+    links = con.execute(
+        "SELECT doc_id, other_doc_id, overlap, shared_passages FROM story_links WHERE same_story"
+    ).fetchall()
+    story_of = stories.group_stories([d[0] for d in documents], [(a, b) for a, b, _, _ in links])
+    size: dict[str, int] = {}
+    for story_id in story_of.values():
+        size[story_id] = size.get(story_id, 0) + 1
+    nearest: dict[str, tuple[float, int, str]] = {}
+    for a, b, overlap, shared in links:
+        for doc_id, other in ((a, b), (b, a)):
+            best = nearest.get(doc_id)
+            # Highest overlap wins; a tie goes to the smaller id, so reruns agree.
+            if best is None or overlap > best[0] or (overlap == best[0] and other < best[2]):
+                nearest[doc_id] = (overlap, shared, other)
+    rows = []
+    for doc_id, source_file, text_md5, previous_passages in documents:
+        best = nearest.get(doc_id)
+        rows.append(
+            {
+                "doc_id": doc_id,
+                "source_file": source_file,
+                "story_id": story_of[doc_id],
+                "story_documents": size[story_of[doc_id]],
+                "nearest_doc_id": best[2] if best else None,
+                "similarity": best[0] if best else None,
+                "shared_passages": best[1] if best else None,
+                "passages": passage_counts.get(doc_id, previous_passages or 0),
+                "text_md5": text_md5,
+            }
+        )
+    return pl.DataFrame(rows, schema=STORIES_SCHEMA)
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            "story_links",
+            deps=["documents"],
+            description=(
+                "Pairs of documents that share passages (key: doc_id, other_doc_id; doc_id is "
+                "the smaller). shared_passages counts passages with a near-copy in the other "
+                "document, overlap the larger share of either document's passages so shared; "
+                f"same_story when at least {stories.SAME_STORY_MIN_PASSAGES} passages and "
+                f"{stories.SAME_STORY_OVERLAP:.0%} overlap: a wire copy republished or "
+                "rewritten, not two reports quoting the same person."
+            ),
+            group_name="marts",
+            kinds={"duckdb", "python"},
+        ),
+        dg.AssetSpec(
+            "document_stories",
+            deps=["documents", "story_links"],
+            description=(
+                "One row per document (key: doc_id): the story it belongs to. Documents "
+                "linked as same_story in story_links, directly or through others, form one "
+                "story, named by its smallest doc_id; a document nothing resembles is a story "
+                "of its own. similarity is the overlap with its nearest document in the story. "
+                "The marts count independent_stories with it."
+            ),
+            group_name="marts",
+            kinds={"duckdb", "python"},
+        ),
+    ],
+    pool="duckdb",
+)
+def story_links_and_document_stories(context: dg.AssetExecutionContext, duckdb: WorkingDuckDB):
+    """Index new or changed documents' passages, score the candidate pairs they form, and
+    regroup every document into stories."""
+    with duckdb.get_connection() as con:
+        ensure_tables(con)
+        con.execute("BEGIN TRANSACTION")
+        rebuild = warehouse.get_state(con, VERSION_KEY) != stories.STORIES_VERSION
+        if rebuild:
+            for table in TABLES:
+                con.execute(f"DELETE FROM {table}")
+        todo = [
+            r[0]
+            for r in con.execute(
+                "SELECT d.doc_id FROM documents d LEFT JOIN document_stories s USING (doc_id) "
+                "WHERE s.doc_id IS NULL OR s.text_md5 <> md5(d.clean_text) ORDER BY d.doc_id"
+            ).fetchall()
+        ]
+        stale = todo + [
+            r[0]
+            for r in con.execute(
+                "SELECT doc_id FROM document_stories "
+                "WHERE doc_id NOT IN (SELECT doc_id FROM documents)"
+            ).fetchall()
+        ]
+        if stale:
+            con.execute("DELETE FROM passage_bands WHERE doc_id IN (SELECT unnest(?))", [stale])
+            con.execute(
+                "DELETE FROM story_links WHERE doc_id IN (SELECT unnest(?)) "
+                "OR other_doc_id IN (SELECT unnest(?))",
+                [stale, stale],
+            )
+        passage_counts = _index(con, todo)
+        new_links = _score(con, todo)
+        _insert(con, "story_links", new_links)
+        frame = _story_rows(con, passage_counts)
+        con.execute("DELETE FROM document_stories")
+        _insert(con, "document_stories", frame)
+        warehouse.set_state(con, VERSION_KEY, stories.STORIES_VERSION)
+        con.execute("COMMIT")
+
+        links_meta = table_metadata(con, "story_links", order_by="doc_id")
+        stories_meta = table_metadata(
+            con,
+            "document_stories",
+            order_by="story_id",
+            preview_columns=[
+                "source_file",
+                "story_id",
+                "story_documents",
+                "nearest_doc_id",
+                "similarity",
+                "shared_passages",
+                "passages",
+            ],
+        )
+        counts = con.execute(
+            "SELECT count(DISTINCT story_id), count(DISTINCT story_id) "
+            "FILTER (WHERE story_documents > 1), count(*) FILTER (WHERE story_documents > 1) "
+            "FROM document_stories"
+        ).fetchone()
+        grouped = con.execute(
+            "SELECT story_id, string_agg(source_file, ', ' ORDER BY source_file) "
+            "FROM document_stories WHERE story_documents > 1 GROUP BY 1 ORDER BY 1 LIMIT 10"
+        ).fetchall()
+    total_stories, shared_stories, documents_in_shared = counts or (0, 0, 0)
+    context.log.info(
+        f"Indexed {len(todo)} documents ({'full rebuild' if rebuild else 'incremental'}); "
+        f"{len(new_links)} new links; {total_stories} stories, {shared_stories} told by "
+        f"more than one document"
+    )
+    common: dict[str, Any] = {
+        "documents_indexed": len(todo),
+        "rebuilt": rebuild,
+        "method": stories.STORIES_VERSION,
+    }
+    yield dg.MaterializeResult(
+        asset_key="story_links",
+        metadata={**links_meta, **common, "new_links": len(new_links)},
+    )
+    yield dg.MaterializeResult(
+        asset_key="document_stories",
+        metadata={
+            **stories_meta,
+            **common,
+            "stories": total_stories,
+            "stories_with_copies": shared_stories,
+            "documents_in_shared_stories": documents_in_shared,
+            "shared_stories": dg.MetadataValue.md(
+                markdown_table(["story_id", "documents"], grouped)
+            ),
+        },
+    )

@@ -1,0 +1,104 @@
+"""Monthly charts of the marts, rendered offline to PNG bytes (matplotlib, Agg canvas).
+
+Pure: rows in, bytes out; the asset decides where the file goes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+from collections.abc import Iterable
+
+# Beyond this many series the colours stop being tellable apart: the rest become "other".
+TOP_SERIES = 8
+UNDATED = "undated"
+OTHER = "other"
+# matplotlib's "tab10" colours, less its grey, which is kept for "other".
+PALETTE = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#bcbd22",
+    "#17becf",
+)
+OTHER_COLOUR = "#b0b0b0"
+
+
+def month_range(first: dt.date, last: dt.date) -> list[dt.date]:
+    """Every first-of-month date from `first`'s month to `last`'s, both included."""
+    months = []
+    year, month = first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        months.append(dt.date(year, month, 1))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def monthly_series(
+    rows: Iterable[tuple[dt.date | None, str | None, int]], top: int = TOP_SERIES
+) -> tuple[list[str], dict[str, list[int]]]:
+    """Turn (month, series, value) rows into bar columns.
+
+    Returns:
+        The column labels (every month from the first to the last dated one, so gaps show,
+        then "undated" when some rows have no month) and, per series, one value per column:
+        the `top` series by total in decreasing order, then "other" for the rest.
+    """
+    totals: dict[str, int] = {}
+    cells: dict[tuple[dt.date | None, str], int] = {}
+    for month, series, value in rows:
+        name = series or "unknown"
+        totals[name] = totals.get(name, 0) + int(value)
+        cells[(month, name)] = cells.get((month, name), 0) + int(value)
+    dated = sorted({m for m, _ in cells if m is not None})
+    columns: list[dt.date | None] = list(month_range(dated[0], dated[-1])) if dated else []
+    if any(m is None for m, _ in cells):
+        columns.append(None)
+    ranked = sorted(totals, key=lambda name: (-totals[name], name))
+    kept, rest = ranked[:top], ranked[top:]
+    values = {name: [cells.get((month, name), 0) for month in columns] for name in kept}
+    if rest:
+        values[OTHER] = [sum(cells.get((month, name), 0) for name in rest) for month in columns]
+    labels = [month.strftime("%Y-%m") if month else UNDATED for month in columns]
+    return labels, values
+
+
+def stacked_bars_png(
+    labels: list[str], values: dict[str, list[int]], title: str, y_label: str
+) -> bytes:
+    """A stacked bar chart, one bar per label, one colour per series, as PNG bytes."""
+    # Imported here: matplotlib takes a second or more to import, and the code location
+    # (sensors, the UI) should not pay for it when no chart is drawn.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    width = min(14.0, 5.0 + 0.45 * max(len(labels), 1))
+    figure = Figure(figsize=(width, 4.2), dpi=100, layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    positions = list(range(len(labels)))
+    bottom = [0] * len(labels)
+    for index, (name, heights) in enumerate(values.items()):
+        colour = OTHER_COLOUR if name == OTHER else PALETTE[index % len(PALETTE)]
+        axes.bar(positions, heights, bottom=bottom, label=name, color=colour, width=0.7)
+        bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
+    # A long range would crowd the axis: label about a dozen months.
+    step = max(1, math.ceil(len(labels) / 12))
+    axes.set_xticks(positions[::step], labels[::step], rotation=45, ha="right")
+    axes.set_ylabel(y_label)
+    axes.set_title(title, loc="left")
+    axes.spines[["top", "right"]].set_visible(False)
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    if values:
+        axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=9)
+    else:
+        axes.text(0.5, 0.5, "no data yet", ha="center", va="center", transform=axes.transAxes)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()

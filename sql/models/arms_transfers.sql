@@ -1,0 +1,35 @@
+-- The trade register: one row per supplier -> recipient -> weapon_class, from every claim
+-- that something went from one actor to another (supply, purchase, or the use of a weapon
+-- that came from the supplier). first_month / last_month are the first and last months it
+-- was reported in (null when no claim is dated to the month). claims, documents,
+-- independent_stories, outlets and claimants (distinct attributed_to) count claims that
+-- are not denied; largest_quantity is the largest stated number with its wording;
+-- hedged_share is the share of those claims reported as possible, alleged or unverified;
+-- denied is true when any claim denies the transfer (denied_claims counts them).
+SELECT
+    supplier,
+    recipient,
+    weapon_class,
+    min(month) FILTER (WHERE NOT negated) AS first_month,
+    max(month) FILTER (WHERE NOT negated) AS last_month,
+    count(*) FILTER (WHERE NOT negated) AS claims,
+    count(DISTINCT doc_id) FILTER (WHERE NOT negated) AS documents,
+    count(DISTINCT story_id) FILTER (WHERE NOT negated) AS independent_stories,
+    count(DISTINCT outlet) FILTER (WHERE NOT negated) AS outlets,
+    count(DISTINCT attributed_to) FILTER (WHERE NOT negated) AS claimants,
+    max(quantity) FILTER (WHERE NOT negated) AS largest_quantity,
+    -- Ties between wordings of the same number go to the last wording alphabetically, so
+    -- reruns agree.
+    arg_max(quantity_text, (quantity, quantity_text))
+        FILTER (WHERE NOT negated AND quantity IS NOT NULL) AS largest_quantity_text,
+    round(avg(CAST(hedged AS INTEGER)) FILTER (WHERE NOT negated), 3) AS hedged_share,
+    bool_or(negated) AS denied,
+    count(*) FILTER (WHERE negated) AS denied_claims,
+    list(DISTINCT relation ORDER BY relation) AS relations
+FROM claims_enriched
+WHERE relation IN ('supply', 'purchase', 'use')
+    AND supplier IS NOT NULL
+    AND recipient IS NOT NULL
+    AND supplier <> recipient
+GROUP BY ALL
+ORDER BY independent_stories DESC, documents DESC, claims DESC, supplier, recipient, weapon_class

@@ -1,0 +1,44 @@
+-- Every claim with its evidence, the table to read first. One row per claim (key:
+-- claim_id): who supplied what to whom (relation, supplier, recipient, weapon_class and
+-- the words used), the quantity, who says so (attributed_to), whether it is hedged or
+-- denied (negated), the sentence it was read in, and the document it comes from (title,
+-- outlet, published_date with its precision, seed file, url) with its story. month is the
+-- first day of the publication month, null when the month is unknown (an undated or a
+-- year-only document).
+SELECT
+    c.claim_id,
+    c.relation,
+    c.supplier,
+    c.recipient,
+    c.weapon_class,
+    c.weapon_text,
+    c.quantity,
+    c.quantity_text,
+    c.attributed_to,
+    c.hedged,
+    c.negated,
+    s.text AS sentence,
+    d.title,
+    d.outlet,
+    d.published_date,
+    d.date_precision,
+    CASE
+        WHEN d.date_precision IS DISTINCT FROM 'year'
+            THEN CAST(date_trunc('month', d.published_date) AS DATE)
+    END AS month,
+    d.source_file,
+    d.url,
+    coalesce(st.story_id, c.doc_id) AS story_id,
+    c.doc_id,
+    c.sentence_id,
+    s.start_char AS sentence_start_char,
+    s.end_char AS sentence_end_char,
+    c.trigger_text,
+    c.extractor_version
+-- Left joins: a claim whose document or sentence went missing stays visible (with nulls)
+-- and fails the claims_enriched checks instead of vanishing from every mart.
+FROM claims AS c
+LEFT JOIN documents AS d ON d.doc_id = c.doc_id
+LEFT JOIN sentences AS s ON s.sentence_id = c.sentence_id
+LEFT JOIN document_stories AS st ON st.doc_id = c.doc_id
+ORDER BY d.published_date NULLS LAST, d.source_file, s.position, c.claim_id

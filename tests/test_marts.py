@@ -1,0 +1,456 @@
+"""The SQL models and the SQL checks: exact rows on a small warehouse, every check passing
+on consistent data and failing when the data is broken on purpose, and the marts of the
+seed run."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from assets.marts import (
+    CHARTS,
+    MART_KEYS,
+    MODELS,
+    SQL_CHECKS,
+    build_model_asset,
+    build_sql_check,
+)
+from assets.stories import ensure_tables
+from pipeline import warehouse
+from pipeline.defs.resources import SalvoSettings, WorkingDuckDB
+from pipeline.sql_checks import SqlCheck, load_checks, offending_rows
+from pipeline.sql_models import SqlModel
+from tests.conftest import materialization_metadata
+
+TEXT = "Iran sent 300 drones to Russia."
+FILES = {"d1": "a.txt", "d2": "b.txt", "d3": "c.txt"}
+
+
+def _base_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Three documents: one dated to the day, one undated, one known only to the year.
+    d1 and d2 are one story (a wire copy and its rewrite)."""
+    warehouse.ensure_schema(con)
+    ensure_tables(con)
+    now = dt.datetime(2025, 2, 1)
+    documents = [
+        ("d1", FILES["d1"], "Wire A", dt.date(2025, 1, 15), "day", "metadata"),
+        ("d2", FILES["d2"], "Paper B", None, None, "unknown"),
+        ("d3", FILES["d3"], None, dt.date(2024, 1, 1), "year", "text"),
+    ]
+    for doc_id, source_file, outlet, published, precision, source in documents:
+        con.execute(
+            "INSERT INTO documents (doc_id, source_file, title, outlet, published_date, "
+            "date_precision, date_source, clean_text, ingested_at, characters) "
+            "VALUES (?, ?, 'Title', ?, ?, ?, ?, ?, ?, ?)",
+            [doc_id, source_file, outlet, published, precision, source, TEXT, now, len(TEXT)],
+        )
+        con.execute(
+            "INSERT INTO sentences (sentence_id, doc_id, position, start_char, end_char, text) "
+            "VALUES (?, ?, 0, 0, ?, ?)",
+            [f"{doc_id}:s0", doc_id, len(TEXT), TEXT],
+        )
+    entities = [
+        ("d1", 0, 4, "Iran", "ACTOR", "IRN", None),
+        ("d1", 23, 29, "Russia", "ACTOR", "RUS", None),
+        ("d1", 14, 20, "drones", "WEAPON", None, "drone"),
+        ("d2", 0, 4, "Iran", "ACTOR", "IRN", None),
+        ("d2", 14, 20, "drones", "WEAPON", None, "drone"),
+        ("d3", 23, 29, "Russia", "ACTOR", "RUS", None),
+    ]
+    for doc_id, start, end, text, label, actor, weapon in entities:
+        con.execute(
+            "INSERT INTO entities (mention_id, doc_id, sentence_id, start_char, end_char, text, "
+            "label, actor_code, weapon_class, source) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'lexicon')",
+            [f"{doc_id}:e{start}", doc_id, f"{doc_id}:s0", start, end, text, label, actor, weapon],
+        )
+    claims = [
+        (
+            "c1",
+            "d1",
+            "supply",
+            "IRN",
+            "RUS",
+            "drone",
+            300.0,
+            "300 drones",
+            "officials",
+            False,
+            False,
+        ),
+        ("c2", "d2", "supply", "IRN", "RUS", "drone", None, None, None, True, False),
+        ("c3", "d2", "supply", "IRN", "RUS", "drone", None, None, "Tehran", False, True),
+        ("c4", "d3", "produce", "RUS", None, "glide_bomb", None, None, None, False, False),
+        ("c5", "d3", "use", "IRN", "RUS", "drone", 12.0, "a dozen", "the army", False, False),
+    ]
+    for (
+        claim_id,
+        doc_id,
+        relation,
+        supplier,
+        recipient,
+        weapon,
+        qty,
+        qty_text,
+        by,
+        hedged,
+        neg,
+    ) in claims:
+        con.execute(
+            "INSERT INTO claims (claim_id, doc_id, sentence_id, relation, supplier, recipient, "
+            "weapon_class, weapon_text, quantity, quantity_text, attributed_to, hedged, negated, "
+            "trigger_text, extractor_version) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, 'drones', ?, ?, ?, ?, ?, 'sent', 'v')",
+            [
+                f"{doc_id}:{claim_id}",
+                doc_id,
+                f"{doc_id}:s0",
+                relation,
+                supplier,
+                recipient,
+                weapon,
+                qty,
+                qty_text,
+                by,
+                hedged,
+                neg,
+            ],
+        )
+    con.execute("INSERT INTO story_links VALUES ('d1', 'd2', 5, 6, 4, 0.8, true)")
+    for doc_id, story_id, size, nearest in (
+        ("d1", "d1", 2, "d2"),
+        ("d2", "d1", 2, "d1"),
+        ("d3", "d3", 1, None),
+    ):
+        con.execute(
+            "INSERT INTO document_stories VALUES (?, ?, ?, ?, ?, ?, NULL, 5, 'md5')",
+            [doc_id, FILES[doc_id], story_id, size, nearest, 0.8 if nearest else None],
+        )
+
+
+def _build_marts(con: duckdb.DuckDBPyConnection) -> None:
+    """Create every model table, each after the models it reads."""
+    built: set[str] = set()
+    pending = list(MODELS)
+    while pending:
+        ready = [m for m in pending if not (set(m.reads) & set(MART_KEYS)) - built]
+        assert ready, "a cycle between models"
+        for model in ready:
+            con.execute(f"CREATE OR REPLACE TABLE {model.name} AS {model.sql}")
+            built.add(model.name)
+            pending.remove(model)
+
+
+@pytest.fixture
+def small_warehouse(tmp_path: Path) -> Path:
+    path = tmp_path / "work.duckdb"
+    con = warehouse.connect(path)
+    _base_tables(con)
+    _build_marts(con)
+    con.close()
+    return path
+
+
+def _rows(path: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+# --- the models --------------------------------------------------------------------------
+
+
+def test_undated_and_year_only_documents_fall_under_a_null_month(small_warehouse: Path):
+    assert _rows(
+        small_warehouse,
+        "SELECT month, actor_code, mentions, documents, independent_stories "
+        "FROM mentions_by_actor_month ORDER BY month NULLS LAST, actor_code",
+    ) == [
+        (dt.date(2025, 1, 1), "IRN", 1, 1, 1),
+        (dt.date(2025, 1, 1), "RUS", 1, 1, 1),
+        (None, "IRN", 1, 1, 1),
+        (None, "RUS", 1, 1, 1),
+    ]
+    assert _rows(
+        small_warehouse,
+        "SELECT month, weapon_class, mentions, documents, independent_stories "
+        "FROM mentions_by_weapon_month ORDER BY month NULLS LAST",
+    ) == [(dt.date(2025, 1, 1), "drone", 1, 1, 1), (None, "drone", 1, 1, 1)]
+
+
+def test_claims_enriched_carries_the_evidence_of_every_claim(small_warehouse: Path):
+    rows = _rows(
+        small_warehouse,
+        "SELECT claim_id, sentence, outlet, published_date, date_precision, month, "
+        "source_file, story_id FROM claims_enriched ORDER BY claim_id",
+    )
+    assert len(rows) == 5
+    assert rows[0] == (
+        "d1:c1",
+        TEXT,
+        "Wire A",
+        dt.date(2025, 1, 15),
+        "day",
+        dt.date(2025, 1, 1),
+        "a.txt",
+        "d1",
+    )
+    assert rows[1][3:] == (None, None, None, "b.txt", "d1")
+    assert rows[4][4:6] == ("year", None)
+
+
+def test_corroboration_counts_stories_and_never_denials(small_warehouse: Path):
+    assert _rows(
+        small_warehouse,
+        "SELECT claims, documents, independent_stories, outlets, sources, hedged_claims, "
+        "negated_claims, max_quantity FROM claim_corroboration "
+        "WHERE relation = 'supply' AND supplier = 'IRN' AND recipient = 'RUS'",
+    ) == [(2, 2, 1, 2, ["officials"], 1, 1, 300.0)]
+
+
+def test_arms_transfers_is_a_register_of_supplier_recipient_weapon(small_warehouse: Path):
+    rows = _rows(
+        small_warehouse,
+        "SELECT supplier, recipient, weapon_class, first_month, last_month, claims, documents, "
+        "independent_stories, outlets, claimants, largest_quantity, largest_quantity_text, "
+        "hedged_share, denied, denied_claims, relations FROM arms_transfers",
+    )
+    # The produce claim (no recipient) is not a transfer.
+    assert rows == [
+        (
+            "IRN",
+            "RUS",
+            "drone",
+            dt.date(2025, 1, 1),
+            dt.date(2025, 1, 1),
+            3,
+            3,
+            2,
+            2,
+            2,
+            300.0,
+            "300 drones",
+            0.333,
+            True,
+            1,
+            ["supply", "use"],
+        )
+    ]
+
+
+def test_models_read_their_dependencies_from_the_sql():
+    reads = {model.name: set(model.reads) for model in MODELS}
+    assert reads["claims_enriched"] == {"claims", "documents", "sentences", "document_stories"}
+    assert reads["claim_corroboration"] == {"claims_enriched"}
+    assert reads["arms_transfers"] == {"claims_enriched"}
+    assert "document_stories" in reads["mentions_by_actor_month"]
+
+
+# --- the checks ---------------------------------------------------------------------------
+
+# How to break the data each check guards. Mart agreement checks break the mart (as a buggy
+# model would); the others break the table they read.
+BREAKERS: dict[str, str] = {
+    "arms_transfers__claims_match_claims": "UPDATE arms_transfers SET claims = claims + 1",
+    "arms_transfers__months_are_first_of_month": (
+        "UPDATE arms_transfers SET first_month = first_month + 14"
+    ),
+    "arms_transfers__one_row_per_transfer": (
+        "INSERT INTO arms_transfers SELECT * FROM arms_transfers"
+    ),
+    "claim_corroboration__claims_match_claims": (
+        "DELETE FROM claim_corroboration WHERE relation = 'produce'"
+    ),
+    "claim_corroboration__one_row_per_claim": (
+        "UPDATE claim_corroboration SET independent_stories = documents + 1"
+    ),
+    "claims_enriched__claims_have_documents": (
+        "UPDATE claims_enriched SET source_file = NULL WHERE doc_id = 'd2'"
+    ),
+    "claims_enriched__every_claim_once": (
+        "INSERT INTO claims_enriched SELECT * FROM claims_enriched WHERE doc_id = 'd1'"
+    ),
+    "claims_enriched__months_are_first_of_month": (
+        "UPDATE claims_enriched SET month = published_date"
+    ),
+    "document_stories__every_document_has_a_story": (
+        "DELETE FROM document_stories WHERE doc_id = 'd2'"
+    ),
+    "mentions_by_actor_month__mentions_match_entities": (
+        "DELETE FROM mentions_by_actor_month WHERE month IS NULL"
+    ),
+    "mentions_by_actor_month__months_are_first_of_month": (
+        "UPDATE mentions_by_actor_month SET month = month + 1"
+    ),
+    "mentions_by_actor_weapon_month__claims_match_claims": (
+        "DELETE FROM mentions_by_actor_weapon_month WHERE month IS NULL"
+    ),
+    "mentions_by_actor_weapon_month__months_are_first_of_month": (
+        "ALTER TABLE mentions_by_actor_weapon_month ALTER month TYPE TIMESTAMP"
+    ),
+    "mentions_by_weapon_month__mentions_match_entities": (
+        "UPDATE mentions_by_weapon_month SET mentions = mentions * 2"
+    ),
+    "mentions_by_weapon_month__months_are_first_of_month": (
+        "UPDATE mentions_by_weapon_month SET month = DATE '2025-01-31' WHERE month IS NOT NULL"
+    ),
+    "story_links__links_join_current_documents": (
+        "INSERT INTO story_links VALUES ('d3', 'gone', 5, 5, 2, 0.5, true)"
+    ),
+}
+
+
+def _evaluate(check: SqlCheck, path: Path) -> dg.AssetCheckResult:
+    """Run the check the way Dagster does: the asset check definition with its resource."""
+    result = build_sql_check(check)(duckdb=WorkingDuckDB(database=str(path)))
+    assert isinstance(result, dg.AssetCheckResult)
+    return result
+
+
+def test_every_check_file_has_a_breaker_and_a_known_asset():
+    assert sorted(BREAKERS) == sorted(c.file_name.removesuffix(".sql") for c in SQL_CHECKS)
+    assets = set(MART_KEYS) | {"document_stories", "story_links"}
+    assert {c.asset for c in SQL_CHECKS} <= assets
+    # Every mart carries at least one check.
+    assert set(MART_KEYS) <= {c.asset for c in SQL_CHECKS}
+
+
+@pytest.mark.parametrize("check", SQL_CHECKS, ids=lambda c: c.file_name.removesuffix(".sql"))
+def test_sql_check_passes_then_fails_when_broken(check: SqlCheck, small_warehouse: Path):
+    passed = _evaluate(check, small_warehouse)
+    assert passed.passed, passed.metadata
+    assert passed.metadata["offending_rows"].value == 0
+
+    con = warehouse.connect(small_warehouse)
+    con.execute(BREAKERS[check.file_name.removesuffix(".sql")])
+    con.close()
+    broken = _evaluate(check, small_warehouse)
+    assert not broken.passed
+    assert broken.severity == dg.AssetCheckSeverity.ERROR
+    assert broken.metadata["offending_rows"].value > 0
+    assert "|" in broken.metadata["sample"].value
+
+
+def test_a_check_file_name_must_say_its_asset(tmp_path: Path):
+    (tmp_path / "ok__rows_exist.sql").write_text("-- Says why.\nSELECT 1 AS x WHERE false")
+    [check] = load_checks(tmp_path)
+    assert (check.asset, check.name, check.description) == ("ok", "rows_exist", "Says why.")
+    (tmp_path / "no_asset_named.sql").write_text("SELECT 1")
+    with pytest.raises(ValueError, match="<asset>__<check>"):
+        load_checks(tmp_path)
+
+
+def test_checks_wait_for_every_table_they_read():
+    check = next(c for c in SQL_CHECKS if c.file_name.startswith("claims_enriched__every"))
+    definition = build_sql_check(check)
+    [spec] = definition.check_specs
+    assert spec.asset_key == dg.AssetKey("claims_enriched")
+    assert {dep.asset_key for dep in spec.additional_deps} == {dg.AssetKey("claims")}
+    assert spec.blocking
+
+
+def test_a_broken_model_fails_its_blocking_check_in_a_run(small_warehouse: Path, tmp_path: Path):
+    """A model that drops undated documents (an inner join on the month, say) disagrees
+    with the base tables: the check fails and, being blocking, fails the run."""
+    model = next(m for m in MODELS if m.name == "mentions_by_actor_month")
+    broken_sql = f"SELECT * FROM ({model.sql}) WHERE month IS NOT NULL"
+    broken = build_model_asset(SqlModel(model.name, broken_sql, model.reads, "broken"))
+    checks = [build_sql_check(c) for c in SQL_CHECKS if c.asset == model.name]
+    result = dg.materialize(
+        [broken, *checks],
+        resources=_resources(small_warehouse, tmp_path),
+        instance=dg.DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
+    assert not result.success
+    evaluations = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+    assert evaluations["mentions_match_entities"] is False
+    assert evaluations["months_are_first_of_month"] is True
+
+
+def _resources(path: Path, tmp_path: Path) -> dict:
+    return {
+        "duckdb": WorkingDuckDB(database=str(path)),
+        "salvo": SalvoSettings(
+            seeds_dir=str(tmp_path / "seeds"),
+            warehouse=str(tmp_path / "published" / "salvo.duckdb"),
+            spacy_model="unused",
+        ),
+    }
+
+
+def test_the_monthly_marts_draw_their_chart(small_warehouse: Path, tmp_path: Path):
+    models = [m for m in MODELS if m.name in CHARTS]
+    result = dg.materialize(
+        [build_model_asset(m) for m in models],
+        resources=_resources(small_warehouse, tmp_path),
+        instance=dg.DagsterInstance.ephemeral(),
+    )
+    for model in models:
+        metadata = materialization_metadata(result, model.name)
+        assert "](data:image/png;base64,iVBOR" in metadata["chart"]
+        path = Path(metadata["chart_path"])
+        assert path == tmp_path / "published" / "charts" / f"{model.name}.png"
+        assert path.read_bytes().startswith(b"\x89PNG")
+
+
+# --- the seed run -------------------------------------------------------------------------
+
+
+def test_seed_corroboration_of_north_korean_shells(seeded_warehouse):
+    path, _ = seeded_warehouse
+    [(documents, stories, outlets, negated)] = _rows(
+        path,
+        "SELECT documents, independent_stories, outlets, negated_claims "
+        "FROM claim_corroboration WHERE relation = 'supply' AND supplier = 'PRK' "
+        "AND recipient = 'RUS' AND weapon_class = 'artillery_ammunition'",
+    )
+    assert documents >= 4
+    # 003 and 004 are one story: one fewer independent story than documents.
+    assert stories == documents - 1
+    assert outlets <= documents and negated == 0
+    [(transfers_docs,)] = _rows(
+        path,
+        "SELECT documents FROM arms_transfers WHERE supplier = 'PRK' AND recipient = 'RUS' "
+        "AND weapon_class = 'artillery_ammunition'",
+    )
+    assert transfers_docs == documents
+
+
+def test_seed_marts_agree_with_the_base_tables(seeded_warehouse):
+    path, result = seeded_warehouse
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        for check in SQL_CHECKS:
+            assert offending_rows(con, check).count == 0, check.file_name
+        assert (
+            con.execute("SELECT count(*) FROM claims_enriched").fetchone()
+            == con.execute("SELECT count(*) FROM claims").fetchone()
+        )
+    finally:
+        con.close()
+    evaluated = {
+        (e.asset_key.path[-1], e.check_name): e.passed for e in result.get_asset_check_evaluations()
+    }
+    for check in SQL_CHECKS:
+        assert evaluated[(check.asset, check.name)] is True, check.file_name
+
+
+def test_seed_marts_show_counts_schemas_previews_and_charts(seeded_warehouse):
+    path, result = seeded_warehouse
+    for key in [*MART_KEYS, "document_stories", "story_links"]:
+        metadata = materialization_metadata(result, key)
+        assert metadata["dagster/row_count"] > 0, key
+        assert metadata["dagster/column_schema"].columns, key
+        assert "|" in metadata["preview"], key
+    for key in CHARTS:
+        metadata = materialization_metadata(result, key)
+        assert metadata["chart"].startswith("![")
+        assert Path(metadata["chart_path"]).parent == path.parent / "charts"
+        assert Path(metadata["chart_path"]).is_file()

@@ -1,0 +1,220 @@
+"""Near-duplicate stories: the library on small texts, and the asset's incremental runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from assets.stories import story_links_and_document_stories
+from pipeline import stories, warehouse
+from pipeline.defs.resources import WorkingDuckDB
+
+WIRE = """Iran shipped hundreds of Shahed attack drones to Russia over the summer, two Western \
+officials said on Tuesday.
+
+The drones were flown from Tehran to an airbase outside Moscow aboard cargo aircraft, according \
+to the officials.
+
+Ukrainian air defence units shot down dozens of the drones over Kyiv and Odesa last week.
+
+Iranian diplomats denied that any weapons had been sent for use in Ukraine.
+
+Analysts expect further deliveries of ballistic missiles before the winter."""
+
+# The same wire copy rewritten by another outlet: sentences reordered inside, words swapped,
+# one paragraph dropped and one of its own added.
+REWRITE = """Two Western officials said Tuesday that Iran shipped hundreds of Shahed attack drones \
+to Russia over the summer.
+
+According to the officials, cargo aircraft flew the drones from Tehran to an airbase outside \
+Moscow.
+
+Ukrainian air defence shot down dozens of these drones over Kyiv and Odesa in the past week.
+
+Markets in Moscow fell sharply on the news, traders reported."""
+
+# An independent report that quotes one sentence of the wire: not the same story.
+QUOTING = """Kyiv says its soldiers faced fresh waves of drones overnight, with power cuts \
+reported across the capital.
+
+Iran shipped hundreds of Shahed attack drones to Russia over the summer, two Western officials \
+said on Tuesday.
+
+Engineers worked through the night to restore electricity to hospitals and schools in the city.
+
+The mayor urged residents to stay in shelters until the sirens stopped."""
+
+UNRELATED = """The central bank raised its key interest rate by half a point on Friday.
+
+Economists had expected a smaller move after inflation slowed for a third straight month.
+
+The currency gained against the dollar and the euro in early trading."""
+
+
+def test_passages_are_sentences_and_lines_with_enough_content_words():
+    found = stories.passages("Published\n\non\n\n" + WIRE)
+    assert len(found) == 5
+    assert {"iran", "shahed", "drones", "russia"} <= found[0]
+    assert "the" not in found[0]
+    assert stories.passages("Kyiv, 3 May.\nBy our correspondent.") == []
+
+
+def test_a_rewritten_wire_copy_is_the_same_story():
+    score = stories.score_pair(stories.passages(WIRE), stories.passages(REWRITE))
+    assert (score.shared, score.other_shared) == (3, 3)
+    assert score.overlap == pytest.approx(0.75)
+    assert score.same_story
+
+
+def test_one_shared_quote_does_not_make_one_story():
+    score = stories.score_pair(stories.passages(WIRE), stories.passages(QUOTING))
+    assert score.shared_passages == 1
+    assert not score.same_story
+    unrelated = stories.score_pair(stories.passages(WIRE), stories.passages(UNRELATED))
+    assert unrelated.shared_passages == 0 and unrelated.overlap == 0.0
+
+
+def test_band_keys_are_stable_and_collide_for_near_copies():
+    wire, rewrite = stories.passages(WIRE), stories.passages(REWRITE)
+    keys = stories.band_keys(wire)
+    assert len(keys) == len(wire) and all(len(k) == stories.BANDS for k in keys)
+    assert keys == stories.band_keys(wire)
+    # The first sentence, rewritten (word-set Jaccard 0.75), shares at least one band.
+    first_rewritten = stories.band_keys(rewrite)[0]
+    assert any(a == b for a, b in zip(keys[0], first_rewritten, strict=True))
+    # An unrelated sentence shares none.
+    other = stories.band_keys(stories.passages(UNRELATED))[0]
+    assert not any(a == b for a, b in zip(keys[0], other, strict=True))
+    assert stories.band_keys([]) == []
+
+
+def test_stories_are_connected_groups_named_by_their_smallest_id():
+    grouped = stories.group_stories(["d", "b", "c", "a", "e"], [("d", "b"), ("c", "d")])
+    assert grouped == {"a": "a", "b": "b", "c": "b", "d": "b", "e": "e"}
+    # A link to a document that is gone is ignored.
+    assert stories.group_stories(["a"], [("a", "zz")]) == {"a": "a"}
+
+
+def test_compare_all_scores_every_pair_once():
+    scores = stories.compare_all({"w": WIRE, "r": REWRITE, "q": QUOTING})
+    assert sorted(scores) == [("q", "r"), ("q", "w"), ("r", "w")]
+    assert [pair for pair, s in scores.items() if s.same_story] == [("r", "w")]
+
+
+# --- the asset, incremental runs on a temporary working database ---------------------------
+
+
+def _add_documents(path: Path, texts: dict[str, str]) -> None:
+    con = warehouse.connect(path)
+    warehouse.ensure_schema(con)
+    now = dt.datetime(2025, 1, 1)
+    for doc_id, text in texts.items():
+        con.execute(
+            "INSERT INTO documents (doc_id, source_file, date_source, clean_text, ingested_at, "
+            "characters) VALUES (?, ?, 'unknown', ?, ?, ?)",
+            [doc_id, f"{doc_id}.txt", text, now, len(text)],
+        )
+    con.close()
+
+
+def _run(path: Path) -> dg.ExecuteInProcessResult:
+    result = dg.materialize(
+        [story_links_and_document_stories],
+        resources={"duckdb": WorkingDuckDB(database=str(path))},
+        instance=dg.DagsterInstance.ephemeral(),
+    )
+    assert result.success
+    return result
+
+
+def _stories(path: Path) -> dict[str, tuple[str, int]]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        rows = con.execute(
+            "SELECT doc_id, story_id, story_documents FROM document_stories"
+        ).fetchall()
+    finally:
+        con.close()
+    return {doc_id: (story_id, size) for doc_id, story_id, size in rows}
+
+
+def _metadata(result: dg.ExecuteInProcessResult, key: str) -> dict:
+    for event in result.get_asset_materialization_events():
+        if event.asset_key == dg.AssetKey(key):
+            return {k: v.value for k, v in event.materialization.metadata.items()}
+    raise KeyError(key)
+
+
+def test_asset_groups_new_documents_and_only_indexes_what_changed(tmp_path: Path):
+    path = tmp_path / "work.duckdb"
+    _add_documents(path, {"b_wire": WIRE, "c_quoting": QUOTING, "d_unrelated": UNRELATED})
+    first = _run(path)
+    assert _metadata(first, "document_stories")["documents_indexed"] == 3
+    assert {story for story, _ in _stories(path).values()} == {"b_wire", "c_quoting", "d_unrelated"}
+
+    # Nothing new: nothing indexed, nothing changes.
+    again = _run(path)
+    assert _metadata(again, "document_stories")["documents_indexed"] == 0
+    assert _metadata(again, "document_stories")["stories"] == 3
+
+    # A rewrite arrives: only it is indexed, and it joins the wire's story under its own
+    # smaller id.
+    _add_documents(path, {"a_rewrite": REWRITE})
+    third = _run(path)
+    assert _metadata(third, "document_stories")["documents_indexed"] == 1
+    grouped = _stories(path)
+    assert grouped["a_rewrite"] == grouped["b_wire"] == ("a_rewrite", 2)
+    assert grouped["c_quoting"] == ("c_quoting", 1)
+    metadata = _metadata(third, "story_links")
+    assert metadata["dagster/row_count"] == 1
+    assert "|" in metadata["preview"]
+
+    # The rewrite leaves the folder: its links go, the wire is a story of its own again.
+    con = warehouse.connect(path)
+    con.execute("DELETE FROM documents WHERE doc_id = 'a_rewrite'")
+    con.close()
+    _run(path)
+    assert _stories(path)["b_wire"] == ("b_wire", 1)
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM story_links").fetchone() == (0,)
+        left = con.execute(
+            "SELECT count(*) FROM passage_bands WHERE doc_id = 'a_rewrite'"
+        ).fetchone()
+        assert left == (0,)
+    finally:
+        con.close()
+
+
+def test_changed_text_under_the_same_doc_id_is_indexed_again(tmp_path: Path):
+    path = tmp_path / "work.duckdb"
+    _add_documents(path, {"a": WIRE, "b": UNRELATED})
+    _run(path)
+    assert _stories(path)["b"] == ("b", 1)
+    # Re-cleaning can change clean_text without changing doc_id (a hash of the raw text).
+    con = warehouse.connect(path)
+    con.execute("UPDATE documents SET clean_text = ? WHERE doc_id = 'b'", [REWRITE])
+    con.close()
+    result = _run(path)
+    assert _metadata(result, "document_stories")["documents_indexed"] == 1
+    assert _stories(path)["b"] == ("a", 2)
+
+
+def test_seed_articles_003_and_004_are_one_story_and_the_others_alone(seeded_warehouse):
+    path, result = seeded_warehouse
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        rows = con.execute(
+            "SELECT left(source_file, 3), story_id, story_documents FROM document_stories "
+            "ORDER BY source_file"
+        ).fetchall()
+    finally:
+        con.close()
+    story = {prefix: story_id for prefix, story_id, _ in rows}
+    assert story["003"] == story["004"]
+    assert len({story[p] for p in ("000", "001", "002", "003")}) == 4
+    assert [size for _, _, size in rows] == [1, 1, 1, 2, 2]
