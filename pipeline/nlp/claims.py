@@ -845,6 +845,8 @@ class _DocState:
         titled = self._person_by_title(span)
         if titled:
             return titled
+        if len(span) == 1 and span[0].pos_ == "PROPN" and span[0].is_title:
+            return self._full_name(span)  # a surname the model did not tag as a person
         return span.text or None
 
     def _leader_name(self, span: Span) -> str:
@@ -858,14 +860,33 @@ class _DocState:
         return best
 
     def _full_name(self, person: Span) -> str:
+        """The fullest form of a person's name the article uses ("Budanov" -> "Kyrylo
+        Budanov"), whether the model tagged that form as a person or not."""
         words = {t.lower_ for t in person}
         best = person.text
         for other in self.people:
-            if other.start > person.start:
-                break
             if words <= {t.lower_ for t in other} and len(other.text) > len(best):
                 best = other.text
+        if len(person) == 1:
+            best = max([best, *self._given_names(person[0].text)], key=len)
         return best.strip()
+
+    def _given_names(self, surname: str) -> list[str]:
+        """ "Kyrylo Budanov" wherever a capitalised given name stands before the surname."""
+        found = []
+        for token in self.doc:
+            if token.text != surname or token.i == 0:
+                continue
+            given = self.doc[token.i - 1]
+            if (
+                given.pos_ == "PROPN"
+                and given.is_title
+                and given.is_alpha
+                and given.i not in self.actor_at
+                and given.lower_ not in self.ex.roles
+            ):
+                found.append(f"{given.text} {surname}")
+        return found
 
     def _last_person_before(self, i: int) -> str | None:
         before = [p for p in self.people if p.end <= i]

@@ -353,3 +353,11 @@ def test_the_reporting_clause_of_another_subject_does_not_attribute(nlp):
     text = "Egypt supplied drones to the Sudanese army, while the UAE is accused of arming the RSF."
     egypt = [c for c in claims(nlp, text) if c["supplier"] == "EGY"]
     assert egypt and egypt[0]["attributed_to"] is None
+
+
+def test_a_surname_resolves_to_the_full_name_the_article_uses(nlp):
+    text = (
+        "Intelligence chief Oksana Melnyk gave an interview. "
+        "According to Melnyk, Iran shipped drones to Russia."
+    )
+    assert claims(nlp, text)[0]["attributed_to"] == "Oksana Melnyk"
