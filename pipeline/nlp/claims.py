@@ -10,7 +10,6 @@ from the cue words of `lexicon/cues.csv` on the path from the trigger to the roo
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
@@ -19,16 +18,24 @@ from spacy.tokens import Doc, Span, Token
 
 from pipeline.nlp.lexicon import Lexicon, load_lexicon
 from pipeline.nlp.quantities import find_quantity
+from pipeline.nlp.syntax import (
+    OBJECT_DEPS,
+    SUBJECT_DEPS,
+    coarse_pos,
+    copular_subject,
+    next_is,
+    noun_phrase,
+    path_to_root,
+    preps_of,
+    receiving_position,
+    reports_through,
+    subject_of,
+)
+from pipeline.nlp.weapon_phrases import GENERIC_CLASSES, WEAPON_KEY, weapon_groups, weapon_words
 
 EXTRACTOR_VERSION = "claims.v1"
 ACTOR_KEY = "salvo_actors"
-WEAPON_KEY = "salvo_weapons"
 
-# A weapon name modifying another weapon noun is one weapon: "Fath-360 missiles".
-WEAPON_MODIFIER_DEPS = frozenset({"compound", "amod", "nmod", "nummod", "npadvmod", "poss"})
-GENERIC_CLASSES = frozenset({"weapons_general", "missile", "other"})
-SUBJECT_DEPS = frozenset({"nsubj", "nsubjpass", "csubj"})
-OBJECT_DEPS = frozenset({"dobj", "obj", "attr", "oprd"})
 MODIFIER_DEPS = frozenset({"compound", "amod", "poss", "nmod", "appos", "npadvmod"})
 PLURAL_PRONOUNS = frozenset({"they", "them", "their", "both"})
 SINGULAR_PRONOUNS = frozenset({"it", "its"})
@@ -150,7 +157,7 @@ class ClaimExtractor:
         for index, sent in enumerate(doc.sents):
             weapons = state.weapons_in(sent)
             if weapons or any(
-                (t.lemma_.lower(), _pos(t)) in self.lex.implied_weapons for t in sent
+                (t.lemma_.lower(), coarse_pos(t)) in self.lex.implied_weapons for t in sent
             ):
                 claims = self.sentence_claims(state, sent, weapons, index)
                 found.extend(claims)
@@ -167,7 +174,7 @@ class ClaimExtractor:
         candidates: list[Claim] = []
         used_weapons: set[int] = set()
         for token in sent:
-            trigger = self.lex.triggers.get((token.lemma_.lower(), _pos(token)))
+            trigger = self.lex.triggers.get((token.lemma_.lower(), coarse_pos(token)))
             if trigger is None:
                 continue
             relation, role = trigger
@@ -187,14 +194,14 @@ class ClaimExtractor:
     def trigger_claims(self, state, sent, token: Token, relation, role, weapons, index):
         weapon_tokens = {i for w in weapons for i in range(w.start, w.end)}
         if role == "user" and any(
-            state.actor_codes(t) for t in _preps(token).get("to", []) if t.i not in weapon_tokens
+            state.actor_codes(t) for t in preps_of(token).get("to", []) if t.i not in weapon_tokens
         ):
             relation, role = "supply", "supplier"  # "deployed troops to Russia" moves them
         region, supplier_tokens, recipient_tokens, referring = self._roles(
             token, role, weapon_tokens
         )
-        groups = _weapon_groups(region, weapons, token)
-        implied = self.lex.implied_weapons.get((token.lemma_.lower(), _pos(token)))
+        groups = weapon_groups(region, weapons, token)
+        implied = self.lex.implied_weapons.get((token.lemma_.lower(), coarse_pos(token)))
         if not groups and implied:
             # "arming the RSF" names weapons without a weapon word.
             groups = [[Span(token.doc, token.i, token.i + 1, label="WEAPON", span_id=implied)]]
@@ -205,7 +212,7 @@ class ClaimExtractor:
         side = "recipient" if role in ("recipient", "recipient_agent") else "supplier"
         suppliers = state.actors_of_tokens(supplier_tokens, sent, index, side, referring)
         recipients = state.actors_of_tokens(recipient_tokens, sent, index, "recipient", referring)
-        if _preps(token).get("between") and len(suppliers) == 2 and not recipients:
+        if preps_of(token).get("between") and len(suppliers) == 2 and not recipients:
             # A two-way word ("exchange", "deal") gets its direction from the claim before,
             # else from the order the actors are named in.
             pair = state.context_pair(sent, index)
@@ -219,7 +226,7 @@ class ClaimExtractor:
             head = group[0]
             origin = state.origin_of(head.root)
             # "delivery of tanks from the United States": roles on the weapon phrase itself.
-            own = _preps(head.root)
+            own = preps_of(head.root)
             sup = suppliers[:] or state.actors_of_tokens(
                 own.get("from", []), sent, index, "supplier", set()
             )
@@ -284,8 +291,8 @@ class ClaimExtractor:
         recipient: list[Token] = []
         referring: set[int] = set()
         children = list(token.children)
-        if _pos(token) == "VERB":
-            subject = _subject_of(token)
+        if coarse_pos(token) == "VERB":
+            subject = subject_of(token)
             if subject is not None:
                 referring.add(subject.i)
             passive = any(c.dep_ in ("nsubjpass", "auxpass") for c in children) or (
@@ -297,7 +304,7 @@ class ClaimExtractor:
             patient = [c for c in children if c.dep_ in ("nsubjpass",)]
             objects = [c for c in children if c.dep_ in OBJECT_DEPS]
             datives = [c for c in children if c.dep_ == "dative"]
-            preps = _preps(token)
+            preps = preps_of(token)
             if token.dep_ == "relcl":
                 # "the missiles (that) Iran sent": the relative pronoun stands for the noun.
                 objects = [token.head if o.lower_ in RELATIVE_PRONOUNS else o for o in objects]
@@ -309,7 +316,7 @@ class ClaimExtractor:
                 referring.update(a.i for a in agent)
                 if token.dep_ == "acl" and token.head.dep_ in ("dobj", "pobj"):
                     # "Hamas used weapons smuggled from Iran": the user holds what was sent.
-                    holder = _subject_of(token.head.head)
+                    holder = subject_of(token.head.head)
                     if holder is not None and role == "supplier":
                         recipient.append(holder)
             else:
@@ -331,14 +338,14 @@ class ClaimExtractor:
                 recipient += actor_side
                 supplier += preps.get("from", [])
             for obj in objects:  # "secured supplies of missiles from Iran"
-                supplier += _preps(obj).get("from", []) if role == "recipient" else []
-                recipient += _preps(obj).get("to", []) if role == "supplier" else []
+                supplier += preps_of(obj).get("from", []) if role == "recipient" else []
+                recipient += preps_of(obj).get("to", []) if role == "supplier" else []
         else:
-            preps = _preps(token)
+            preps = preps_of(token)
             region += preps.get("of", []) + [c for c in children if c.dep_ in ("compound", "amod")]
             region.append(token)
             if role == "agent":
-                supplier += _copular_subject(token)
+                supplier += copular_subject(token)
                 referring.update(t.i for t in supplier)
                 supplier += [c for c in children if c.dep_ == "appos"]
                 if token.dep_ == "appos":
@@ -346,7 +353,7 @@ class ClaimExtractor:
                 recipient += [c for c in children if c.dep_ == "poss"]
                 recipient += preps.get("to", []) + preps.get("for", [])
             elif role == "recipient_agent":
-                recipient += _copular_subject(token)
+                recipient += copular_subject(token)
                 referring.update(t.i for t in recipient)
                 supplier += preps.get("from", []) + [c for c in children if c.dep_ == "poss"]
             else:  # event
@@ -358,13 +365,13 @@ class ClaimExtractor:
                 recipient += preps.get("to", []) + preps.get("for", [])
                 governor = token.head
                 if token.dep_ == "dobj" and governor.lemma_.lower() in TAKING_VERBS:
-                    subject = _subject_of(governor)
+                    subject = subject_of(governor)
                     if subject is not None:
                         recipient.append(subject)
                         referring.add(subject.i)
                 if token.dep_ in ("dobj", "nsubjpass") and governor.lemma_.lower() in ANNOUNCING:
                     # "The Pentagon announced a package of weapons for Ukraine."
-                    subject = _subject_of(governor, passive_agent=True)
+                    subject = subject_of(governor, passive_agent=True)
                     if subject is not None:
                         supplier.append(subject)
                         referring.add(subject.i)
@@ -373,7 +380,7 @@ class ClaimExtractor:
         return region, supplier, recipient, referring
 
     def _is_request_or_condition(self, token: Token) -> bool:
-        for node in _path_to_root(token):
+        for node in path_to_root(token):
             if node.lemma_.lower() in self.request and node.i != token.i:
                 return True
             if any(c.dep_ == "mark" and c.lower_ == "if" for c in node.children):
@@ -393,10 +400,13 @@ class ClaimExtractor:
         inferred: int = 0,
     ) -> Claim:
         anchor = trigger if trigger is not None else group[0].root
-        text, start, calibre = _weapon_text(group)
+        text, start, calibre = weapon_words(group)
         quantity, quantity_text = find_quantity(group[0])
         hedged = self._hedged(anchor)
-        if trigger is not None and (trigger.lemma_.lower(), _pos(trigger)) in self.hedged_triggers:
+        if (
+            trigger is not None
+            and (trigger.lemma_.lower(), coarse_pos(trigger)) in self.hedged_triggers
+        ):
             hedged = True
         roles = int(supplier is not None) + int(recipient is not None)
         return Claim(
@@ -419,7 +429,7 @@ class ClaimExtractor:
         )
 
     def _hedged(self, token: Token) -> bool:
-        for node in _path_to_root(token):
+        for node in path_to_root(token):
             if node.dep_ in ("dobj", "nsubjpass") and node.head.lemma_.lower() in ANNOUNCING:
                 return True  # announced or approved, not (yet) delivered
             words = [node] + [
@@ -433,11 +443,11 @@ class ClaimExtractor:
         return False
 
     def _negated(self, token: Token) -> bool:
-        for node in _path_to_root(token):
+        for node in path_to_root(token):
             if node.i != token.i and node.lemma_.lower() in self.deny:
                 return True
             for child in node.children:
-                if child.dep_ == "neg" and not _next_is(child, "only"):
+                if child.dep_ == "neg" and not next_is(child, "only"):
                     return True
                 if child.dep_ == "det" and child.lower_ == "no":
                     return True
@@ -565,9 +575,9 @@ class _DocState:
     def denied_pair(self, token: Token) -> tuple[str, str] | None:
         """ "Moscow and Pyongyang deny any arms transfers": the two deniers are the pair, in
         the direction this article already reported between them."""
-        for node in _path_to_root(token):
+        for node in path_to_root(token):
             if node.lemma_.lower() in self.ex.deny:
-                subject = _subject_of(node)
+                subject = subject_of(node)
                 codes = set(self.actor_codes(subject)) if subject is not None else set()
                 if len(codes) != 2:
                     return None
@@ -590,7 +600,7 @@ class _DocState:
             if self.ex.lex.actor_types.get(mention.code) not in ("state", "non_state"):
                 continue
             head = self.doc[mention.end - 1]
-            if _receiving_position(head):
+            if receiving_position(head):
                 return [mention.code]
         if self.last_claim and index - self.last_claim[2] <= CONTEXT_SENTENCES:
             supplier, recipient, _ = self.last_claim
@@ -662,11 +672,11 @@ class _DocState:
                 node = node.head
             else:
                 break
-        clause = node if _pos(node) == "VERB" or node.dep_ == "ROOT" else node.head
+        clause = node if coarse_pos(node) == "VERB" or node.dep_ == "ROOT" else node.head
         for tok in clause.subtree:
             if tok.dep_ == "pobj" and tok.head.lower_ in ("for", "to"):
                 found += self.actor_codes(tok)
-        if clause.lemma_.lower() in ("remain", "be", "become") or _pos(clause) == "VERB":
+        if clause.lemma_.lower() in ("remain", "be", "become") or coarse_pos(clause) == "VERB":
             for child in clause.children:
                 if child.dep_ in ("attr", "acomp"):
                     for tok in child.subtree:
@@ -690,14 +700,14 @@ class _DocState:
         return speaker
 
     def _speaker_in_tree(self, sent: Span, token: Token) -> str | None:
-        path = list(_path_to_root(token))
+        path = list(path_to_root(token))
         for step, node in enumerate(path):
             for child in node.children:
                 if child.lower_ == "according" and child.dep_ == "prep":
                     named = self._according_to(child)
                     if named:
                         return named
-            if node.i != token.i and self._is_report(node) and _reports_through(path, step):
+            if node.i != token.i and self._is_report(node) and reports_through(path, step):
                 name = self._subject_name(node)
                 if name:
                     return name
@@ -721,10 +731,10 @@ class _DocState:
 
     def _is_report(self, token: Token) -> bool:
         lemma = token.lemma_.lower()
-        return _pos(token) == "VERB" and (lemma in self.ex.report or lemma in self.ex.deny)
+        return coarse_pos(token) == "VERB" and (lemma in self.ex.report or lemma in self.ex.deny)
 
     def _subject_name(self, verb: Token) -> str | None:
-        subject = _subject_of(verb, passive_agent=True)
+        subject = subject_of(verb, passive_agent=True)
         if (
             subject is None
             and verb.dep_ in ("conj", "advcl", "xcomp")
@@ -788,7 +798,7 @@ class _DocState:
             if t.i == token.i or not self._is_report(t):
                 continue
             if t.dep_ in ("relcl", "ccomp", "advcl"):
-                subject = _subject_of(t)
+                subject = subject_of(t)
                 if subject is not None and subject.lower_ not in RELATIVE_PRONOUNS:
                     return self.name_of(subject)
             if (
@@ -829,7 +839,7 @@ class _DocState:
             return person
         if token.lower_ in PLURAL_PRONOUNS | SINGULAR_PRONOUNS | {"which", "that", "who"}:
             return None
-        span = _phrase(token)
+        span = noun_phrase(token)
         people = [p for p in self.people if span.start <= p.start < span.end]
         if people:
             return self._full_name(people[-1])
@@ -896,7 +906,7 @@ class _DocState:
         """Words that introduce each person ("the head of Defense Intelligence, X")."""
         titles = []
         for person in self.people:
-            phrase = _phrase(person.root.head if person.root.dep_ == "appos" else person.root)
+            phrase = noun_phrase(person.root.head if person.root.dep_ == "appos" else person.root)
             words = {t.lemma_.lower() for t in phrase if t.is_alpha and not t.is_stop}
             for child in person.root.children:
                 if child.dep_ == "appos":
@@ -920,241 +930,6 @@ class _DocState:
             if head in title_words and len(words & title_words) >= min(2, len(words)):
                 best = person
         return self._full_name(best) if best is not None else None
-
-
-# -- helpers over the parse ------------------------------------------------------------------
-CLAUSAL_DEPS = frozenset({"ccomp", "xcomp", "advcl", "parataxis", "conj", "csubj", "pcomp"})
-
-
-def _reports_through(path: list[Token], step: int) -> bool:
-    """Whether the reporting verb at path[step] reports the clause the claim is in: reached
-    through a clausal complement ("said that ..."), or through its object's own clause
-    ("confirmed rumors that ...") — not through a plain object ("found a new supply line")."""
-    below = path[step - 1]
-    if below.dep_ in CLAUSAL_DEPS or below.dep_ == "prep":
-        return True
-    if below.dep_ in ("dobj", "attr", "nsubjpass"):
-        if step == 1:  # the object is the claim word itself: "denied the transfers"
-            return True
-        return path[step - 2].dep_ in ("acl", "relcl", "ccomp") and path[step - 2].head.i == below.i
-    return False
-
-
-def _pos(token: Token) -> str:
-    if token.pos_ in ("VERB", "AUX"):
-        return "VERB"
-    if token.pos_ in ("NOUN", "PROPN"):
-        return "NOUN"
-    return token.pos_
-
-
-def _subject_of(verb: Token, passive_agent: bool = False) -> Token | None:
-    """The subject a verb's action belongs to, climbing through coordination, control and
-    raising ("Pyongyang is believed to have sent" -> Pyongyang)."""
-    node = verb
-    raised = False
-    for _ in range(4):
-        for child in node.children:
-            if child.dep_ in ("nsubj", "csubj") or (raised and child.dep_ == "nsubjpass"):
-                return child
-            if passive_agent and child.dep_ == "agent":
-                for g in child.children:
-                    if g.dep_ == "pobj":
-                        return g
-        if any(c.dep_ == "nsubjpass" for c in node.children):
-            return None  # a passive verb's subject is what was acted on, not who acted
-        raised = node.dep_ == "xcomp"
-        if node.dep_ in ("conj", "xcomp", "advcl") and node.head.i != node.i:
-            node = node.head
-        elif node.dep_ == "pcomp" and node.head.dep_ == "prep" and _pos(node.head.head) == "VERB":
-            # "Iran was accused of supplying", "Ukraine accused Iran of supplying"
-            verb = node.head.head
-            for dep in ("dobj", "nsubjpass", "nsubj"):
-                found = [c for c in verb.children if c.dep_ == dep]
-                if found:
-                    return found[0]
-            return None
-        elif node.dep_ in ("relcl", "acl") and not passive_agent:
-            return node.head
-        else:
-            return None
-    return None
-
-
-def _copular_subject(noun: Token) -> list[Token]:
-    """The subject of "X is/acts as/serves as/remains the supplier"."""
-    node = noun
-    if node.dep_ == "pobj" and node.head.lower_ == "as":
-        node = node.head
-    if node.dep_ in ("attr", "prep", "oprd", "dobj") or node.dep_ == "acomp":
-        verb = node.head
-        subject = _subject_of(verb)
-        return [subject] if subject is not None else []
-    return []
-
-
-def _preps(token: Token) -> dict[str, list[Token]]:
-    out: dict[str, list[Token]] = {}
-    for child in token.children:
-        if child.dep_ in ("prep", "dative") and child.pos_ == "ADP":
-            for pobj in child.children:
-                if pobj.dep_ == "pobj":
-                    out.setdefault(child.lower_, []).append(pobj)
-        elif child.dep_ == "prt":
-            continue
-    return out
-
-
-def _path_to_root(token: Token):
-    node = token
-    seen = 0
-    while True:
-        yield node
-        seen += 1
-        if node.head.i == node.i or seen > 30:
-            return
-        node = node.head
-
-
-def _next_is(token: Token, word: str) -> bool:
-    return token.i + 1 < len(token.doc) and token.doc[token.i + 1].lower_ == word
-
-
-def _receiving_position(token: Token) -> bool:
-    if token.dep_ in ("dative",):
-        return True
-    if token.dep_ == "pobj" and token.head.lower_ in ("to", "for"):
-        return True
-    if token.dep_ == "poss":
-        return True
-    if token.dep_ in ("dobj",) and token.head.lemma_.lower() in ("supply", "arm", "help", "equip"):
-        return True
-    return False
-
-
-def _subtree_without_clauses(token: Token) -> list[Token]:
-    """A phrase's tokens, leaving out relative and participle clauses with their own verb:
-    "machine tools that are used to make missiles" transfers tools, not missiles."""
-    out = [token]
-    for child in token.children:
-        if child.dep_ in ("relcl", "acl") and any(
-            c.dep_ in ("nsubj", "nsubjpass", "aux", "auxpass", "xcomp") for c in child.children
-        ):
-            continue
-        out += _subtree_without_clauses(child)
-    return out
-
-
-def _weapon_groups(region: list[Token], weapons: list[Span], trigger: Token) -> list[list[Span]]:
-    """Weapon spans inside the object region, merged when one modifies another and grouped
-    by class (coordinated objects give one claim per weapon class)."""
-    inside: list[Span] = []
-    region_ids: set[int] = set()
-    for token in region:
-        region_ids.update(t.i for t in _subtree_without_clauses(token))
-    for span in weapons:
-        if any(t.i in region_ids for t in span) or (span.start <= trigger.i < span.end):
-            inside.append(span)
-    kept = []
-    for span in inside:
-        modified = [
-            o
-            for o in inside
-            if o is not span
-            and span.root.head.i in range(o.start, o.end)
-            and span.root.dep_ in WEAPON_MODIFIER_DEPS
-        ]
-        if modified:
-            continue  # the modifier is folded into the span it modifies below
-        modifiers = [
-            o
-            for o in inside
-            if o is not span
-            and o.root.head.i in range(span.start, span.end)
-            and o.root.dep_ in WEAPON_MODIFIER_DEPS
-        ]
-        specific = [m for m in modifiers if m.id_ not in GENERIC_CLASSES]
-        if span.id_ in GENERIC_CLASSES and specific:
-            kept.append(specific[0])
-        else:
-            kept.append(span)
-    groups: dict[str, list[Span]] = {}
-    for span in kept:
-        groups.setdefault(span.id_, []).append(span)
-    return list(groups.values())
-
-
-CALIBRE = re.compile(r"(\d{2,3})\s*-?\s*(?:mm|millimet(?:er|re)s?)\b", re.IGNORECASE)
-CALIBRE_UNITS = frozenset({"mm", "-mm", "millimeter", "millimetre", "millimeters", "millimetres"})
-
-
-def _calibre_start(doc: Doc, start: int) -> int:
-    """Extend a weapon span left over calibres: "122 mm and 152 mm artillery shells"."""
-    i = start
-    while True:
-        if i >= 2 and doc[i - 1].lower_ in CALIBRE_UNITS and doc[i - 2].like_num:
-            i -= 2
-        elif i >= 1 and CALIBRE.fullmatch(doc[i - 1].text):
-            i -= 1
-        elif (
-            i >= 3
-            and doc[i - 1].lower_ in ("and", "or", ",")
-            and (doc[i - 2].lower_ in CALIBRE_UNITS or CALIBRE.fullmatch(doc[i - 2].text))
-        ):
-            i -= 1
-        else:
-            break
-    while i < start and not doc[i].like_num and not CALIBRE.fullmatch(doc[i].text):
-        i += 1
-    return i
-
-
-def _weapon_text(group: list[Span]) -> tuple[str, int, str | None]:
-    """The weapon words of a claim (with calibres and coordinated spans of its class), where
-    they start, and the calibres stated."""
-    doc = group[0].doc
-    first = group[0]
-    start = first.start
-    # Weapon names folded into this noun belong to its words: "F-16 fighter jets".
-    ends = {span.end: span for span in doc.spans.get(WEAPON_KEY, [])}
-    while start in ends and first.start <= ends[start].root.head.i < first.end:
-        start = ends[start].start
-    start = _calibre_start(doc, start)
-    end = first.end
-    for span in group[1:]:
-        gap = doc[end : _calibre_start(doc, span.start)]
-        if len(gap) <= 3 and all(t.lower_ in ("and", "or", ",", "as", "well") for t in gap):
-            end = span.end
-        else:
-            break
-    words = doc[start:end]
-    calibres = {m.group(1) for m in CALIBRE.finditer(words.text)}
-    calibre = ",".join(sorted(calibres, key=int)) or None
-    return words.text, words.start_char, calibre
-
-
-def _phrase(token: Token) -> Span:
-    """The noun phrase of a token without determiners, clauses or trailing punctuation."""
-    doc = token.doc
-    keep = [token] + [t for t in token.subtree if t.i != token.i and _in_phrase(t, token)]
-    start = min(t.i for t in keep)
-    end = max(t.i for t in keep) + 1
-    while start < end and (doc[start].dep_ in ("det", "punct", "predet") or doc[start].is_space):
-        start += 1
-    while end > start and (doc[end - 1].is_punct or doc[end - 1].is_space):
-        end -= 1
-    return doc[start:end]
-
-
-def _in_phrase(token: Token, head: Token) -> bool:
-    node = token
-    while node.i != head.i:
-        if node.dep_ in ("relcl", "acl", "appos", "advcl", "punct", "cc", "ccomp", "parataxis"):
-            return False
-        if node.dep_ == "conj" and node.head.i == head.i and head.dep_ not in SUBJECT_DEPS:
-            return False
-        node = node.head
-    return True
 
 
 def _unique(values):

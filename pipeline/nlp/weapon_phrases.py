@@ -1,0 +1,104 @@
+"""Which weapon words a claim is about, and the words and calibres it states."""
+
+from __future__ import annotations
+
+import re
+
+from spacy.tokens import Doc, Span, Token
+
+from pipeline.nlp.syntax import subtree_without_clauses
+
+WEAPON_KEY = "salvo_weapons"
+# A weapon name modifying another weapon noun is one weapon: "Fath-360 missiles".
+WEAPON_MODIFIER_DEPS = frozenset({"compound", "amod", "nmod", "nummod", "npadvmod", "poss"})
+GENERIC_CLASSES = frozenset({"weapons_general", "missile", "other"})
+
+
+def weapon_groups(region: list[Token], weapons: list[Span], trigger: Token) -> list[list[Span]]:
+    """Weapon spans inside the object region, merged when one modifies another and grouped
+    by class (coordinated objects give one claim per weapon class)."""
+    inside: list[Span] = []
+    region_ids: set[int] = set()
+    for token in region:
+        region_ids.update(t.i for t in subtree_without_clauses(token))
+    for span in weapons:
+        if any(t.i in region_ids for t in span) or (span.start <= trigger.i < span.end):
+            inside.append(span)
+    kept = []
+    for span in inside:
+        modified = [
+            o
+            for o in inside
+            if o is not span
+            and span.root.head.i in range(o.start, o.end)
+            and span.root.dep_ in WEAPON_MODIFIER_DEPS
+        ]
+        if modified:
+            continue  # the modifier is folded into the span it modifies below
+        modifiers = [
+            o
+            for o in inside
+            if o is not span
+            and o.root.head.i in range(span.start, span.end)
+            and o.root.dep_ in WEAPON_MODIFIER_DEPS
+        ]
+        specific = [m for m in modifiers if m.id_ not in GENERIC_CLASSES]
+        if span.id_ in GENERIC_CLASSES and specific:
+            kept.append(specific[0])
+        else:
+            kept.append(span)
+    groups: dict[str, list[Span]] = {}
+    for span in kept:
+        groups.setdefault(span.id_, []).append(span)
+    return list(groups.values())
+
+
+CALIBRE = re.compile(r"(\d{2,3})\s*-?\s*(?:mm|millimet(?:er|re)s?)\b", re.IGNORECASE)
+
+
+CALIBRE_UNITS = frozenset({"mm", "-mm", "millimeter", "millimetre", "millimeters", "millimetres"})
+
+
+def calibre_start(doc: Doc, start: int) -> int:
+    """Extend a weapon span left over calibres: "122 mm and 152 mm artillery shells"."""
+    i = start
+    while True:
+        if i >= 2 and doc[i - 1].lower_ in CALIBRE_UNITS and doc[i - 2].like_num:
+            i -= 2
+        elif i >= 1 and CALIBRE.fullmatch(doc[i - 1].text):
+            i -= 1
+        elif (
+            i >= 3
+            and doc[i - 1].lower_ in ("and", "or", ",")
+            and (doc[i - 2].lower_ in CALIBRE_UNITS or CALIBRE.fullmatch(doc[i - 2].text))
+        ):
+            i -= 1
+        else:
+            break
+    while i < start and not doc[i].like_num and not CALIBRE.fullmatch(doc[i].text):
+        i += 1
+    return i
+
+
+def weapon_words(group: list[Span]) -> tuple[str, int, str | None]:
+    """The weapon words of a claim (with calibres and coordinated spans of its class), where
+    they start, and the calibres stated."""
+    doc = group[0].doc
+    first = group[0]
+    start = first.start
+    # Weapon names folded into this noun belong to its words: "F-16 fighter jets".
+    ends = {span.end: span for span in doc.spans.get(WEAPON_KEY, [])}
+    while start in ends and first.start <= ends[start].root.head.i < first.end:
+        start = ends[start].start
+    start = calibre_start(doc, start)
+    end = first.end
+    for span in group[1:]:
+        gap = doc[end : calibre_start(doc, span.start)]
+        if len(gap) <= 3 and all(t.lower_ in ("and", "or", ",", "as", "well") for t in gap):
+            end = span.end
+        else:
+            break
+    words = doc[start:end]
+    calibres = {m.group(1) for m in CALIBRE.finditer(words.text)}
+    calibre = ",".join(sorted(calibres, key=int)) or None
+    return words.text, words.start_char, calibre
