@@ -1,26 +1,220 @@
-"""Ingest: the seeds folder becomes the `seed_files` ledger, `raw_documents` and
-`documents` (cleaned text with title, outlet and publication date)."""
+"""Ingest: the seeds folder becomes the `seed_files` ledger (with `seed_records`, one row per
+record a file holds), `raw_documents` and `documents` (cleaned text with title, outlet and
+publication date)."""
 
 import datetime as dt
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import duckdb
 import polars as pl
 
 from assets.metadata import table_metadata
 from pipeline import seeds, warehouse
 from pipeline.defs.resources import SalvoSettings, WorkingDuckDB
 from pipeline.text.clean import clean_text
-from pipeline.text.dates import resolve_date
+from pipeline.text.dates import ResolvedDate, parse_date_value, resolve_date
 from pipeline.text.decode import decode_bytes
-from pipeline.text.metadata import extract_title, find_outlet, parse_manifest
+from pipeline.text.formats import Record, detect_format, parse_file
+from pipeline.text.metadata import ManifestRow, extract_title, find_outlet, parse_manifest
 
 # Bump when cleaning or metadata rules change: every document is cleaned again.
 CLEANER_VERSION = "clean.v1"
+# Documents cleaned and written together: bounds memory whatever the corpus size.
+CLEAN_BATCH_DOCUMENTS = 256
+# Tables a document leaves when its text has no content (its raw text stays: it was read).
+CONTENT_TABLES = tuple(t for t in warehouse.DOCUMENT_TABLES if t != "raw_documents")
+# File names listed in a log line at most.
+SHOWN_NAMES = 20
 
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+
+
+def _dicts(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
+    cursor = con.execute(sql)
+    names = [column[0] for column in cursor.description or []]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _writer_lock(salvo: SalvoSettings) -> None:
+    """One writing run at a time: take the lock (held until the run's process ends) or
+    stop before reading or writing anything."""
+    try:
+        warehouse.acquire_writer_lock(salvo.working_path)
+        warehouse.probe_writable(salvo.working_path)
+    except (warehouse.WriterBusy, RuntimeError) as exc:
+        raise dg.Failure(description=str(exc), allow_retries=False) from exc
+
+
+@dataclass
+class _RecordRow:
+    """One row of seed_records."""
+
+    record_index: int
+    doc_id: str | None
+    reason: str | None
+    status: str = "quarantined"
+    duplicate_of: str | None = None
+
+
+@dataclass
+class _File:
+    """What this run knows about one file of the folder."""
+
+    name: str
+    row: dict[str, Any]  # its seed_files row
+    seed: seeds.SeedFile | None = None
+    records: list[_RecordRow] = field(default_factory=list)
+    # Records read this run, by index; None when the bytes were unchanged and the ledger's
+    # record rows were reused without decoding.
+    parsed: dict[int, Record] | None = None
+    # Still being written: its ledger row is kept, and nothing is read from it this run.
+    frozen: bool = False
+
+
+def _new_row(seed: seeds.SeedFile, previous: dict[str, Any] | None, now: dt.datetime) -> dict:
+    first_seen = previous["first_seen"] if previous else now
+    return {
+        "source_file": seed.name,
+        "content_hash": None,
+        "status": "quarantined",
+        "reason": seed.problem,
+        "encoding": None,
+        "documents": 0,
+        "first_seen": first_seen,
+        "last_seen": now,
+        "size_bytes": seed.size,
+        "replacements": None,
+        "duplicate_of": None,
+        "doc_id": None,
+        "source_format": None,
+        "records": 0,
+        "quarantined_records": 0,
+    }
+
+
+def _unchanged(previous: dict[str, Any] | None, digest: str) -> bool:
+    # Rows written before formats existed have no source_format: read those files again.
+    return bool(
+        previous
+        and previous["content_hash"] == digest
+        and previous["status"] != "deleted"
+        and previous["source_format"] is not None
+    )
+
+
+def _reuse(file: _File, previous: dict[str, Any], records: list[dict[str, Any]]) -> None:
+    """Same bytes as last run: take what the ledger learnt then, without decoding."""
+    file.row.update(
+        {k: previous[k] for k in ("encoding", "replacements", "source_format", "records")}
+    )
+    # no_content is the documents stage's verdict, recomputed each run: its records are
+    # texts like any other here.
+    file.records = [
+        _RecordRow(r["record_index"], r["doc_id"], None if r["doc_id"] else r["reason"])
+        for r in records
+    ]
+    if not any(r.doc_id for r in file.records):
+        file.row["reason"] = previous["reason"]
+
+
+def _parse(file: _File, data: bytes) -> None:
+    """Decode the bytes and cut them into records."""
+    decoded = decode_bytes(data)
+    file.row.update(encoding=decoded.encoding, replacements=decoded.replacements)
+    if decoded.text is None:
+        file.row.update(reason=decoded.reason, source_format=detect_format(file.name, ""))
+        return
+    parsed = parse_file(file.name, decoded.text)
+    file.row.update(source_format=parsed.source_format, records=len(parsed.records))
+    file.parsed = {r.record_index: r for r in parsed.records if r.text is not None}
+    file.records = [
+        _RecordRow(r.record_index, seeds.document_id(r.text) if r.text else None, r.reason)
+        for r in parsed.records
+    ]
+    if parsed.reason:
+        file.row["reason"] = parsed.reason
+
+
+def _read_again(file: _File, folder: Path) -> bool:
+    """Parse a file whose records were reused, because one of its texts is now needed.
+    False when it changed since it was hashed (it is then left for the next run)."""
+    if file.seed is None:
+        return False
+    try:
+        data = seeds.read_seed(file.seed, folder)
+    except (seeds.ChangedWhileReading, OSError):
+        return False
+    if seeds.content_hash(data) != file.row["content_hash"]:
+        return False
+    _parse(file, data)
+    return True
+
+
+def _assign_owners(files: list[_File], blocked: set[tuple[str, int]]) -> dict[str, tuple[str, int]]:
+    """One document per distinct text: the first record holding it, by file name then
+    record index, owns it; every other record holding it is a duplicate."""
+    owners: dict[str, tuple[str, int]] = {}
+    for file in files:
+        for record in file.records:
+            key = (file.name, record.record_index)
+            if record.doc_id is None or key in blocked:
+                continue
+            if record.doc_id not in owners or key < owners[record.doc_id]:
+                owners[record.doc_id] = key
+    return owners
+
+
+def _set_statuses(files: list[_File], owners: dict[str, tuple[str, int]]) -> None:
+    for file in files:
+        owned = duplicates = 0
+        first_original: str | None = None
+        for record in file.records:
+            if record.doc_id is None or record.doc_id not in owners:
+                record.status, record.duplicate_of = "quarantined", None
+                record.reason = record.reason or ("still_being_written" if file.frozen else None)
+                continue
+            owner = owners[record.doc_id]
+            record.reason = None
+            if owner == (file.name, record.record_index):
+                record.status, record.duplicate_of = "ingested", None
+                owned += 1
+            else:
+                record.status, record.duplicate_of = "duplicate", owner[0]
+                duplicates += 1
+                first_original = first_original or owner[0]
+        if file.frozen:
+            continue
+        quarantined = sum(1 for r in file.records if r.status == "quarantined")
+        file.row["quarantined_records"] = quarantined
+        single = file.records[0].doc_id if len(file.records) == 1 else None
+        file.row.update(documents=owned, doc_id=single, duplicate_of=None)
+        if file.row["reason"] is not None:
+            file.row["status"] = "quarantined"
+        elif owned:
+            file.row["status"] = "ingested"
+        elif duplicates:
+            file.row.update(status="duplicate", duplicate_of=first_original)
+        else:
+            file.row.update(status="quarantined", reason="no_text")
+
+
+def _deleted_row(previous: dict[str, Any]) -> dict[str, Any]:
+    # last_seen keeps saying when the file was last in the folder.
+    return {
+        **previous,
+        "status": "deleted",
+        "reason": None,
+        "documents": 0,
+        "size_bytes": None,
+        "duplicate_of": None,
+        "quarantined_records": 0,
+    }
 
 
 @dg.multi_asset(
@@ -29,9 +223,22 @@ def _now() -> dt.datetime:
             "seed_files",
             description=(
                 "The ledger: one row per file ever seen in the seeds folder (key: source_file). "
-                "status is ingested, duplicate (same text as another file), quarantined (with a "
-                "reason: empty, binary, undecodable, no_content, too_large, outside_seeds) or "
-                "deleted (gone from the folder)."
+                "status is ingested, duplicate (every text it holds is held by another file), "
+                "quarantined (with a reason: empty, binary, undecodable, no_content, no_text, "
+                "bad_json, too_large, outside_seeds, broken_link, bad_name, unreadable) or "
+                "deleted (gone from the folder). documents counts the documents it yielded."
+            ),
+            group_name="ingest",
+            kinds={"duckdb", "python"},
+        ),
+        dg.AssetSpec(
+            "seed_records",
+            description=(
+                "One row per record found in a file (key: source_file, record_index): a text "
+                "file has one, a JSON or JSONL crawl dump one per article. status is ingested "
+                "(doc_id is the document), duplicate (duplicate_of names the file holding the "
+                "same text first) or quarantined with a reason (no_text, bad_json, empty, "
+                "no_content)."
             ),
             group_name="ingest",
             kinds={"duckdb", "python"},
@@ -40,7 +247,8 @@ def _now() -> dt.datetime:
             "raw_documents",
             description=(
                 "One row per distinct decoded text (key: doc_id, a hash of the text), with the "
-                "encoding it was read in and the file it came from."
+                "encoding it was read in, the file and record it came from, and the metadata "
+                "that record states (title, outlet, published, url)."
             ),
             group_name="ingest",
             kinds={"duckdb", "python"},
@@ -51,150 +259,131 @@ def _now() -> dt.datetime:
 def seed_files_and_raw_documents(
     context: dg.AssetExecutionContext, salvo: SalvoSettings, duckdb: WorkingDuckDB
 ):
-    """Read every file of the seeds folder: hash, decode, quarantine, deduplicate."""
-    files = seeds.list_seed_files(salvo.seeds_path)
-    context.log.info(f"Found {len(files)} files in {salvo.seeds_path}")
+    """Read every file of the seeds folder: hash, decode, split into records, quarantine,
+    deduplicate, and remove what left the folder, in one transaction."""
+    _writer_lock(salvo)
+    folder = salvo.seeds_path
+    ready, settling = seeds.settle(seeds.list_seed_files(folder))
+    context.log.info(f"Found {len(ready) + len(settling)} files in {folder}")
     now = _now()
     with duckdb.get_connection() as con:
-        ledger = {
-            row[0]: row[1:]
-            for row in con.execute(
-                "SELECT source_file, content_hash, status, reason, encoding, first_seen, doc_id,"
-                " replacements, last_seen FROM seed_files"
+        ledger = {r["source_file"]: r for r in _dicts(con, "SELECT * FROM seed_files")}
+        previous_records: dict[str, list[dict[str, Any]]] = {}
+        for r in _dicts(con, "SELECT * FROM seed_records ORDER BY source_file, record_index"):
+            previous_records.setdefault(r["source_file"], []).append(r)
+        known = {
+            doc_id: ((source_file, record_index), ingested_at)
+            for doc_id, source_file, record_index, ingested_at in con.execute(
+                "SELECT doc_id, source_file, record_index, ingested_at FROM raw_documents"
             ).fetchall()
         }
-        known_docs = {r[0] for r in con.execute("SELECT doc_id FROM raw_documents").fetchall()}
 
-    rows: list[dict] = []
-    new_texts: dict[str, tuple[str, str, str]] = {}  # doc_id -> (text, encoding, content_hash)
-    candidates: dict[str, list[str]] = {}  # doc_id -> files holding that text
+    files: list[_File] = []
     changed = 0
-    for number, seed in enumerate(files, start=1):
+    for number, seed in enumerate(ready, start=1):
         previous = ledger.get(seed.name)
-        row = {
-            "source_file": seed.name,
-            "first_seen": previous[4] if previous else now,
-            "last_seen": now,
-            "size_bytes": seed.size,
-            "content_hash": None,
-            "status": "quarantined",
-            "reason": seed.problem,
-            "encoding": None,
-            "documents": 0,
-            "replacements": None,
-            "duplicate_of": None,
-            "doc_id": None,
-        }
-        rows.append(row)
-        if seed.problem:
-            continue
-        try:
-            data = seed.path.read_bytes()
-        except OSError as exc:
-            context.log.warning(f"Cannot read {seed.name}: {exc}")
-            row["reason"] = "unreadable"
-            continue
-        digest = seeds.content_hash(data)
-        row["content_hash"] = digest
-        if previous and previous[0] == digest and previous[1] != "deleted":
-            # Unchanged bytes: keep what we learnt last time without decoding again.
-            _, status, reason, encoding, _, doc_id, replacements, _ = previous
-            row.update(encoding=encoding, reason=reason, doc_id=doc_id, replacements=replacements)
-            if status == "quarantined":
+        file = _File(seed.name, _new_row(seed, previous, now), seed=seed)
+        if seed.problem is None:
+            try:
+                data = seeds.read_seed(seed, folder)
+            except (seeds.ChangedWhileReading, FileNotFoundError):
+                # Still being written, or removed since the listing: the next run will know.
+                settling.append(seed)
                 continue
-            candidates.setdefault(doc_id, []).append(seed.name)
-            continue
-        changed += 1
-        decoded = decode_bytes(data)
-        row["encoding"], row["replacements"] = decoded.encoding, decoded.replacements
-        if decoded.text is None:
-            row["reason"] = decoded.reason
-            continue
-        doc_id = seeds.document_id(decoded.text)
-        row["doc_id"] = doc_id
-        if doc_id not in known_docs:
-            new_texts.setdefault(doc_id, (decoded.text, decoded.encoding or "", digest))
-        candidates.setdefault(doc_id, []).append(seed.name)
+            except OSError as exc:
+                context.log.warning(f"Cannot read {seed.name!r}: {exc}")
+                file.row["reason"] = "unreadable"
+            else:
+                digest = seeds.content_hash(data)
+                file.row["content_hash"] = digest
+                if previous is not None and _unchanged(previous, digest):
+                    _reuse(file, previous, previous_records.get(seed.name, []))
+                else:
+                    changed += 1
+                    _parse(file, data)
+                del data
+        files.append(file)
         if number % 500 == 0:
-            context.log.info(f"Read {number}/{len(files)} files")
+            context.log.info(f"Read {number}/{len(ready)} files")
 
-    # One document per distinct text; the first file by name owns it, the others are duplicates.
-    owner: dict[str, str] = {}
-    for doc_id, names in candidates.items():
-        owner[doc_id] = sorted(names)[0]
-    for row in rows:
-        doc_id = row["doc_id"]
-        if (
-            doc_id is None
-            or doc_id not in owner
-            or row["status"] != "quarantined"
-            or (row["reason"] is not None)
-        ):
-            continue
-        if owner[doc_id] == row["source_file"]:
-            row.update(status="ingested", documents=1)
-        else:
-            row.update(status="duplicate", duplicate_of=owner[doc_id])
+    # A file still being written keeps its ledger row and its documents until it settles.
+    for seed in settling:
+        previous = ledger.get(seed.name)
+        if previous is not None and previous["status"] != "deleted":
+            file = _File(seed.name, dict(previous), seed=seed, frozen=True)
+            file.records = [
+                _RecordRow(r["record_index"], r["doc_id"], r["reason"])
+                for r in previous_records.get(seed.name, [])
+            ]
+            files.append(file)
+    if settling:
+        names = ", ".join(repr(s.name) for s in settling[:SHOWN_NAMES])
+        context.log.info(f"Left for the next run, still being written: {names}")
 
-    present = {r["source_file"] for r in rows}
-    for name, previous in ledger.items():
-        if name not in present:
-            content, status, _, encoding, first_seen, doc_id, replacements, last_seen = previous
-            rows.append(
-                {
-                    "source_file": name,
-                    "content_hash": content,
-                    "status": "deleted",
-                    "reason": None,
-                    "encoding": encoding,
-                    "documents": 0,
-                    "first_seen": first_seen,
-                    # last_seen says when the file was last in the folder.
-                    "last_seen": last_seen,
-                    "size_bytes": None,
-                    "replacements": replacements,
-                    "duplicate_of": None,
-                    "doc_id": doc_id,
-                }
-            )
+    # Owners, and the texts that must be (re)written: new documents, and documents whose
+    # owning record changed (its metadata may differ). A text only a reused file holds is
+    # read again; a file that cannot give its text now is left out of this round.
+    by_name = {f.name: f for f in files}
+    blocked: set[tuple[str, int]] = set()
+    while True:
+        owners = _assign_owners(files, blocked)
+        needed = {d: o for d, o in owners.items() if d not in known or known[d][0] != o}
+        newly_blocked = set()
+        for owner in sorted(set(needed.values())):
+            file = by_name[owner[0]]
+            if file.parsed is None and (file.frozen or not _read_again(file, folder)):
+                newly_blocked |= {(file.name, r.record_index) for r in file.records}
+        if not newly_blocked:
+            break
+        blocked |= newly_blocked
+    _set_statuses(files, owners)
 
-    ledger_frame = pl.DataFrame(rows, schema=LEDGER_SCHEMA)
-    gone = sorted(known_docs - set(owner))
-    new_raw = pl.DataFrame(
-        [
+    present = {f.name for f in files}
+    deleted = [_deleted_row(p) for name, p in ledger.items() if name not in present]
+    gone = sorted(set(known) - set(owners))
+    raw_rows = []
+    for doc_id, (name, index) in sorted(needed.items()):
+        file = by_name[name]
+        record = (file.parsed or {})[index]
+        text = record.text or ""
+        raw_rows.append(
             {
                 "doc_id": doc_id,
-                "source_file": owner[doc_id],
-                "content_hash": digest,
-                "encoding": encoding,
+                "source_file": name,
+                "content_hash": file.row["content_hash"],
+                "encoding": file.row["encoding"] or "",
                 "raw_text": text,
                 "characters": len(text),
-                "ingested_at": now,
+                # ingested_at is when this text first arrived, whichever file holds it now.
+                "ingested_at": known[doc_id][1] if doc_id in known else now,
+                "record_index": index,
+                "source_format": file.row["source_format"],
+                "title": record.title,
+                "outlet": record.outlet,
+                "published": record.published,
+                "date_precision": record.date_precision,
+                "url": record.url,
             }
-            for doc_id, (text, encoding, digest) in new_texts.items()
-            if doc_id in owner
+        )
+    ledger_frame = pl.DataFrame([f.row for f in files] + deleted, schema=LEDGER_SCHEMA)
+    records_frame = pl.DataFrame(
+        [
+            {"source_file": f.name, **{k: getattr(r, k) for k in RECORD_COLUMNS}}
+            for f in files
+            for r in f.records
         ],
-        schema=RAW_SCHEMA,
+        schema=RECORDS_SCHEMA,
     )
-    owners = pl.DataFrame(
-        {"doc_id": list(owner), "source_file": [owner[d] for d in owner]},
-        schema={"doc_id": pl.String, "source_file": pl.String},
-    )
+    raw_frame = pl.DataFrame(raw_rows, schema=RAW_SCHEMA)
+    del raw_rows
     with duckdb.get_connection() as con:
-        con.execute("BEGIN TRANSACTION")
-        warehouse.delete_documents(con, gone)
-        con.execute("DELETE FROM seed_files")
-        warehouse.insert_frame(con, "seed_files", ledger_frame)
-        warehouse.replace_rows(con, "raw_documents", new_raw, "doc_id")
-        # The owner of a text can change when the first file holding it is deleted.
-        con.register("salvo_owners", owners.to_arrow())
-        for table in ("raw_documents", "documents"):
-            con.execute(
-                f"UPDATE {table} SET source_file = o.source_file FROM salvo_owners o "
-                f"WHERE {table}.doc_id = o.doc_id AND {table}.source_file <> o.source_file"
-            )
-        con.unregister("salvo_owners")
-        con.execute("COMMIT")
+        with warehouse.transaction(con):
+            warehouse.delete_documents(con, gone)
+            con.execute("DELETE FROM seed_files")
+            warehouse.insert_frame(con, "seed_files", ledger_frame)
+            con.execute("DELETE FROM seed_records")
+            warehouse.insert_frame(con, "seed_records", records_frame)
+            warehouse.replace_rows(con, "raw_documents", raw_frame, "doc_id")
         counts = dict(
             con.execute("SELECT status, count(*) FROM seed_files GROUP BY status").fetchall()
         )
@@ -204,15 +393,26 @@ def seed_files_and_raw_documents(
             ).fetchall()
         )
         ledger_meta = table_metadata(con, "seed_files", order_by="source_file")
+        records_meta = table_metadata(con, "seed_records", order_by="source_file")
         raw_meta = table_metadata(
             con,
             "raw_documents",
             order_by="source_file",
-            preview_columns=["doc_id", "source_file", "encoding", "characters", "ingested_at"],
+            preview_columns=[
+                "doc_id",
+                "source_file",
+                "record_index",
+                "source_format",
+                "encoding",
+                "title",
+                "characters",
+                "ingested_at",
+            ],
         )
+    new_documents = sum(1 for d in needed if d not in known)
     context.log.info(
-        f"Ledger: {counts}; {len(new_raw)} new documents, {len(gone)} removed, "
-        f"{changed} new or changed files"
+        f"Ledger: {counts}; {new_documents} new documents, {len(gone)} removed, "
+        f"{changed} new or changed files, {len(settling)} still being written"
     )
     yield dg.MaterializeResult(
         asset_key="seed_files",
@@ -221,11 +421,18 @@ def seed_files_and_raw_documents(
             **{f"files_{status}": n for status, n in sorted(counts.items())},
             "quarantine_reasons": dg.MetadataValue.json(reasons),
             "new_or_changed_files": changed,
+            "still_being_written": len(settling),
         },
     )
+    yield dg.MaterializeResult(asset_key="seed_records", metadata=records_meta)
     yield dg.MaterializeResult(
         asset_key="raw_documents",
-        metadata={**raw_meta, "new_documents": len(new_raw), "removed_documents": len(gone)},
+        metadata={
+            **raw_meta,
+            "new_documents": new_documents,
+            "rewritten_documents": len(needed) - new_documents,
+            "removed_documents": len(gone),
+        },
     )
 
 
@@ -242,6 +449,18 @@ LEDGER_SCHEMA: dict[str, Any] = {
     "replacements": pl.Int32,
     "duplicate_of": pl.String,
     "doc_id": pl.String,
+    "source_format": pl.String,
+    "records": pl.Int32,
+    "quarantined_records": pl.Int32,
+}
+RECORD_COLUMNS = ("record_index", "status", "reason", "doc_id", "duplicate_of")
+RECORDS_SCHEMA: dict[str, Any] = {
+    "source_file": pl.String,
+    "record_index": pl.Int32,
+    "status": pl.String,
+    "reason": pl.String,
+    "doc_id": pl.String,
+    "duplicate_of": pl.String,
 }
 RAW_SCHEMA: dict[str, Any] = {
     "doc_id": pl.String,
@@ -251,7 +470,42 @@ RAW_SCHEMA: dict[str, Any] = {
     "raw_text": pl.String,
     "characters": pl.Int32,
     "ingested_at": pl.Datetime("us"),
+    "record_index": pl.Int32,
+    "source_format": pl.String,
+    "title": pl.String,
+    "outlet": pl.String,
+    "published": pl.String,
+    "date_precision": pl.String,
+    "url": pl.String,
 }
+
+
+def _manifest_lookup(manifest: dict[str, ManifestRow]):
+    """Manifest rows by file name; a name written in another Unicode normal form (macOS
+    writes NFD, most editors NFC) still finds its row when no exact match exists."""
+    normalised = {unicodedata.normalize("NFC", k): v for k, v in manifest.items()}
+
+    def lookup(source_file: str) -> ManifestRow | None:
+        row = manifest.get(source_file)
+        if row is None:
+            row = normalised.get(unicodedata.normalize("NFC", source_file))
+        return row
+
+    return lookup
+
+
+def _publication_date(
+    raw_text: str, meta: ManifestRow | None, published: str | None, precision: str | None
+) -> ResolvedDate:
+    """The manifest's date, else the record's, else the text header's, else unknown."""
+    candidates = [(published, precision)]
+    if meta is not None:
+        candidates.insert(0, (meta.published, meta.date_precision))
+    for value, value_precision in candidates:
+        parsed = parse_date_value(value, value_precision)
+        if parsed is not None:
+            return ResolvedDate(parsed[0], parsed[1], "metadata")
+    return resolve_date(raw_text)
 
 
 @dg.asset(
@@ -262,9 +516,11 @@ RAW_SCHEMA: dict[str, Any] = {
 )
 def documents(context: dg.AssetExecutionContext, salvo: SalvoSettings, duckdb: WorkingDuckDB):
     """One row per distinct article (key: doc_id): the cleaned text sentences index into,
-    with title, outlet and publication date. A date comes from manifest.csv first, then from
-    a dateline in the text; otherwise it stays null (date_source = unknown), never the day of
-    ingestion."""
+    with title, outlet and publication date. Metadata comes from manifest.csv first, then
+    from the record (a JSON field, HTML meta tags, Markdown front matter), then from the
+    text (headline, dateline, credits); a date never found stays null (date_source =
+    unknown), never the day of ingestion."""
+    _writer_lock(salvo)
     manifest_text = seeds.read_manifest_text(salvo.seeds_path)
     manifest = {}
     if manifest_text:
@@ -273,63 +529,83 @@ def documents(context: dg.AssetExecutionContext, salvo: SalvoSettings, duckdb: W
         except ValueError as exc:
             # A broken manifest must not stop ingestion: dates then come from the text.
             context.log.warning(f"Ignoring {seeds.MANIFEST_NAME}: {exc}")
+    manifest_row = _manifest_lookup(manifest)
     fingerprint = f"{CLEANER_VERSION}:{seeds.content_hash((manifest_text or '').encode())}"
     with duckdb.get_connection() as con:
         redo_all = warehouse.get_state(con, "documents_fingerprint") != fingerprint
-        todo = con.execute(
-            "SELECT r.doc_id, r.source_file, r.raw_text, r.ingested_at FROM raw_documents r "
-            "WHERE ? OR r.doc_id NOT IN (SELECT doc_id FROM documents)",
-            [redo_all],
-        ).fetchall()
-    rows, empty_files = [], []
-    for doc_id, source_file, raw_text, ingested_at in todo:
-        cleaned = clean_text(raw_text)
-        if not cleaned.strip():
-            empty_files.append((source_file, doc_id))
-            continue
-        meta = manifest.get(source_file)
-        date = resolve_date(
-            raw_text, meta.published if meta else None, meta.date_precision if meta else None
-        )
-        rows.append(
-            {
-                "doc_id": doc_id,
-                "source_file": source_file,
-                "title": (meta.title if meta and meta.title else None) or extract_title(cleaned),
-                "outlet": (meta.outlet if meta and meta.outlet else None) or find_outlet(raw_text),
-                "published_date": date.published_date,
-                "date_precision": date.date_precision,
-                "date_source": date.date_source,
-                "clean_text": cleaned,
-                "ingested_at": ingested_at,
-                "url": meta.url if meta else None,
-                "characters": len(cleaned),
-            }
-        )
-    frame = pl.DataFrame(rows, schema=DOCUMENT_SCHEMA)
-    with duckdb.get_connection() as con:
-        con.execute("BEGIN TRANSACTION")
-        orphans = [
+        with warehouse.transaction(con):
+            orphans = [
+                r[0]
+                for r in con.execute(
+                    "SELECT doc_id FROM documents "
+                    "WHERE doc_id NOT IN (SELECT doc_id FROM raw_documents)"
+                ).fetchall()
+            ]
+            warehouse.delete_documents(con, orphans)
+        # New texts, texts whose owning file or record changed, and every text when the
+        # cleaner or the manifest changed. Texts with no content come back each run (cheap)
+        # so that a better cleaner can rescue them.
+        todo = [
             r[0]
             for r in con.execute(
-                "SELECT doc_id FROM documents "
-                "WHERE doc_id NOT IN (SELECT doc_id FROM raw_documents)"
+                "SELECT r.doc_id FROM raw_documents r LEFT JOIN documents d USING (doc_id) "
+                "WHERE ? OR d.doc_id IS NULL OR d.source_file IS DISTINCT FROM r.source_file "
+                "OR d.record_index IS DISTINCT FROM r.record_index ORDER BY r.doc_id",
+                [redo_all],
             ).fetchall()
         ]
-        warehouse.delete_documents(con, orphans)
-        # A file whose text is all boilerplate yields no document: quarantined, not lost.
-        for _source_file, doc_id in empty_files:
-            con.execute(
-                "UPDATE seed_files SET status = 'quarantined', reason = 'no_content', "
-                "documents = 0 WHERE doc_id = ?",
-                [doc_id],
+    cleaned_count = 0
+    no_content: list[str] = []
+    for first in range(0, len(todo), CLEAN_BATCH_DOCUMENTS):
+        batch = todo[first : first + CLEAN_BATCH_DOCUMENTS]
+        with duckdb.get_connection() as con:
+            texts = con.execute(
+                "SELECT doc_id, source_file, record_index, raw_text, ingested_at, title, "
+                "outlet, published, date_precision, url FROM raw_documents "
+                "WHERE doc_id IN (SELECT unnest(?))",
+                [batch],
+            ).fetchall()
+        rows, empty = [], []
+        for text_row in texts:
+            doc_id, source_file, index, raw_text, ingested_at = text_row[:5]
+            title, outlet, published, precision, url = text_row[5:]
+            cleaned = clean_text(raw_text)
+            if not cleaned.strip():
+                empty.append(doc_id)
+                continue
+            meta = manifest_row(source_file)
+            date = _publication_date(raw_text, meta, published, precision)
+            rows.append(
+                {
+                    "doc_id": doc_id,
+                    "source_file": source_file,
+                    "title": (meta.title if meta else None) or title or extract_title(cleaned),
+                    "outlet": (meta.outlet if meta else None) or outlet or find_outlet(raw_text),
+                    "published_date": date.published_date,
+                    "date_precision": date.date_precision,
+                    "date_source": date.date_source,
+                    "clean_text": cleaned,
+                    "ingested_at": ingested_at,
+                    "url": (meta.url if meta else None) or url,
+                    "characters": len(cleaned),
+                    "record_index": index,
+                }
             )
-        warehouse.delete_documents(con, [d for _, d in empty_files])
-        changed_ids = frame.get_column("doc_id").to_list()
-        if changed_ids:
-            warehouse.replace_rows(con, "documents", frame, "doc_id")
-        warehouse.set_state(con, "documents_fingerprint", fingerprint)
-        con.execute("COMMIT")
+        del texts
+        frame = pl.DataFrame(rows, schema=DOCUMENT_SCHEMA)
+        del rows
+        with duckdb.get_connection() as con:
+            with warehouse.transaction(con):
+                # A text that is all boilerplate yields no document: its file or record is
+                # quarantined as no_content below, and nothing of it stays downstream.
+                warehouse.delete_documents(con, empty, tables=CONTENT_TABLES)
+                warehouse.replace_rows(con, "documents", frame, "doc_id")
+        cleaned_count += frame.height
+        no_content += empty
+    with duckdb.get_connection() as con:
+        with warehouse.transaction(con):
+            _mark_no_content(con)
+            warehouse.set_state(con, "documents_fingerprint", fingerprint)
         stats = con.execute(
             "SELECT count(*), count(published_date), "
             "count(*) FILTER (WHERE date_source = 'text'), "
@@ -342,6 +618,7 @@ def documents(context: dg.AssetExecutionContext, salvo: SalvoSettings, duckdb: W
             preview_columns=[
                 "doc_id",
                 "source_file",
+                "record_index",
                 "title",
                 "outlet",
                 "published_date",
@@ -352,19 +629,41 @@ def documents(context: dg.AssetExecutionContext, salvo: SalvoSettings, duckdb: W
         )
     total, dated, from_text, from_meta = stats or (0, 0, 0, 0)
     context.log.info(
-        f"Cleaned {len(frame)} documents ({len(empty_files)} had no content); {total} in all, "
-        f"{dated} dated ({from_meta} from metadata, {from_text} from the text)"
+        f"Cleaned {cleaned_count} documents ({len(no_content)} had no content); {total} in "
+        f"all, {dated} dated ({from_meta} from metadata, {from_text} from the text)"
     )
     return dg.MaterializeResult(
         metadata={
             **meta_out,
-            "cleaned_this_run": len(frame),
-            "no_content": len(empty_files),
+            "cleaned_this_run": cleaned_count,
+            "no_content": len(no_content),
             "dated_documents": dated,
             "undated_documents": total - dated,
             "dates_from_text": from_text,
             "dates_from_metadata": from_meta,
         }
+    )
+
+
+def _mark_no_content(con: duckdb.DuckDBPyConnection) -> None:
+    """Records whose text has no document after cleaning are quarantined as no_content; a
+    file left with no document is too. Recomputed in full each run, so the ledger never
+    depends on which run cleaned what. Call inside a transaction."""
+    con.execute(
+        "UPDATE seed_records SET status = 'quarantined', reason = 'no_content' "
+        "WHERE status = 'ingested' AND doc_id NOT IN (SELECT doc_id FROM documents)"
+    )
+    con.execute(
+        "UPDATE seed_files SET "
+        "documents = (SELECT count(*) FROM seed_records r "
+        "WHERE r.source_file = seed_files.source_file AND r.status = 'ingested'), "
+        "quarantined_records = (SELECT count(*) FROM seed_records r "
+        "WHERE r.source_file = seed_files.source_file AND r.status = 'quarantined') "
+        "WHERE status = 'ingested'"
+    )
+    con.execute(
+        "UPDATE seed_files SET status = 'quarantined', reason = 'no_content' "
+        "WHERE status = 'ingested' AND documents = 0"
     )
 
 
@@ -380,4 +679,5 @@ DOCUMENT_SCHEMA: dict[str, Any] = {
     "ingested_at": pl.Datetime("us"),
     "url": pl.String,
     "characters": pl.Int32,
+    "record_index": pl.Int32,
 }

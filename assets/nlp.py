@@ -1,7 +1,22 @@
-"""NLP: one spaCy pass per document writes `sentences`, `entities` and `claims`."""
+"""NLP: one spaCy pass per document writes `sentences`, `entities` and `claims`.
 
+The model is loaded once, only when there is something to parse. A large batch is parsed by
+worker processes forked after the load (they share the loaded model), each taking a task of
+whole documents and sending back plain rows; the parent only reads texts and writes rows, so
+every core parses. Memory is bounded by the batches in flight, not by the corpus.
+"""
+
+import ctypes
 import datetime as dt
+import gc
+import multiprocessing
+import os
+import resource
+import signal
 import time
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import dagster as dg
@@ -13,21 +28,29 @@ from pipeline.defs.resources import SalvoSettings, WorkingDuckDB
 from pipeline.nlp.language import build_nlp, extractor_version
 from pipeline.nlp.rows import RowBuilder, segments
 
-# Documents fetched, parsed and written together: bounds memory whatever the corpus size.
-BATCH_DOCUMENTS = 256
-# Below this many segments, starting worker processes costs more than it saves.
-PARALLEL_FROM_SEGMENTS = 48
-PROCESSES = 2
+# Documents whose texts are read, and whose rows are written, together: one read and one
+# transaction per batch, and memory bounded whatever the corpus size.
+BATCH_DOCUMENTS = 512
+# Characters of text per worker task (about 2 s of parsing on one core): small enough that
+# the workers finish together, large enough that spaCy batches well and round trips are few.
+# A longer document is a task of its own.
+TASK_CHARACTERS = 48_000
+# Tasks queued per worker beyond the one it parses: a worker never waits while the parent
+# reads or writes a batch.
+QUEUED_TASKS_PER_WORKER = 2
+# Worker processes at most; fewer on a machine with fewer cores, and none (the parse runs
+# in this process) when all the work fits in one task.
+MAX_PROCESSES = 8
+# A worker is replaced by a fresh fork of this process after this many tasks (about 2,000
+# documents): spaCy's vocabulary keeps every new word and number it meets, so a worker
+# living through a whole large corpus would grow with it. Not more often: a new fork starts
+# from this process's current size.
+TASKS_PER_WORKER = 200
+# Docs spaCy's models process together inside one task.
+SPACY_BATCH = 64
 
 NLP_TABLES = ("sentences", "entities", "claims", "nlp_runs")
-
-
-def _frame(table: str, rows: list[dict]) -> pl.DataFrame:
-    columns = warehouse.columns_of(table)
-    if not rows:
-        return pl.DataFrame(schema={c: SCHEMAS[table].get(c, pl.String) for c in columns})
-    return pl.DataFrame(rows, schema={c: SCHEMAS[table].get(c, pl.String) for c in columns})
-
+ROW_TABLES = ("sentences", "entities", "claims")
 
 SCHEMAS: dict[str, dict[str, pl.DataType]] = {
     "sentences": {"position": pl.Int32(), "start_char": pl.Int32(), "end_char": pl.Int32()},
@@ -35,6 +58,220 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
     "claims": {"quantity": pl.Float64(), "hedged": pl.Boolean(), "negated": pl.Boolean()},
     "nlp_runs": {"processed_at": pl.Datetime("us")},
 }
+
+
+def _frame(table: str, columns: dict[str, list]) -> pl.DataFrame:
+    schema = {c: SCHEMAS[table].get(c, pl.String) for c in warehouse.columns_of(table)}
+    return pl.DataFrame({c: columns.get(c, []) for c in schema}, schema=schema)
+
+
+@dataclass
+class ParsedRows:
+    """Rows of the three tables for some documents, column by column (compact to send
+    between processes)."""
+
+    doc_ids: list[str] = field(default_factory=list)
+    columns: dict[str, dict[str, list]] = field(
+        default_factory=lambda: {t: {c: [] for c in warehouse.columns_of(t)} for t in ROW_TABLES}
+    )
+    tokens: int = 0
+
+    def extend(self, other: "ParsedRows") -> None:
+        self.doc_ids += other.doc_ids
+        self.tokens += other.tokens
+        for table, columns in other.columns.items():
+            for name, values in columns.items():
+                self.columns[table][name] += values
+
+    def rows(self, table: str) -> int:
+        return len(self.columns[table]["doc_id"])
+
+
+def parse_documents(model: str, version: str, documents: list[tuple[str, str]]) -> ParsedRows:
+    """Parse (doc_id, clean_text) pairs and return their rows. Runs in a worker process
+    (or in this one for a small batch); spaCy and plain Python only, nothing that starts
+    threads of its own, since workers are forked."""
+    nlp = build_nlp(model)  # a forked worker finds the parent's pipeline in the cache
+    builders = {doc_id: RowBuilder(doc_id, version) for doc_id, _ in documents}
+    parts = ((p.text, p) for doc_id, text in documents for p in segments(doc_id, text))
+    parsed = ParsedRows(doc_ids=list(builders))
+    for doc, part in nlp.pipe(parts, as_tuples=True, batch_size=SPACY_BATCH):
+        builders[part.doc_id].add(doc, part.offset)
+        parsed.tokens += len(doc)
+    for builder in builders.values():
+        for table in ROW_TABLES:
+            columns = parsed.columns[table]
+            for row in getattr(builder.rows, table):
+                for name, values in columns.items():
+                    values.append(row[name])
+    return parsed
+
+
+def _tasks(texts: list[tuple[str, str]]) -> Iterator[list[tuple[str, str]]]:
+    """Whole documents grouped up to TASK_CHARACTERS (one longer document alone)."""
+    task: list[tuple[str, str]] = []
+    size = 0
+    for doc_id, text in texts:
+        if task and size + len(text) > TASK_CHARACTERS:
+            yield task
+            task, size = [], 0
+        task.append((doc_id, text))
+        size += len(text)
+    if task:
+        yield task
+
+
+def _workers(documents: int, total_characters: int) -> int:
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    tasks = -(-total_characters // TASK_CHARACTERS)
+    workers = min(cores, MAX_PROCESSES, tasks, documents)
+    return workers if workers > 1 else 0
+
+
+class _BatchWriter:
+    """Collects parsed rows and writes them per BATCH_DOCUMENTS documents: one transaction
+    that deletes the batch's documents from the NLP tables and bulk-inserts their rows."""
+
+    def __init__(self, context, duckdb: WorkingDuckDB, version: str, model: str, total: int):
+        self.context, self.duckdb = context, duckdb
+        self.version, self.model, self.total = version, model, total
+        self.pending = ParsedRows()
+        self.documents = self.tokens = self.workers = 0
+        self.written = dict.fromkeys(NLP_TABLES, 0)
+        self.write_seconds = self.cpu_seconds = 0.0
+        self.started = time.perf_counter()
+
+    def add(self, parsed: ParsedRows) -> None:
+        self.pending.extend(parsed)
+        if len(self.pending.doc_ids) >= BATCH_DOCUMENTS:
+            self.flush()
+
+    def flush(self) -> None:
+        batch, self.pending = self.pending, ParsedRows()
+        if not batch.doc_ids:
+            return
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+        frames = {table: _frame(table, batch.columns[table]) for table in ROW_TABLES}
+        frames["nlp_runs"] = _frame(
+            "nlp_runs",
+            {
+                "doc_id": batch.doc_ids,
+                "extractor_version": [self.version] * len(batch.doc_ids),
+                "model": [self.model] * len(batch.doc_ids),
+                "processed_at": [now] * len(batch.doc_ids),
+            },
+        )
+        del batch.columns
+        start = time.perf_counter()
+        with self.duckdb.get_connection() as con:
+            con.execute("BEGIN TRANSACTION")
+            for table, frame in frames.items():
+                self.written[table] += warehouse.replace_rows(
+                    con, table, frame, "doc_id", keys=batch.doc_ids
+                )
+            con.execute("COMMIT")
+        self.write_seconds += time.perf_counter() - start
+        self.documents += len(batch.doc_ids)
+        self.tokens += batch.tokens
+        elapsed = time.perf_counter() - self.started
+        self.context.log.info(
+            f"Parsed {self.documents}/{self.total} documents, {self.tokens} tokens "
+            f"({self.tokens / max(elapsed, 1e-9):,.0f} tokens/s, "
+            f"{self.workers or 1} process(es) parsing)"
+        )
+
+
+def _read_texts(duckdb: WorkingDuckDB, doc_ids: list[str]) -> Iterator[list[tuple[str, str]]]:
+    """(doc_id, clean_text) per batch; the connection is closed before the batch is parsed."""
+    for first in range(0, len(doc_ids), BATCH_DOCUMENTS):
+        with duckdb.get_connection() as con:
+            texts = con.execute(
+                "SELECT doc_id, clean_text FROM documents WHERE doc_id IN (SELECT unnest(?)) "
+                "ORDER BY doc_id",
+                [doc_ids[first : first + BATCH_DOCUMENTS]],
+            ).fetchall()
+        yield texts
+
+
+def _parse_all(
+    duckdb: WorkingDuckDB,
+    todo: list[tuple[str, int]],
+    model: str,
+    version: str,
+    writer: _BatchWriter,
+) -> None:
+    before = _cpu_seconds()
+    try:
+        _parse_with_workers(duckdb, todo, model, version, writer)
+    finally:
+        writer.cpu_seconds = _cpu_seconds() - before
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and of the workers it has reaped."""
+    own, workers = (
+        resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+    )
+    return own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime
+
+
+def _parse_with_workers(
+    duckdb: WorkingDuckDB,
+    todo: list[tuple[str, int]],
+    model: str,
+    version: str,
+    writer: _BatchWriter,
+) -> None:
+    build_nlp(model)  # loaded here, before any fork: workers inherit it, nobody loads twice
+    tasks = (task for texts in _read_texts(duckdb, [d for d, _ in todo]) for task in _tasks(texts))
+    writer.workers = _workers(len(todo), sum(characters for _, characters in todo))
+    if not writer.workers:
+        for task in tasks:
+            writer.add(parse_documents(model, version, task))
+        writer.flush()
+        return
+    _shrink_before_fork()
+    pool = multiprocessing.get_context("fork").Pool(
+        writer.workers, initializer=_worker_signals, maxtasksperchild=TASKS_PER_WORKER
+    )
+    try:
+        in_flight: deque = deque()
+        for task in tasks:
+            in_flight.append(pool.apply_async(parse_documents, (model, version, task)))
+            while len(in_flight) > writer.workers * (1 + QUEUED_TASKS_PER_WORKER):
+                writer.add(in_flight.popleft().get())
+        while in_flight:
+            writer.add(in_flight.popleft().get())
+        pool.close()
+    except BaseException:
+        pool.terminate()
+        raise
+    finally:
+        pool.join()
+        gc.unfreeze()
+    writer.flush()
+
+
+def _shrink_before_fork() -> None:
+    """Forked workers start as big as this process: the earlier stages' garbage is freed
+    and handed back to the OS first (glibc keeps freed heap pages otherwise), and what is
+    left is frozen, so the collector never touches, hence never copies, the shared pages."""
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
+    gc.freeze()
+
+
+def _worker_signals() -> None:
+    """Workers inherit Dagster's handlers, which turn SIGTERM into an interrupt error with
+    a traceback; a worker is stopped by its parent, and Ctrl-C is the parent's to handle."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 @dg.multi_asset(
@@ -85,66 +322,16 @@ def sentences_entities_claims(
         for table in NLP_TABLES:
             con.execute(f"DELETE FROM {table} WHERE doc_id NOT IN (SELECT doc_id FROM documents)")
         con.execute("COMMIT")
-        todo = [
-            r[0]
-            for r in con.execute(
-                "SELECT doc_id FROM documents WHERE doc_id NOT IN "
-                "(SELECT doc_id FROM nlp_runs WHERE extractor_version = ?) ORDER BY doc_id",
-                [version],
-            ).fetchall()
-        ]
+        todo: list[tuple[str, int]] = con.execute(
+            "SELECT doc_id, characters FROM documents WHERE doc_id NOT IN "
+            "(SELECT doc_id FROM nlp_runs WHERE extractor_version = ?) ORDER BY doc_id",
+            [version],
+        ).fetchall()
     context.log.info(f"{len(todo)} documents to parse with {version}")
-    started = time.perf_counter()
-    tokens = 0
-    written = {"sentences": 0, "entities": 0, "claims": 0}
-    for first in range(0, len(todo), BATCH_DOCUMENTS):
-        batch = todo[first : first + BATCH_DOCUMENTS]
-        with duckdb.get_connection() as con:
-            texts = con.execute(
-                "SELECT doc_id, clean_text FROM documents WHERE doc_id IN (SELECT unnest(?))",
-                [batch],
-            ).fetchall()
-        parts = [s for doc_id, text in texts for s in segments(doc_id, text)]
-        nlp = build_nlp(salvo.spacy_model)
-        n_process = PROCESSES if len(parts) >= PARALLEL_FROM_SEGMENTS else 1
-        builders: dict[str, RowBuilder] = {d: RowBuilder(d, version) for d, _ in texts}
-        for doc, part in nlp.pipe(
-            ((p.text, p) for p in parts), as_tuples=True, n_process=n_process, batch_size=16
-        ):
-            builders[part.doc_id].add(doc, part.offset)
-            tokens += len(doc)
-        now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
-        frames = {
-            table: _frame(table, [row for b in builders.values() for row in getattr(b.rows, table)])
-            for table in ("sentences", "entities", "claims")
-        }
-        frames["nlp_runs"] = _frame(
-            "nlp_runs",
-            [
-                {
-                    "doc_id": d,
-                    "extractor_version": version,
-                    "model": salvo.spacy_model,
-                    "processed_at": now,
-                }
-                for d in builders
-            ],
-        )
-        doc_ids = list(builders)
-        with duckdb.get_connection() as con:
-            con.execute("BEGIN TRANSACTION")
-            for table, frame in frames.items():
-                inserted = warehouse.replace_rows(con, table, frame, "doc_id", keys=doc_ids)
-                if table in written:
-                    written[table] += inserted
-            con.execute("COMMIT")
-        elapsed = time.perf_counter() - started
-        done = min(first + BATCH_DOCUMENTS, len(todo))
-        context.log.info(
-            f"Parsed {done}/{len(todo)} documents, {tokens} tokens "
-            f"({tokens / max(elapsed, 1e-9):,.0f} tokens/s, {n_process} process(es))"
-        )
-    elapsed = time.perf_counter() - started
+    writer = _BatchWriter(context, duckdb, version, salvo.spacy_model, len(todo))
+    if todo:
+        _parse_all(duckdb, todo, salvo.spacy_model, version, writer)
+    elapsed = time.perf_counter() - writer.started
     with duckdb.get_connection() as con:
         sent_meta = table_metadata(
             con,
@@ -183,19 +370,25 @@ def sentences_entities_claims(
         )
     common: dict[str, Any] = {
         "documents_parsed": len(todo),
-        "tokens_parsed": tokens,
+        "tokens_parsed": writer.tokens,
         "parse_seconds": round(elapsed, 2),
+        "worker_processes": writer.workers,
+        # Above parse_seconds when the workers overlap; below it on a busy machine.
+        "parse_cpu_seconds": round(writer.cpu_seconds, 2),
+        "rows_written": sum(writer.written.values()),
+        "write_seconds": round(writer.write_seconds, 3),
         "extractor_version": version,
     }
     yield dg.MaterializeResult(
-        asset_key="sentences", metadata={**sent_meta, **common, "written": written["sentences"]}
+        asset_key="sentences",
+        metadata={**sent_meta, **common, "written": writer.written["sentences"]},
     )
     yield dg.MaterializeResult(
         asset_key="entities",
         metadata={
             **ent_meta,
             **common,
-            "written": written["entities"],
+            "written": writer.written["entities"],
             "mentions_by_label": dg.MetadataValue.json(by_label),
         },
     )
@@ -204,7 +397,7 @@ def sentences_entities_claims(
         metadata={
             **claim_meta,
             **common,
-            "written": written["claims"],
+            "written": writer.written["claims"],
             "claims_by_relation": dg.MetadataValue.json(by_relation),
         },
     )

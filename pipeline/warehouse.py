@@ -7,16 +7,22 @@ travels as bound parameters or as Arrow/polars frames.
 
 from __future__ import annotations
 
+import datetime as dt
+import fcntl
 import os
 import shutil
-from collections.abc import Iterable, Sequence
+import socket
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 import duckdb
 import polars as pl
 
 # Column lists per table, in order. The contract tables come first; extra columns are ours
-# (the contract allows additions, never renames).
+# (the contract allows additions, never renames). A column added later goes at the end of
+# its table, nullable: `ensure_schema` adds it to existing files with ALTER TABLE.
 SCHEMA: dict[str, str] = {
     "seed_files": """
         source_file VARCHAR PRIMARY KEY,
@@ -30,7 +36,21 @@ SCHEMA: dict[str, str] = {
         size_bytes BIGINT,
         replacements INTEGER,
         duplicate_of VARCHAR,
-        doc_id VARCHAR
+        doc_id VARCHAR,
+        source_format VARCHAR,
+        records INTEGER,
+        quarantined_records INTEGER
+    """,
+    # One row per record found in a file (a .txt file has one, a JSONL file one per line):
+    # which document it became, or why it did not.
+    "seed_records": """
+        source_file VARCHAR NOT NULL,
+        record_index INTEGER NOT NULL,
+        status VARCHAR NOT NULL,
+        reason VARCHAR,
+        doc_id VARCHAR,
+        duplicate_of VARCHAR,
+        PRIMARY KEY (source_file, record_index)
     """,
     "raw_documents": """
         doc_id VARCHAR PRIMARY KEY,
@@ -39,7 +59,14 @@ SCHEMA: dict[str, str] = {
         encoding VARCHAR NOT NULL,
         raw_text VARCHAR NOT NULL,
         characters INTEGER NOT NULL,
-        ingested_at TIMESTAMP NOT NULL
+        ingested_at TIMESTAMP NOT NULL,
+        record_index INTEGER,
+        source_format VARCHAR,
+        title VARCHAR,
+        outlet VARCHAR,
+        published VARCHAR,
+        date_precision VARCHAR,
+        url VARCHAR
     """,
     "documents": """
         doc_id VARCHAR PRIMARY KEY,
@@ -52,7 +79,8 @@ SCHEMA: dict[str, str] = {
         clean_text VARCHAR NOT NULL,
         ingested_at TIMESTAMP NOT NULL,
         url VARCHAR,
-        characters INTEGER NOT NULL
+        characters INTEGER NOT NULL,
+        record_index INTEGER
     """,
     "sentences": """
         sentence_id VARCHAR PRIMARY KEY,
@@ -117,20 +145,33 @@ DOCUMENT_TABLES: tuple[str, ...] = (
 )
 
 
+def _column_lines(table: str) -> list[str]:
+    lines = [line.strip().rstrip(",") for line in SCHEMA[table].strip().splitlines()]
+    return [line for line in lines if line and not line.upper().startswith("PRIMARY KEY")]
+
+
 def columns_of(table: str) -> list[str]:
     """Column names of a table of ours, in declaration order."""
-    names = []
-    for line in SCHEMA[table].strip().splitlines():
-        line = line.strip().rstrip(",")
-        if line:
-            names.append(line.split()[0])
-    return names
+    return [line.split()[0] for line in _column_lines(table)]
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every table of ours that does not exist yet (idempotent)."""
+    """Create every table of ours that does not exist yet, and add the columns a newer
+    version declares to tables an older version created (idempotent)."""
+    existing: dict[str, set[str]] = {}
+    for table, column in con.execute(
+        "SELECT table_name, column_name FROM information_schema.columns "
+        "WHERE table_schema = 'main' AND table_catalog = current_database()"
+    ).fetchall():
+        existing.setdefault(table, set()).add(column)
     for table, body in SCHEMA.items():
-        con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({body})")
+        if table not in existing:
+            con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({body})")
+            continue
+        for line in _column_lines(table):
+            name, column_type = line.split()[0], line.split()[1]
+            if name not in existing[table]:
+                con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {name} {column_type}")
 
 
 def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -142,12 +183,55 @@ def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnect
         return duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
-            raise RuntimeError(
-                f"The working database {path} is held by another process (is another Salvo "
-                "run or a user session writing to it?). Wait for it to finish, or close that "
-                f"session, then run again. DuckDB said: {exc}"
-            ) from exc
+            raise RuntimeError(_held_message(path, exc)) from exc
         raise
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """BEGIN ... COMMIT around a block. On any error the transaction is rolled back and the
+    connection closed before the error goes on: DuckDBResource.get_connection does not
+    close its connection when the block raises, and a connection left open would keep the
+    file locked (and its half transaction alive) for the rest of the process."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        try:
+            con.execute("ROLLBACK")
+        except duckdb.Error:
+            pass  # the failure may have ended the transaction already
+        con.close()
+        raise
+    con.execute("COMMIT")
+
+
+def probe_writable(path: Path | str) -> None:
+    """Fail at once, with a clear message, when another process holds the database file.
+
+    DuckDBResource retries a locked file for about 100 seconds before it gives up; a user
+    session left open on the working database deserves a quicker and plainer answer.
+    Other errors are left for the real connection to report.
+    """
+    try:
+        con = duckdb.connect(str(path))
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise RuntimeError(_held_message(Path(path), exc)) from exc
+        return
+    except duckdb.Error:
+        return
+    con.close()
+
+
+def _held_message(path: Path, exc: Exception) -> str:
+    return (
+        f"The working database {path} is held by another process (another Salvo run, or "
+        "a session that opened it). Salvo runs one writer at a time: close that session or "
+        "wait for the run to finish, then run again. To query while a run is going, open "
+        f"the published file {path.name.removeprefix('.').replace('.work', '')} read-only; "
+        f"the pipeline never locks it. DuckDB said: {exc}"
+    )
 
 
 def replace_rows(
@@ -175,9 +259,11 @@ def replace_rows(
 
 def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
     """One bulk INSERT of a polars frame (through Arrow), columns in the table's order."""
+    columns = ", ".join(columns_of(table))
     con.register("salvo_incoming", frame.select(columns_of(table)).to_arrow())
     try:
-        con.execute(f"INSERT INTO {table} SELECT * FROM salvo_incoming")
+        # Columns by name: a table an older version created has its added columns last.
+        con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM salvo_incoming")
     finally:
         con.unregister("salvo_incoming")
 
@@ -238,3 +324,124 @@ def working_path_for(published: Path | str) -> Path:
     """The working database that stands behind a published file (same folder, hidden)."""
     published = Path(published)
     return published.with_name(f".{published.stem}.work.duckdb")
+
+
+# --- one writer at a time ----------------------------------------------------------------
+
+
+class WriterBusy(RuntimeError):
+    """Another process holds the writer lock of the working database."""
+
+
+# Locks this process holds, by lock file: every step of a run (one process) shares one.
+_HELD_LOCKS: dict[Path, IO[str]] = {}
+
+
+def writer_lock_path(working: Path | str) -> Path:
+    working = Path(working)
+    return working.with_name(f"{working.name}.lock")
+
+
+def acquire_writer_lock(working: Path | str) -> Path:
+    """Take the writer lock of a working database for the rest of this process, or raise
+    WriterBusy at once (never wait) when another process holds it.
+
+    The lock is a POSIX record lock (fcntl.lockf) on a file next to the database. Unlike
+    flock, it belongs to the process, not to the open file: the spaCy worker processes a
+    run forks do not inherit it, so a run killed with SIGKILL frees it at once even while
+    its orphaned workers linger. It is re-entrant within a process and released when the
+    process exits, however it exits.
+    """
+    path = writer_lock_path(working)
+    key = path.resolve()
+    if key in _HELD_LOCKS:
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path, "a+", encoding="utf-8")  # held until the process ends
+    try:
+        fcntl.lockf(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        handle.seek(0)
+        holder = handle.read().strip() or "another process"
+        handle.close()
+        raise WriterBusy(
+            f"Another Salvo run ({holder}) is writing {Path(working)}. This run stops here "
+            "without reading or changing any data; the running one will publish the "
+            "warehouse. Wait for it to finish (or let the sensor start the next run)."
+        ) from exc
+    handle.seek(0)
+    handle.truncate()
+    started = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    handle.write(f"pid {os.getpid()} on {socket.gethostname()}, since {started}")
+    handle.flush()
+    _HELD_LOCKS[key] = handle
+    return path
+
+
+def release_writer_lock(working: Path | str) -> None:
+    """Release the lock early (tests, long-lived processes); exiting releases it too."""
+    handle = _HELD_LOCKS.pop(writer_lock_path(working).resolve(), None)
+    if handle is not None:
+        handle.close()  # closing the last descriptor drops a POSIX record lock
+
+
+# --- checksums: "the same tables" made testable ------------------------------------------
+
+# Columns that record *when* a run happened rather than what it computed: a re-run, or a
+# run resumed after a crash, legitimately gives them new values. Everything else in every
+# table must be identical for the same seeds.
+RUN_TIMESTAMP_COLUMNS: dict[str, tuple[str, ...]] = {
+    "seed_files": ("first_seen", "last_seen"),
+    "raw_documents": ("ingested_at",),
+    "documents": ("ingested_at",),
+    "nlp_runs": ("processed_at",),
+}
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def query_checksum(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[int, str]:
+    """(rows, digest) of a query's result as a multiset of rows.
+
+    Each row is rendered as JSON (unambiguous for strings, lists and nulls) and hashed; the
+    row hashes are sorted and hashed together, so the digest does not depend on row order
+    (the same as ordering by key, and defined for tables without one) and counts
+    duplicate rows.
+    """
+    row = con.execute(
+        "SELECT count(*), md5(coalesce(string_agg(h, '' ORDER BY h), '')) FROM "
+        f"(SELECT md5(CAST(to_json(q) AS VARCHAR)) AS h FROM ({sql}) AS q)"
+    ).fetchone()
+    return (int(row[0]), str(row[1])) if row else (0, "")
+
+
+def table_checksums(
+    con: duckdb.DuckDBPyConnection, tables: Iterable[str] | None = None
+) -> dict[str, tuple[int, str]]:
+    """(rows, digest) per table, leaving out RUN_TIMESTAMP_COLUMNS.
+
+    Args:
+        tables: the tables to hash; default every base table of the main schema (ours,
+            the marts and any other stage's), so a new table is covered without a change.
+    """
+    described = con.execute(
+        "SELECT table_name, column_name FROM information_schema.columns "
+        "WHERE table_schema = 'main' AND table_catalog = current_database() "
+        "AND table_name IN (SELECT table_name FROM information_schema.tables "
+        "WHERE table_schema = 'main' AND table_type = 'BASE TABLE') "
+        "ORDER BY table_name, ordinal_position"
+    ).fetchall()
+    columns: dict[str, list[str]] = {}
+    for table, column in described:
+        if column not in RUN_TIMESTAMP_COLUMNS.get(table, ()):
+            columns.setdefault(table, []).append(column)
+    wanted = sorted(columns) if tables is None else list(tables)
+    return {
+        table: query_checksum(
+            con,
+            f"SELECT {', '.join(map(_quote, columns.get(table, [])))} FROM {_quote(table)}",
+        )
+        for table in wanted
+    }

