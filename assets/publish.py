@@ -20,17 +20,7 @@ PUBLISHED_TABLES = (
 
 
 @dg.asset(
-    deps=[
-        "seed_files",
-        "raw_documents",
-        "documents",
-        "sentences",
-        "entities",
-        "claims",
-        "story_links",
-        "document_stories",
-        *MART_KEYS,
-    ],
+    deps=list(PUBLISHED_TABLES),
     group_name="publish",
     kinds={"duckdb"},
     pool="duckdb",
