@@ -10,6 +10,7 @@ from typing import Any
 
 import dagster as dg
 import duckdb
+import numpy as np
 import polars as pl
 
 from assets.metadata import markdown_table, table_metadata
@@ -18,6 +19,9 @@ from pipeline.defs.resources import WorkingDuckDB
 
 # Documents split and hashed together: bounds memory on a first run over a large folder.
 BATCH_DOCUMENTS = 500
+# Documents whose passages are kept in memory while candidate pairs are scored (about
+# 3 kB each).
+SPLIT_CACHE_DOCUMENTS = 20_000
 VERSION_KEY = "stories_version"
 
 # Our own tables (pipeline/warehouse.py owns the core ones). passage_bands is the LSH
@@ -109,29 +113,82 @@ def _index(con: duckdb.DuckDBPyConnection, todo: list[str]) -> dict[str, int]:
     """Write the band keys of the given documents; return their passage counts."""
     counts: dict[str, int] = {}
     for first in range(0, len(todo), BATCH_DOCUMENTS):
-        rows: dict[str, list] = {name: [] for name in BANDS_SCHEMA}
+        doc_ids: list[str] = []
+        matrices: list[np.ndarray] = []
         for doc_id, text in _texts(con, todo[first : first + BATCH_DOCUMENTS]).items():
-            keys = stories.band_keys(stories.passages(text))
+            keys = stories.band_key_matrix(stories.passages(text))
             counts[doc_id] = len(keys)
-            for passage, passage_keys in enumerate(keys):
-                for band, key in enumerate(passage_keys):
-                    rows["doc_id"].append(doc_id)
-                    rows["passage"].append(passage)
-                    rows["band"].append(band)
-                    rows["band_key"].append(key)
-        _insert(con, "passage_bands", pl.DataFrame(rows, schema=BANDS_SCHEMA))
+            doc_ids.append(doc_id)
+            matrices.append(keys)
+        if not matrices:
+            continue
+        sizes = np.array([m.shape[0] for m in matrices])
+        bands = stories.BANDS
+        # One row per (passage, band): passage numbers restart at 0 in each document.
+        passage = np.concatenate([np.repeat(np.arange(n, dtype=np.int32), bands) for n in sizes])
+        frame = pl.DataFrame(
+            {
+                "doc_id": np.repeat(np.array(doc_ids, dtype=object), sizes * bands),
+                "passage": passage,
+                "band": np.tile(np.arange(bands, dtype=np.int16), int(sizes.sum())),
+                "band_key": np.concatenate([m.reshape(-1) for m in matrices]),
+            },
+            schema=BANDS_SCHEMA,
+        )
+        _insert(con, "passage_bands", frame)
     return counts
+
+
+def _prepare_candidate_search(con: duckdb.DuckDBPyConnection, todo: list[str]) -> None:
+    """Temporary tables for _candidates, built once per run: the band keys of `todo` that
+    are not boilerplate (found in 2 to MAX_BUCKET_DOCUMENTS documents), the index rows
+    with those keys, and the passage count of every document."""
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE salvo_kept_keys AS
+        SELECT band, band_key FROM passage_bands
+        SEMI JOIN (
+            SELECT DISTINCT band, band_key FROM passage_bands
+            WHERE doc_id IN (SELECT unnest($ids))
+        ) USING (band, band_key)
+        GROUP BY ALL HAVING count(DISTINCT doc_id) BETWEEN 2 AND $cap
+        """,
+        {"ids": todo, "cap": stories.MAX_BUCKET_DOCUMENTS},
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE salvo_kept_bands AS SELECT * FROM passage_bands "
+        "SEMI JOIN salvo_kept_keys USING (band, band_key)"
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE salvo_passage_counts AS "
+        "SELECT doc_id, max(passage) + 1 AS passages FROM passage_bands GROUP BY ALL"
+    )
 
 
 def _candidates(con: duckdb.DuckDBPyConnection, doc_ids: list[str]) -> set[tuple[str, str]]:
     """Pairs (smaller id first) of a given document and any other whose passages collide
-    in some LSH band, on at least SAME_STORY_MIN_PASSAGES passages of each."""
+    in some LSH band outside the boilerplate buckets, on at least SAME_STORY_MIN_PASSAGES
+    passages of each and at least SAME_STORY_OVERLAP of the passages of one."""
     rows = con.execute(
-        "SELECT n.doc_id, o.doc_id FROM passage_bands n JOIN passage_bands o "
-        "ON o.band = n.band AND o.band_key = n.band_key AND o.doc_id <> n.doc_id "
-        "WHERE n.doc_id IN (SELECT unnest(?)) GROUP BY ALL "
-        "HAVING least(count(DISTINCT n.passage), count(DISTINCT o.passage)) >= ?",
-        [doc_ids, stories.SAME_STORY_MIN_PASSAGES],
+        """
+        WITH n AS (SELECT * FROM salvo_kept_bands WHERE doc_id IN (SELECT unnest($ids))),
+        o AS (FROM salvo_kept_bands),
+        pairs AS (
+            SELECT n.doc_id AS a, o.doc_id AS b, count(DISTINCT n.passage) AS hit_a,
+                   count(DISTINCT o.passage) AS hit_b
+            FROM n JOIN o ON o.band = n.band AND o.band_key = n.band_key AND o.doc_id <> n.doc_id
+            GROUP BY ALL HAVING least(hit_a, hit_b) >= $min_passages
+        )
+        SELECT a, b FROM pairs
+        JOIN salvo_passage_counts sa ON sa.doc_id = a
+        JOIN salvo_passage_counts sb ON sb.doc_id = b
+        WHERE greatest(hit_a / sa.passages, hit_b / sb.passages) >= $overlap
+        """,
+        {
+            "ids": doc_ids,
+            "min_passages": stories.SAME_STORY_MIN_PASSAGES,
+            "overlap": stories.SAME_STORY_OVERLAP,
+        },
     ).fetchall()
     return {(min(a, b), max(a, b)) for a, b in rows}
 
@@ -140,11 +197,24 @@ def _score(con: duckdb.DuckDBPyConnection, todo: list[str]) -> pl.DataFrame:
     """Score every candidate pair that involves a document of `todo`, exactly."""
     links: dict[str, list] = {name: [] for name in LINKS_SCHEMA}
     scored: set[tuple[str, str]] = set()
+    # Passages of the documents already split, as tuples of word numbers (a tenth of the
+    # memory of sets of strings): a document is a candidate partner in many batches.
+    # Bounded, so memory does not grow with the warehouse.
+    split: dict[str, list[tuple[int, ...]]] = {}
+    vocabulary: dict[str, int] = {}
+    _prepare_candidate_search(con, todo)
     for first in range(0, len(todo), BATCH_DOCUMENTS):
         pairs = _candidates(con, todo[first : first + BATCH_DOCUMENTS]) - scored
         scored |= pairs
-        needed = sorted({doc_id for pair in pairs for doc_id in pair})
-        split = {d: stories.passages(t) for d, t in _texts(con, needed).items()}
+        needed = sorted({doc_id for pair in pairs for doc_id in pair} - split.keys())
+        if len(split) + len(needed) > SPLIT_CACHE_DOCUMENTS:
+            split.clear()
+            needed = sorted({doc_id for pair in pairs for doc_id in pair})
+        for doc_id, text in _texts(con, needed).items():
+            split[doc_id] = [
+                tuple(vocabulary.setdefault(word, len(vocabulary)) for word in words)
+                for words in stories.passages(text)
+            ]
         for a, b in sorted(pairs):
             score = stories.score_pair(split[a], split[b])
             if score.shared_passages == 0:

@@ -17,25 +17,30 @@ The method, all of it cheap and incremental:
 2. A MinHash of each passage (datasketch) is cut into BANDS bands of ROWS values; each
    band hashes to one integer key. Stored per document, these keys let a SQL join find
    the old passages that may resemble a new one (LSH) without reading old texts.
-3. Candidate document pairs (at least SAME_STORY_MIN_PASSAGES passages colliding) are
-   scored exactly: a passage is shared when its word-set Jaccard with some passage of
+3. Band keys shared by more than MAX_BUCKET_DOCUMENTS documents are boilerplate (a
+   publisher's footer, a background sentence every report repeats, a house template) and
+   are left out of the search: they would make most pairs candidates, so the cost would
+   grow with the square of the corpus. Candidate document pairs are those whose remaining
+   collisions cover at least SAME_STORY_MIN_PASSAGES passages of each document and at
+   least SAME_STORY_OVERLAP of one of them (the collisions estimate the shared passages).
+4. Candidates are scored exactly: a passage is shared when its word-set Jaccard with some passage of
    the other document is at least PASSAGE_JACCARD; the pair's overlap is the larger of
    the two documents' shares of shared passages (so a wire copy padded with extra
    paragraphs still matches its source).
-4. Two documents are the same story when they share at least SAME_STORY_MIN_PASSAGES
+5. Two documents are the same story when they share at least SAME_STORY_MIN_PASSAGES
    passages and their overlap is at least SAME_STORY_OVERLAP; stories are the connected
    groups of such pairs, named by their smallest doc_id.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import TypeVar
 
-from datasketch import MinHash
-from spacy.lang.en.stop_words import STOP_WORDS
+import numpy as np
 
 # A sentence rewritten by another outlet keeps about half its content words: the eight
 # passage pairs of 003/004 score 0.41 to 0.81. Independent reports of one interview pass
@@ -52,53 +57,87 @@ SAME_STORY_OVERLAP = 0.3
 BANDS = 32
 ROWS = 3
 NUM_PERM = BANDS * ROWS
+# A band key found in more documents than this is boilerplate, not evidence of a shared
+# story (see 3. above). A wire story republished verbatim by more outlets than this is
+# missed; below it, candidate search costs at most this many documents per key.
+MAX_BUCKET_DOCUMENTS = 50
 # MinHash permutations are drawn from this seed: keys stored by one run must match the
 # keys computed by the next.
 SEED = 20240921
 
 # Stored with the index: a different version re-indexes and re-compares every document.
-# The numbers above are in it; bump v1 when the passage or word rules below change.
+# The numbers above are in it; bump v2 when the passage or word rules below change.
 STORIES_VERSION = (
-    f"stories.v1:j{PASSAGE_JACCARD}:w{PASSAGE_MIN_WORDS}:p{SAME_STORY_MIN_PASSAGES}"
-    f":o{SAME_STORY_OVERLAP}:b{BANDS}x{ROWS}:s{SEED}"
+    f"stories.v2:j{PASSAGE_JACCARD}:w{PASSAGE_MIN_WORDS}:p{SAME_STORY_MIN_PASSAGES}"
+    f":o{SAME_STORY_OVERLAP}:b{BANDS}x{ROWS}:c{MAX_BUCKET_DOCUMENTS}:s{SEED}"
 )
+
+Word = TypeVar("Word", str, int)
 
 PASSAGE_BREAK = re.compile(r"\n+|(?<=[.!?…])[\"'”’)]*\s+")
 WORD = re.compile(r"[^\W_]+")
 
 
+@lru_cache(maxsize=1)
+def stop_words() -> frozenset[str]:
+    """spaCy's English stop words. Imported on first use: importing spaCy takes about a
+    second, which a run with no new document should not pay."""
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    return frozenset(STOP_WORDS)
+
+
 def passages(text: str) -> list[frozenset[str]]:
     """The content-word sets of a text's passages (sentences and lines), in order,
     without the passages too short to compare."""
+    skip = stop_words()
     found = []
     for piece in PASSAGE_BREAK.split(text):
-        words = frozenset(
-            w for w in WORD.findall(piece.lower()) if len(w) > 1 and w not in STOP_WORDS
-        )
+        words = frozenset(w for w in WORD.findall(piece.lower()) if len(w) > 1 and w not in skip)
         if len(words) >= PASSAGE_MIN_WORDS:
             found.append(words)
     return found
 
 
-def _band_key(values: bytes) -> int:
-    return int.from_bytes(hashlib.blake2b(values, digest_size=8).digest(), "big", signed=True)
+# Odd 64-bit multipliers that fold a band's ROWS MinHash values into one key, and the
+# constants of the splitmix64 finaliser that spreads the bits of the sum.
+_ROW_MULTIPLIERS = np.array(
+    [0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93][:ROWS],
+    dtype=np.uint64,
+)
+_MIX_1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX_2 = np.uint64(0x94D049BB133111EB)
 
 
-def band_keys(document_passages: Sequence[frozenset[str]]) -> list[list[int]]:
-    """For each passage, BANDS signed 64-bit keys: two passages sharing a key in the same
-    band are LSH candidates (likely Jaccard >= about PASSAGE_JACCARD)."""
+def band_key_matrix(document_passages: Sequence[frozenset[str]]) -> np.ndarray:
+    """For each passage (row), BANDS signed 64-bit keys (columns): two passages sharing a
+    key in the same band are LSH candidates (likely Jaccard >= about PASSAGE_JACCARD)."""
     if not document_passages:
-        return []
+        return np.empty((0, BANDS), dtype=np.int64)
+    # Imported on first use: datasketch imports scipy, a second of start-up.
+    from datasketch import MinHash
+
     signatures = MinHash.bulk(
         [[w.encode() for w in words] for words in document_passages],
         num_perm=NUM_PERM,
         seed=SEED,
     )
-    keys = []
-    for signature in signatures:
-        values = signature.hashvalues
-        keys.append([_band_key(values[b * ROWS : (b + 1) * ROWS].tobytes()) for b in range(BANDS)])
-    return keys
+    values = np.stack([s.hashvalues for s in signatures]).astype(np.uint64)
+    # numpy's unsigned arithmetic wraps around, which is what a hash wants.
+    keys = (values.reshape(len(signatures), BANDS, ROWS) * _ROW_MULTIPLIERS).sum(
+        axis=2, dtype=np.uint64
+    )
+    keys ^= keys >> np.uint64(30)
+    keys *= _MIX_1
+    keys ^= keys >> np.uint64(27)
+    keys *= _MIX_2
+    keys ^= keys >> np.uint64(31)
+    return keys.view(np.int64)
+
+
+def band_keys(document_passages: Sequence[frozenset[str]]) -> list[list[int]]:
+    """band_key_matrix as Python lists."""
+    return band_key_matrix(document_passages).tolist()
 
 
 def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
@@ -140,14 +179,25 @@ class PairScore:
         )
 
 
-def score_pair(a: Sequence[frozenset[str]], b: Sequence[frozenset[str]]) -> PairScore:
+def score_pair(a: Sequence[Collection[Word]], b: Sequence[Collection[Word]]) -> PairScore:
     """Compare every passage of one document with every passage of the other (exact, so
-    the decision never depends on which LSH bands happened to collide)."""
+    the decision never depends on which LSH bands happened to collide). The words of `b`
+    are indexed first, so only passage pairs with a word in common are looked at. A
+    passage is a collection of distinct words, or of distinct word numbers."""
+    postings: dict[Word, list[int]] = {}
+    for j, words_b in enumerate(b):
+        for word in words_b:
+            postings.setdefault(word, []).append(j)
     shared_a: set[int] = set()
     shared_b: set[int] = set()
     for i, words_a in enumerate(a):
-        for j, words_b in enumerate(b):
-            if jaccard(words_a, words_b) >= PASSAGE_JACCARD:
+        common: dict[int, int] = {}
+        for word in words_a:
+            for j in postings.get(word, ()):
+                common[j] = common.get(j, 0) + 1
+        for j, both in common.items():
+            # |a & b| / |a | b|, the Jaccard of the two word sets.
+            if both / (len(words_a) + len(b[j]) - both) >= PASSAGE_JACCARD:
                 shared_a.add(i)
                 shared_b.add(j)
     return PairScore(len(a), len(b), len(shared_a), len(shared_b))
