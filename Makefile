@@ -18,8 +18,10 @@ export UV_PYTHON := $(PYTHON)
 	$(PYTHON) -m venv .tools
 	.tools/bin/pip install --quiet uv
 
+# Bytecode is compiled once here: otherwise every run compiles dagster, spaCy and the rest
+# again wherever .pyc files are not written (PYTHONDONTWRITEBYTECODE), seconds of start-up.
 $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --quiet
+	$(UV) sync --frozen --quiet --compile-bytecode
 	touch $@
 
 install: $(VENV)/.installed

@@ -25,8 +25,7 @@ import polars as pl
 from assets.metadata import table_metadata
 from pipeline import warehouse
 from pipeline.defs.resources import SalvoSettings, WorkingDuckDB
-from pipeline.nlp.language import build_nlp, extractor_version
-from pipeline.nlp.rows import RowBuilder, segments
+from pipeline.nlp.version import extractor_version
 
 # Documents whose texts are read, and whose rows are written, together: one read and one
 # transaction per batch, and memory bounded whatever the corpus size.
@@ -91,6 +90,10 @@ def parse_documents(model: str, version: str, documents: list[tuple[str, str]]) 
     """Parse (doc_id, clean_text) pairs and return their rows. Runs in a worker process
     (or in this one for a small batch); spaCy and plain Python only, nothing that starts
     threads of its own, since workers are forked."""
+    # spaCy is imported only when there is something to parse (about a second).
+    from pipeline.nlp.language import build_nlp
+    from pipeline.nlp.rows import RowBuilder, segments
+
     nlp = build_nlp(model)  # a forked worker finds the parent's pipeline in the cache
     builders = {doc_id: RowBuilder(doc_id, version) for doc_id, _ in documents}
     parts = ((p.text, p) for doc_id, text in documents for p in segments(doc_id, text))
@@ -225,6 +228,8 @@ def _parse_with_workers(
     version: str,
     writer: _BatchWriter,
 ) -> None:
+    from pipeline.nlp.language import build_nlp
+
     build_nlp(model)  # loaded here, before any fork: workers inherit it, nobody loads twice
     tasks = (task for texts in _read_texts(duckdb, [d for d, _ in todo]) for task in _tasks(texts))
     writer.workers = _workers(len(todo), sum(characters for _, characters in todo))

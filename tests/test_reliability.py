@@ -427,8 +427,9 @@ def _ingest_in_subprocess(folder: Path, published: Path) -> dict:
 @pytest.mark.slow
 def test_a_50_mb_file_is_ingested_in_bounded_memory_with_exact_offsets(tmp_path: Path):
     from pipeline import settings
-    from pipeline.nlp.language import build_nlp, extractor_version
+    from pipeline.nlp.language import build_nlp
     from pipeline.nlp.rows import RowBuilder
+    from pipeline.nlp.version import extractor_version
 
     small, large = tmp_path / "small", tmp_path / "large"
     _write(small / "a.txt", ARTICLE)

@@ -33,7 +33,6 @@ from pipeline.nlp.syntax import (
 )
 from pipeline.nlp.weapon_phrases import GENERIC_CLASSES, WEAPON_KEY, weapon_groups, weapon_words
 
-EXTRACTOR_VERSION = "claims.v1"
 ACTOR_KEY = "salvo_actors"
 
 MODIFIER_DEPS = frozenset({"compound", "amod", "poss", "nmod", "appos", "npadvmod"})

