@@ -68,7 +68,10 @@ def build_resources(
     )
     return {
         "salvo": salvo,
-        "duckdb": WorkingDuckDB(database=str(warehouse.working_path_for(published))),
+        "duckdb": WorkingDuckDB(
+            database=str(warehouse.working_path_for(published)),
+            connection_config=dict(warehouse.CONNECTION_CONFIG),
+        ),
     }
 
 
