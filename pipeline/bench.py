@@ -1045,54 +1045,83 @@ def sensor_ticks(deployment: Deployment) -> tuple[float, float]:
 
 
 def duckdb_write_rate(published: Path, scratch: Path, keyed: bool = False) -> tuple[int, float]:
-    """Rows and seconds to write the run's sentences, entities and claims into an empty
-    working database the way the NLP stage does: per batch of documents, one transaction
-    that deletes the batch's documents, then one Arrow INSERT ... SELECT per table; then a
-    checkpoint. Keyed: the same tables with a PRIMARY KEY on their id, as earlier versions
-    created them (what DuckDB's key index costs)."""
+    """Rows and seconds to write the run's sentences, entities, claims and nlp_runs into an
+    empty working database the way the NLP stage does: each BATCH_DOCUMENTS documents'
+    rows staged as Parquet files; per WRITE_DOCUMENTS documents, a connection opened, one
+    transaction that looks up which documents were parsed before (and deletes their rows)
+    and bulk-inserts the files, and the connection closed (a checkpoint). Staging is timed
+    too. Keyed: the same tables with a PRIMARY KEY on their id, as earlier versions created
+    them (what DuckDB's key index costs)."""
     import duckdb
     import polars as pl
 
-    from assets.nlp import BATCH_DOCUMENTS
+    from assets.nlp import BATCH_DOCUMENTS, NLP_TABLES, WRITE_DOCUMENTS
     from pipeline import quality, warehouse
 
-    tables = ("sentences", "entities", "claims")
     source = duckdb.connect(str(published), read_only=True)
     try:
         frames = {
             table: pl.DataFrame(source.sql(f"SELECT * FROM {table}").to_arrow_table())
-            for table in tables
+            for table in NLP_TABLES
         }
     finally:
         source.close()
-    doc_ids = sorted(set(frames["sentences"]["doc_id"].to_list()))
+    doc_ids = sorted(set(frames["nlp_runs"]["doc_id"].to_list()))
     batches = [
-        (batch, {t: f.filter(pl.col("doc_id").is_in(batch)) for t, f in frames.items()})
+        {t: f.filter(pl.col("doc_id").is_in(batch)) for t, f in frames.items()}
         for batch in (
             doc_ids[first : first + BATCH_DOCUMENTS]
             for first in range(0, len(doc_ids), BATCH_DOCUMENTS)
         )
     ]
     del frames
+    per_write = max(1, WRITE_DOCUMENTS // BATCH_DOCUMENTS)
     target_path = scratch / "write_rate.duckdb"
-    target = duckdb.connect(str(target_path))
+    staging = scratch / "write_rate_rows"
+    staging.mkdir(exist_ok=True)
+    target = warehouse.connect(target_path)  # the pipeline's connection settings
+    for table in NLP_TABLES:
+        body = warehouse.SCHEMA[table]
+        if keyed and table in warehouse.UNKEYED_TABLES:
+            key = quality.KEYS[table]
+            body = body.replace(f"{key} VARCHAR NOT NULL", f"{key} VARCHAR PRIMARY KEY")
+        target.execute(f"CREATE TABLE {table} ({body})")
+    target.close()
     try:
-        for table in tables:
-            body = warehouse.SCHEMA[table]
-            if keyed:
-                key = quality.KEYS[table]
-                body = body.replace(f"{key} VARCHAR NOT NULL", f"{key} VARCHAR PRIMARY KEY")
-            target.execute(f"CREATE TABLE {table} ({body})")
         rows, start = 0, time.perf_counter()
-        for batch, parts in batches:
-            target.execute("BEGIN TRANSACTION")
-            for table, part in parts.items():
-                rows += warehouse.replace_rows(target, table, part, "doc_id", keys=batch)
-            target.execute("COMMIT")
-        target.execute("CHECKPOINT")
+        for first in range(0, len(batches), per_write):
+            staged: dict[str, list[Path]] = {table: [] for table in NLP_TABLES}
+            written_ids: list[str] = []
+            for number, parts in enumerate(batches[first : first + per_write]):
+                for table, part in parts.items():
+                    path = staging / f"{table}.{first + number:06d}.parquet"
+                    part.write_parquet(path, compression="lz4")
+                    staged[table].append(path)
+                    rows += part.height
+                written_ids += parts["nlp_runs"]["doc_id"].to_list()
+            con = warehouse.connect(target_path)
+            try:
+                con.execute("BEGIN TRANSACTION")
+                parsed_before = [
+                    row[0]
+                    for row in con.execute(
+                        "SELECT doc_id FROM nlp_runs WHERE doc_id IN (SELECT unnest(?))",
+                        [written_ids],
+                    ).fetchall()
+                ]
+                if parsed_before:
+                    warehouse.delete_documents(con, parsed_before, tables=NLP_TABLES)
+                for table, paths in staged.items():
+                    warehouse.insert_parquet(con, table, paths)
+                con.execute("COMMIT")
+            finally:
+                con.close()
+            for paths in staged.values():
+                for path in paths:
+                    path.unlink()
         seconds = time.perf_counter() - start
     finally:
-        target.close()
+        shutil.rmtree(staging, ignore_errors=True)
         target_path.unlink(missing_ok=True)
     return rows, seconds
 
