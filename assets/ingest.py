@@ -3,6 +3,8 @@ record a file holds), `raw_documents` and `documents` (cleaned text with title, 
 publication date)."""
 
 import datetime as dt
+import multiprocessing
+import os
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +27,8 @@ from pipeline.text.metadata import ManifestRow, extract_title, find_outlet, pars
 CLEANER_VERSION = "clean.v1"
 # Documents cleaned and written together: bounds memory whatever the corpus size.
 CLEAN_BATCH_DOCUMENTS = 256
+# Fewer texts than this are cleaned in this process (a fork costs more than it saves).
+PARALLEL_CLEAN_MIN_DOCUMENTS = 500
 # Tables a document leaves when its text has no content (its raw text stays: it was read).
 CONTENT_TABLES = tuple(t for t in warehouse.DOCUMENT_TABLES if t != "raw_documents")
 # File names listed in a log line at most.
@@ -508,6 +512,74 @@ def _publication_date(
     return resolve_date(raw_text)
 
 
+# The manifest lookup of the current run, for _prepare_document in forked workers.
+_MANIFEST_ROW: Any = None
+
+
+def _prepare_document(text_row: tuple) -> tuple[str, dict[str, Any] | None]:
+    """The documents row of one raw text, or None when nothing is left after cleaning."""
+    doc_id, source_file, index, raw_text, ingested_at = text_row[:5]
+    title, outlet, published, precision, url = text_row[5:]
+    cleaned = clean_text(raw_text)
+    if not cleaned.strip():
+        return doc_id, None
+    meta = _MANIFEST_ROW(source_file)
+    date = _publication_date(raw_text, meta, published, precision)
+    return doc_id, {
+        "doc_id": doc_id,
+        "source_file": source_file,
+        "title": (meta.title if meta else None) or title or extract_title(cleaned),
+        "outlet": (meta.outlet if meta else None) or outlet or find_outlet(raw_text),
+        "published_date": date.published_date,
+        "date_precision": date.date_precision,
+        "date_source": date.date_source,
+        "clean_text": cleaned,
+        "ingested_at": ingested_at,
+        "url": (meta.url if meta else None) or url,
+        "characters": len(cleaned),
+        "record_index": index,
+    }
+
+
+def _clean_batches(duckdb: WorkingDuckDB, todo: list[str], pool: Any) -> tuple[int, list[str]]:
+    """Clean and date the given raw texts: one read and one transaction per
+    CLEAN_BATCH_DOCUMENTS texts. Returns the documents written and the texts left empty."""
+    cleaned_count = 0
+    no_content: list[str] = []
+    for first in range(0, len(todo), CLEAN_BATCH_DOCUMENTS):
+        batch = todo[first : first + CLEAN_BATCH_DOCUMENTS]
+        with duckdb.get_connection() as con:
+            texts = con.execute(
+                "SELECT doc_id, source_file, record_index, raw_text, ingested_at, title, "
+                "outlet, published, date_precision, url FROM raw_documents "
+                "WHERE doc_id IN (SELECT unnest(?))",
+                [batch],
+            ).fetchall()
+        rows, empty = [], []
+        prepared = (
+            pool.imap(_prepare_document, texts, chunksize=16)
+            if pool is not None
+            else map(_prepare_document, texts)
+        )
+        for doc_id, row in prepared:
+            if row is None:
+                empty.append(doc_id)
+            else:
+                rows.append(row)
+        del texts
+        frame = pl.DataFrame(rows, schema=DOCUMENT_SCHEMA)
+        del rows
+        with duckdb.get_connection() as con:
+            with warehouse.transaction(con):
+                # A text that is all boilerplate yields no document: its file or record is
+                # quarantined as no_content below, and nothing of it stays downstream.
+                warehouse.delete_documents(con, empty, tables=CONTENT_TABLES)
+                warehouse.replace_rows(con, "documents", frame, "doc_id")
+        cleaned_count += frame.height
+        no_content += empty
+    return cleaned_count, no_content
+
+
 @dg.asset(
     deps=["raw_documents"],
     group_name="ingest",
@@ -554,54 +626,22 @@ def documents(context: dg.AssetExecutionContext, salvo: SalvoSettings, duckdb: W
                 [redo_all],
             ).fetchall()
         ]
-    cleaned_count = 0
-    no_content: list[str] = []
-    for first in range(0, len(todo), CLEAN_BATCH_DOCUMENTS):
-        batch = todo[first : first + CLEAN_BATCH_DOCUMENTS]
-        with duckdb.get_connection() as con:
-            texts = con.execute(
-                "SELECT doc_id, source_file, record_index, raw_text, ingested_at, title, "
-                "outlet, published, date_precision, url FROM raw_documents "
-                "WHERE doc_id IN (SELECT unnest(?))",
-                [batch],
-            ).fetchall()
-        rows, empty = [], []
-        for text_row in texts:
-            doc_id, source_file, index, raw_text, ingested_at = text_row[:5]
-            title, outlet, published, precision, url = text_row[5:]
-            cleaned = clean_text(raw_text)
-            if not cleaned.strip():
-                empty.append(doc_id)
-                continue
-            meta = manifest_row(source_file)
-            date = _publication_date(raw_text, meta, published, precision)
-            rows.append(
-                {
-                    "doc_id": doc_id,
-                    "source_file": source_file,
-                    "title": (meta.title if meta else None) or title or extract_title(cleaned),
-                    "outlet": (meta.outlet if meta else None) or outlet or find_outlet(raw_text),
-                    "published_date": date.published_date,
-                    "date_precision": date.date_precision,
-                    "date_source": date.date_source,
-                    "clean_text": cleaned,
-                    "ingested_at": ingested_at,
-                    "url": (meta.url if meta else None) or url,
-                    "characters": len(cleaned),
-                    "record_index": index,
-                }
-            )
-        del texts
-        frame = pl.DataFrame(rows, schema=DOCUMENT_SCHEMA)
-        del rows
-        with duckdb.get_connection() as con:
-            with warehouse.transaction(con):
-                # A text that is all boilerplate yields no document: its file or record is
-                # quarantined as no_content below, and nothing of it stays downstream.
-                warehouse.delete_documents(con, empty, tables=CONTENT_TABLES)
-                warehouse.replace_rows(con, "documents", frame, "doc_id")
-        cleaned_count += frame.height
-        no_content += empty
+    global _MANIFEST_ROW
+    _MANIFEST_ROW = manifest_row
+    # Cleaning and dating take about 2 ms per text: a large first run uses every core.
+    # The workers are forked here, while no DuckDB connection is open.
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    pool = (
+        multiprocessing.get_context("fork").Pool(min(cores, 8))
+        if cores > 1 and len(todo) >= PARALLEL_CLEAN_MIN_DOCUMENTS
+        else None
+    )
+    try:
+        cleaned_count, no_content = _clean_batches(duckdb, todo, pool)
+    finally:
+        if pool is not None:
+            pool.close()
+            pool.join()
     with duckdb.get_connection() as con:
         with warehouse.transaction(con):
             _mark_no_content(con)
