@@ -41,8 +41,15 @@ class WorkingDuckDB(DuckDBResource):
         Path(self.database).parent.mkdir(parents=True, exist_ok=True)
         try:
             with super().get_connection() as con:
-                warehouse.ensure_schema(con)
-                yield con
+                # DuckDBResource closes its connection only when the block ends normally;
+                # left open after an error, it would hold the file for the rest of the
+                # process.
+                try:
+                    warehouse.ensure_schema(con)
+                    yield con
+                except BaseException:
+                    con.close()
+                    raise
         except duckdb.IOException as exc:
             if "lock" in str(exc).lower():
                 raise RuntimeError(
