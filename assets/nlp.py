@@ -239,6 +239,9 @@ class _BatchWriter:
         for paths in staged.values():
             for path in paths:
                 path.unlink(missing_ok=True)
+        # Hand the freed heap back to the OS: a worker forked later (one is replaced every
+        # TASKS_PER_WORKER tasks) would otherwise start with it, and so would its RSS.
+        _trim_heap()
         self.write_seconds += time.perf_counter() - start
         self.context.log.info(
             f"Wrote the rows of {len(doc_ids)} documents ({self.documents}/{self.total} so far)"
@@ -318,15 +321,20 @@ def _parse_with_workers(
     writer.flush()
 
 
-def _shrink_before_fork() -> None:
-    """Forked workers start as big as this process: the earlier stages' garbage is freed
-    and handed back to the OS first (glibc keeps freed heap pages otherwise), and what is
-    left is frozen, so the collector never touches, hence never copies, the shared pages."""
-    gc.collect()
+def _trim_heap() -> None:
+    """Return freed heap pages to the OS (glibc keeps them otherwise)."""
     try:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):  # not glibc
         pass
+
+
+def _shrink_before_fork() -> None:
+    """Forked workers start as big as this process: the earlier stages' garbage is freed
+    and handed back to the OS first, and what is left is frozen, so the collector never
+    touches, hence never copies, the shared pages."""
+    gc.collect()
+    _trim_heap()
     gc.freeze()
 
 
