@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import duckdb
 import polars as pl
 
 from assets.metadata import table_metadata
@@ -142,6 +143,40 @@ def _workers(documents: int, total_characters: int) -> int:
     return workers if workers > 1 else 0
 
 
+def stage_parquet(frames: dict[str, pl.DataFrame], folder: Path, number: int) -> dict[str, Path]:
+    """Write one batch's frames as `<table>.<number>.parquet` files in `folder`."""
+    paths = {}
+    for table, frame in frames.items():
+        paths[table] = folder / f"{table}.{number:06d}.parquet"
+        frame.write_parquet(paths[table], compression="lz4")
+    return paths
+
+
+def write_staged(
+    con: duckdb.DuckDBPyConnection, doc_ids: list[str], staged: dict[str, list[Path]]
+) -> None:
+    """One transaction: replace the NLP rows of the given documents with the staged files,
+    then delete the files."""
+    with warehouse.transaction(con):
+        # Only documents parsed before have rows to replace: nlp_runs gets its row in the
+        # transaction that writes a document's rows, and loses it in the one that deletes
+        # them. New documents skip the DELETEs, which scan whole tables (the cost that
+        # would otherwise grow with the warehouse on a first run).
+        parsed_before = [
+            row[0]
+            for row in con.execute(
+                "SELECT doc_id FROM nlp_runs WHERE doc_id IN (SELECT unnest(?))", [doc_ids]
+            ).fetchall()
+        ]
+        warehouse.delete_documents(con, parsed_before, tables=NLP_TABLES)
+        for table, paths in staged.items():
+            if paths:
+                warehouse.insert_parquet(con, table, paths)
+    for paths in staged.values():
+        for path in paths:
+            path.unlink(missing_ok=True)
+
+
 class _BatchWriter:
     """Collects parsed rows. Every BATCH_DOCUMENTS documents they are staged as Parquet
     files in a temporary folder (and a progress line is logged); every WRITE_DOCUMENTS
@@ -195,11 +230,9 @@ class _BatchWriter:
         )
         del batch.columns
         self.batches += 1
-        for table, frame in frames.items():
-            path = self.folder / f"{table}.{self.batches:06d}.parquet"
-            frame.write_parquet(path, compression="lz4")
+        for table, path in stage_parquet(frames, self.folder, self.batches).items():
             self.staged[table].append(path)
-            self.staged_rows[table] += frame.height
+            self.staged_rows[table] += frames[table].height
         self.staged_ids += batch.doc_ids
         self.documents += len(batch.doc_ids)
         self.tokens += batch.tokens
@@ -218,27 +251,10 @@ class _BatchWriter:
         rows, self.staged_rows = self.staged_rows, dict.fromkeys(NLP_TABLES, 0)
         start = time.perf_counter()
         with self.duckdb.get_connection() as con:
-            con.execute("BEGIN TRANSACTION")
-            # Only documents parsed before have rows to replace: nlp_runs gets its row in
-            # the transaction that writes a document's rows, and loses it in the one that
-            # deletes them. New documents skip the DELETEs, which scan whole tables (the
-            # cost that would otherwise grow with the warehouse on a first run).
-            parsed_before = [
-                row[0]
-                for row in con.execute(
-                    "SELECT doc_id FROM nlp_runs WHERE doc_id IN (SELECT unnest(?))", [doc_ids]
-                ).fetchall()
-            ]
-            if parsed_before:
-                warehouse.delete_documents(con, parsed_before, tables=NLP_TABLES)
-            for table, paths in staged.items():
-                if paths:
-                    warehouse.insert_parquet(con, table, paths)
-                    self.written[table] += rows[table]
-            con.execute("COMMIT")
-        for paths in staged.values():
-            for path in paths:
-                path.unlink(missing_ok=True)
+            write_staged(con, doc_ids, staged)
+        for table, paths in staged.items():
+            if paths:
+                self.written[table] += rows[table]
         # Hand the freed heap back to the OS: a worker forked later (one is replaced every
         # TASKS_PER_WORKER tasks) would otherwise start with it, and so would its RSS.
         _trim_heap()

@@ -172,11 +172,11 @@ def _candidates(con: duckdb.DuckDBPyConnection, doc_ids: list[str]) -> set[tuple
     rows = con.execute(
         """
         WITH n AS (SELECT * FROM salvo_kept_bands WHERE doc_id IN (SELECT unnest($ids))),
-        o AS (FROM salvo_kept_bands),
         pairs AS (
             SELECT n.doc_id AS a, o.doc_id AS b, count(DISTINCT n.passage) AS hit_a,
                    count(DISTINCT o.passage) AS hit_b
-            FROM n JOIN o ON o.band = n.band AND o.band_key = n.band_key AND o.doc_id <> n.doc_id
+            FROM n JOIN salvo_kept_bands o
+                ON o.band = n.band AND o.band_key = n.band_key AND o.doc_id <> n.doc_id
             GROUP BY ALL HAVING least(hit_a, hit_b) >= $min_passages
         )
         SELECT a, b FROM pairs

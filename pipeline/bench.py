@@ -1055,7 +1055,13 @@ def duckdb_write_rate(published: Path, scratch: Path, keyed: bool = False) -> tu
     import duckdb
     import polars as pl
 
-    from assets.nlp import BATCH_DOCUMENTS, NLP_TABLES, WRITE_DOCUMENTS
+    from assets.nlp import (
+        BATCH_DOCUMENTS,
+        NLP_TABLES,
+        WRITE_DOCUMENTS,
+        stage_parquet,
+        write_staged,
+    )
     from pipeline import quality, warehouse
 
     source = duckdb.connect(str(published), read_only=True)
@@ -1092,33 +1098,16 @@ def duckdb_write_rate(published: Path, scratch: Path, keyed: bool = False) -> tu
         for first in range(0, len(batches), per_write):
             staged: dict[str, list[Path]] = {table: [] for table in NLP_TABLES}
             written_ids: list[str] = []
-            for number, parts in enumerate(batches[first : first + per_write]):
-                for table, part in parts.items():
-                    path = staging / f"{table}.{first + number:06d}.parquet"
-                    part.write_parquet(path, compression="lz4")
+            for number, parts in enumerate(batches[first : first + per_write], start=first):
+                for table, path in stage_parquet(parts, staging, number).items():
                     staged[table].append(path)
-                    rows += part.height
+                rows += sum(part.height for part in parts.values())
                 written_ids += parts["nlp_runs"]["doc_id"].to_list()
             con = warehouse.connect(target_path)
             try:
-                con.execute("BEGIN TRANSACTION")
-                parsed_before = [
-                    row[0]
-                    for row in con.execute(
-                        "SELECT doc_id FROM nlp_runs WHERE doc_id IN (SELECT unnest(?))",
-                        [written_ids],
-                    ).fetchall()
-                ]
-                if parsed_before:
-                    warehouse.delete_documents(con, parsed_before, tables=NLP_TABLES)
-                for table, paths in staged.items():
-                    warehouse.insert_parquet(con, table, paths)
-                con.execute("COMMIT")
+                write_staged(con, written_ids, staged)
             finally:
                 con.close()
-            for paths in staged.values():
-                for path in paths:
-                    path.unlink()
         seconds = time.perf_counter() - start
     finally:
         shutil.rmtree(staging, ignore_errors=True)

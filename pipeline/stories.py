@@ -140,11 +140,6 @@ def band_keys(document_passages: Sequence[frozenset[str]]) -> list[list[int]]:
     return band_key_matrix(document_passages).tolist()
 
 
-def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
-    union = len(a | b)
-    return len(a & b) / union if union else 0.0
-
-
 @dataclass(frozen=True)
 class PairScore:
     """How much of two documents is the same text, passage by passage."""
