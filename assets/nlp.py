@@ -226,6 +226,8 @@ class _BatchWriter:
                 "extractor_version": [self.version] * len(batch.doc_ids),
                 "model": [self.model] * len(batch.doc_ids),
                 "processed_at": [now] * len(batch.doc_ids),
+                # The run's checks look at the rows of the documents it parsed.
+                "run_id": [self.context.run.run_id] * len(batch.doc_ids),
             },
         )
         del batch.columns

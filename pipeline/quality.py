@@ -55,15 +55,28 @@ def orphan_rows(con: duckdb.DuckDBPyConnection, table: str) -> int:
     return total
 
 
-def offset_mismatches(con: duckdb.DuckDBPyConnection, table: str) -> int:
-    """Rows where clean_text[start_char:end_char] is not the stored text."""
+def offset_mismatches(
+    con: duckdb.DuckDBPyConnection, table: str, run_id: str | None = None
+) -> tuple[int, int]:
+    """(rows where clean_text[start_char:end_char] is not the stored text, rows checked).
+
+    Args:
+        run_id: check only the rows of the documents that run parsed (nlp_runs.run_id);
+            None checks every row.
+    """
     assert table in OFFSET_TABLES
-    return _count(
-        con,
-        f"SELECT count(*) FROM {table} t JOIN documents d ON d.doc_id = t.doc_id "
-        "WHERE t.start_char < 0 OR t.end_char > length(d.clean_text) "
-        "OR substring(d.clean_text, t.start_char + 1, t.end_char - t.start_char) <> t.text",
+    scoped = (
+        ""
+        if run_id is None
+        else "AND t.doc_id IN (SELECT doc_id FROM nlp_runs WHERE run_id = $run)"
     )
+    row = con.execute(
+        f"SELECT count(*) FILTER (WHERE t.start_char < 0 OR t.end_char > length(d.clean_text) "
+        "OR substring(d.clean_text, t.start_char + 1, t.end_char - t.start_char) <> t.text), "
+        f"count(*) FROM {table} t JOIN documents d ON d.doc_id = t.doc_id WHERE true {scoped}",
+        {} if run_id is None else {"run": run_id},
+    ).fetchone()
+    return (int(row[0]), int(row[1])) if row else (0, 0)
 
 
 def missing_documents(con: duckdb.DuckDBPyConnection) -> int:

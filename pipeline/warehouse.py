@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import hashlib
 import os
 import shutil
 import socket
@@ -125,12 +126,14 @@ SCHEMA: dict[str, str] = {
         extractor_version VARCHAR NOT NULL
     """,
     # Which documents went through the NLP pass, and with which extractor and lexicon:
-    # a changed version re-extracts exactly the documents it affects.
+    # a changed version re-extracts exactly the documents it affects. run_id: the Dagster
+    # run that parsed the document (its checks look at those rows).
     "nlp_runs": """
         doc_id VARCHAR PRIMARY KEY,
         extractor_version VARCHAR NOT NULL,
         model VARCHAR NOT NULL,
-        processed_at TIMESTAMP NOT NULL
+        processed_at TIMESTAMP NOT NULL,
+        run_id VARCHAR
     """,
     "pipeline_state": """
         key VARCHAR PRIMARY KEY,
@@ -185,10 +188,31 @@ def _drop_primary_keys(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(f"ALTER TABLE salvo_rebuilt_{table} RENAME TO {table}")
 
 
+# What SCHEMA declares, as one digest: stored in pipeline_state once a file has been
+# brought up to it, so every later connection confirms the schema with one lookup
+# (listing the catalog and its constraints costs about 40 ms, and a run connects ~90 times).
+SCHEMA_DIGEST = hashlib.sha256(repr((sorted(SCHEMA.items()), UNKEYED_TABLES)).encode()).hexdigest()[
+    :16
+]
+SCHEMA_STATE_KEY = "schema_digest"
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create every table of ours that does not exist yet, add the columns a newer
     version declares to tables an older version created, and drop the keys it no longer
-    declares (idempotent)."""
+    declares (idempotent). A file already brought up to this version's SCHEMA (its
+    digest in pipeline_state) is left alone after one lookup."""
+    try:
+        if get_state(con, SCHEMA_STATE_KEY) == SCHEMA_DIGEST:
+            return
+    except duckdb.CatalogException:
+        pass  # no pipeline_state yet: a new file, or one from before the table existed
+    _bring_up_to_date(con)
+    with transaction(con):
+        set_state(con, SCHEMA_STATE_KEY, SCHEMA_DIGEST)
+
+
+def _bring_up_to_date(con: duckdb.DuckDBPyConnection) -> None:
     existing: dict[str, set[str]] = {}
     for table, column in con.execute(
         "SELECT table_name, column_name FROM information_schema.columns "
@@ -448,7 +472,7 @@ RUN_TIMESTAMP_COLUMNS: dict[str, tuple[str, ...]] = {
     "seed_files": ("first_seen", "last_seen"),
     "raw_documents": ("ingested_at",),
     "documents": ("ingested_at",),
-    "nlp_runs": ("processed_at",),
+    "nlp_runs": ("processed_at", "run_id"),
 }
 
 
@@ -499,3 +523,16 @@ def table_checksums(
         )
         for table in wanted
     }
+
+
+def table_fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> str | None:
+    """A cheap digest of a table's rows as a multiset (row count, xor and sum of the row
+    hashes: 0.1 s for 1.5M rows), None when the table does not exist. For telling whether
+    a table changed between two runs, not for comparing across DuckDB versions."""
+    try:
+        row = con.execute(
+            f"SELECT count(*), bit_xor(hash(t)), sum(hash(t)::HUGEINT) FROM {_quote(table)} t"
+        ).fetchone()
+    except duckdb.CatalogException:
+        return None
+    return ":".join(str(value) for value in row) if row else None

@@ -33,12 +33,16 @@ def salvo_environment(seeds_dir: Path, warehouse_file: Path):
                 os.environ[key] = value
 
 
-def run_pipeline(seeds_dir: Path, warehouse_file: Path) -> dg.ExecuteInProcessResult:
+def run_pipeline(
+    seeds_dir: Path, warehouse_file: Path, tags: dict[str, str] | None = None
+) -> dg.ExecuteInProcessResult:
     """Run salvo_job (all assets and checks) against the given folder and warehouse, with
     the definitions loaded the way `make run` and `make dev` load them."""
     with salvo_environment(seeds_dir, warehouse_file):
         job = load_definitions().resolve_job_def("salvo_job")
-        return job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+        return job.execute_in_process(
+            instance=dg.DagsterInstance.ephemeral(), raise_on_error=False, tags=tags
+        )
 
 
 def materialization_metadata(result: dg.ExecuteInProcessResult, key: str) -> dict:

@@ -8,10 +8,13 @@ import shutil
 import time
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 
+from assets.marts import MART_KEYS
 from pipeline import warehouse
+from pipeline.defs.checks import CHECKS_TAG, FULL
 from tests.conftest import materialization_metadata, run_pipeline
 
 CONTRACT_TABLES = {
@@ -215,6 +218,14 @@ def test_dates_come_from_the_text_without_a_manifest(seeds_copy: Path, tmp_path:
 
 
 @pytest.mark.slow
+def _rows_checked(result: dg.ExecuteInProcessResult) -> dict[str, int]:
+    return {
+        e.asset_key.path[-1]: e.metadata["rows_checked"].value
+        for e in result.get_asset_check_evaluations()
+        if e.check_name == "offsets_round_trip"
+    }
+
+
 def test_rerun_deletion_duplicate_and_quarantine(seeds_copy: Path, tmp_path: Path):
     published = tmp_path / "wh" / "salvo.duckdb"
     assert run_pipeline(seeds_copy, published).success
@@ -225,6 +236,15 @@ def test_rerun_deletion_duplicate_and_quarantine(seeds_copy: Path, tmp_path: Pat
     assert again.success
     assert materialization_metadata(again, "claims")["documents_parsed"] == 0
     assert _read(published, "SELECT count(*) FROM claims") == before
+    # Its checks have no new rows to look at, and no mart is rebuilt; a run tagged for
+    # full checks (the daily schedule's) looks at every row again.
+    assert _rows_checked(again) == {"sentences": 0, "entities": 0}
+    assert not any(materialization_metadata(again, m)["rebuilt"] for m in MART_KEYS)
+    audit = run_pipeline(seeds_copy, published, tags={CHECKS_TAG: FULL})
+    assert audit.success
+    assert _rows_checked(audit) == {
+        t: _read(published, f"SELECT count(*) FROM {t}")[0][0] for t in ("sentences", "entities")
+    }
 
     # A copy under another name is a duplicate; junk is quarantined; a deletion leaves.
     shutil.copy(seeds_copy / "003_22b7d4c8eaccc335.txt", seeds_copy / "copy_of_003.txt")

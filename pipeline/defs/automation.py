@@ -12,6 +12,7 @@ import time
 import dagster as dg
 
 from pipeline import seeds
+from pipeline.defs.checks import CHECKS_TAG, FULL
 from pipeline.defs.resources import SalvoSettings
 
 # A file modified more recently than this may still be being written: wait a tick.
@@ -97,9 +98,12 @@ daily_reingest = dg.ScheduleDefinition(
     job=salvo_job,
     cron_schedule="0 3 * * *",
     default_status=dg.DefaultScheduleStatus.RUNNING,
+    # Its runs check every row, not only the rows of the documents they parse.
+    tags={CHECKS_TAG: FULL},
     description=(
         "A safety net: every day at 03:00 re-runs salvo_job, which ingests whatever changed "
-        "(nothing is parsed again when nothing changed)."
+        "(nothing is parsed again when nothing changed), and audits every row of the "
+        "warehouse with the full asset checks."
     ),
 )
 

@@ -9,8 +9,7 @@ import dagster as dg
 import pytest
 
 from pipeline import warehouse
-from pipeline.defs.checks import CHECKS
-from pipeline.defs.resources import WorkingDuckDB
+from pipeline.defs.checks import CHECKS, RULES, Rule
 
 TEXT = "Iran sent drones to Russia.\n\nMoscow denied it."
 
@@ -72,28 +71,56 @@ BREAKERS = {
 }
 
 
-def _evaluate(check: dg.AssetChecksDefinition, path: Path) -> dg.AssetCheckResult:
-    result = check(duckdb=WorkingDuckDB(database=str(path)))
-    assert isinstance(result, dg.AssetCheckResult)
-    return result
+def _evaluate(rule: Rule, path: Path, scope: str | None = None) -> dg.AssetCheckResult:
+    con = warehouse.connect(path)
+    try:
+        return rule.result(con, scope)
+    finally:
+        con.close()
 
 
-@pytest.mark.parametrize("check", CHECKS, ids=lambda c: str(next(iter(c.check_keys))))
-def test_check_passes_then_fails_when_broken(check: dg.AssetChecksDefinition, tmp_path: Path):
-    key = next(iter(check.check_keys))
-    table = key.asset_key.path[-1]
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: f"{r.asset}.{r.name}")
+def test_check_passes_then_fails_when_broken(rule: Rule, tmp_path: Path):
     path = tmp_path / "w.duckdb"
     _consistent(path)
-    assert _evaluate(check, path).passed
+    assert _evaluate(rule, path).passed
 
     con = warehouse.connect(path)
-    con.execute(BREAKERS[key.name].format(table=table))
+    con.execute(BREAKERS[rule.name].format(table=rule.asset))
     con.close()
-    broken = _evaluate(check, path)
+    broken = _evaluate(rule, path)
     assert not broken.passed
     expected = (
         dg.AssetCheckSeverity.WARN
-        if key.name == "share_of_undated_documents"
+        if rule.name == "share_of_undated_documents"
         else dg.AssetCheckSeverity.ERROR
     )
     assert broken.severity == expected
+
+
+def test_offsets_look_at_the_documents_the_run_parsed_unless_asked_for_all(tmp_path: Path):
+    path = tmp_path / "w.duckdb"
+    _consistent(path)
+    con = warehouse.connect(path)
+    con.execute(
+        "INSERT INTO nlp_runs (doc_id, extractor_version, model, processed_at, run_id) "
+        "VALUES ('d1', 'v', 'm', now(), 'run-1')"
+    )
+    con.execute("UPDATE entities SET start_char = start_char + 1")
+    con.close()
+    rule = next(r for r in RULES if (r.asset, r.name) == ("entities", "offsets_round_trip"))
+    # The run that parsed d1 sees the broken offsets, as does a full check ...
+    in_run = _evaluate(rule, path, scope="run-1")
+    assert not in_run.passed and in_run.metadata["rows_checked"].value == 1
+    assert not _evaluate(rule, path, scope=None).passed
+    # ... a later run that parsed nothing has no rows of its own to check.
+    later = _evaluate(rule, path, scope="run-2")
+    assert later.passed and later.metadata["rows_checked"].value == 0
+
+
+def test_the_check_steps_cover_every_rule_and_block():
+    keys = [key for group in CHECKS for key in group.check_keys]
+    assert sorted(keys, key=str) == sorted((r.key for r in RULES), key=str)
+    specs = {spec.key: spec for group in CHECKS for spec in group.check_specs}
+    for rule in RULES:
+        assert specs[rule.key].blocking == (rule.name != "share_of_undated_documents")
