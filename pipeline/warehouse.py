@@ -40,7 +40,8 @@ SCHEMA: dict[str, str] = {
         doc_id VARCHAR,
         source_format VARCHAR,
         records INTEGER,
-        quarantined_records INTEGER
+        quarantined_records INTEGER,
+        mtime_ns BIGINT
     """,
     # One row per record found in a file (a .txt file has one, a JSONL file one per line):
     # which document it became, or why it did not.
@@ -465,11 +466,12 @@ def release_writer_lock(working: Path | str) -> None:
 
 # --- checksums: "the same tables" made testable ------------------------------------------
 
-# Columns that record *when* a run happened rather than what it computed: a re-run, or a
-# run resumed after a crash, legitimately gives them new values. Everything else in every
-# table must be identical for the same seeds.
+# Columns that record *when* a run happened (or a file was written: seed_files.mtime_ns)
+# rather than what it computed: a re-run, or a run resumed after a crash, legitimately
+# gives them new values. Everything else in every table must be identical for the same
+# seeds.
 RUN_TIMESTAMP_COLUMNS: dict[str, tuple[str, ...]] = {
-    "seed_files": ("first_seen", "last_seen"),
+    "seed_files": ("first_seen", "last_seen", "mtime_ns"),
     "raw_documents": ("ingested_at",),
     "documents": ("ingested_at",),
     "nlp_runs": ("processed_at", "run_id"),

@@ -296,3 +296,26 @@ def test_publish_replaces_the_file_atomically(tmp_path: Path):
     warehouse.publish(working, target)
     assert not list(target.parent.glob(".*publishing"))
     assert _read(target, "SELECT count(*) FROM documents") == [(0,)]
+
+
+def test_a_file_with_its_old_size_and_time_is_not_read_again_until_a_full_run(tmp_path: Path):
+    seeds_dir = tmp_path / "seeds"
+    seeds_dir.mkdir()
+    article = seeds_dir / "a.txt"
+    article.write_text("Iran sent 300 drones to Russia in March, officials said.\n")
+    published = tmp_path / "wh" / "salvo.duckdb"
+    assert run_pipeline(seeds_dir, published).success
+    first = _read(published, "SELECT content_hash, doc_id FROM seed_files")
+
+    # Other bytes, same size and modification time: taken as unchanged (what make and
+    # rsync assume), so the ledger and the documents stay as they were ...
+    stat = article.stat()
+    article.write_text("Iran sent 900 drones to Russia in March, officials said.\n")
+    os.utime(article, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert run_pipeline(seeds_dir, published).success
+    assert _read(published, "SELECT content_hash, doc_id FROM seed_files") == first
+    # ... until a full-check run, which hashes every file.
+    assert run_pipeline(seeds_dir, published, tags={CHECKS_TAG: FULL}).success
+    [(content_hash, doc_id)] = _read(published, "SELECT content_hash, doc_id FROM seed_files")
+    assert content_hash != first[0][0] and doc_id != first[0][1]
+    assert _read(published, "SELECT quantity FROM claims") == [(900.0,)]

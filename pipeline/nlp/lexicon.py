@@ -91,13 +91,14 @@ def _expand_templates(
             names.setdefault(alias.code, []).append(alias.text)
         elif alias.kind == "demonym":
             demonyms.setdefault(alias.code, []).append(alias.text)
+    exact_aliases = {(a.code, a.text) for a in actors if a.exact}
     expanded = []
     for template in templates:
         pattern, kind = template["template"], template["kind"]
         slot, pool = ("{name}", names) if "{name}" in pattern else ("{demonym}", demonyms)
         for code, fillers in pool.items():
             for filler in fillers:
-                exact = any(a.exact for a in actors if a.code == code and a.text == filler)
+                exact = (code, filler) in exact_aliases
                 expanded.append(Alias(code, pattern.replace(slot, filler), kind, exact))
     return expanded
 
