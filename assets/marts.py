@@ -90,7 +90,6 @@ def inputs_fingerprint(con: duckdb.DuckDBPyConnection, model: SqlModel) -> str:
 
 def build_model_asset(model: SqlModel) -> dg.AssetsDefinition:
     chart = CHARTS.get(model.name)
-    state_key = f"mart:{model.name}"
 
     @dg.asset(
         name=model.name,
@@ -110,13 +109,18 @@ def build_model_asset(model: SqlModel) -> dg.AssetsDefinition:
             # or the table itself is not what that build left: a run with nothing new
             # costs a digest of each input instead of a rebuild.
             inputs = inputs_fingerprint(con, model)
-            built = warehouse.get_state(con, state_key)
-            rebuilt = built != f"{inputs} {warehouse.table_fingerprint(con, model.name)}"
+            built = con.execute(
+                "SELECT inputs_digest, rows_digest FROM mart_builds WHERE mart = ?", [model.name]
+            ).fetchone()
+            rebuilt = built != (inputs, warehouse.table_fingerprint(con, model.name))
             if rebuilt:
                 with warehouse.transaction(con):
                     con.execute(f"CREATE OR REPLACE TABLE {model.name} AS {model.sql}")
-                    own = warehouse.table_fingerprint(con, model.name)
-                    warehouse.set_state(con, state_key, f"{inputs} {own}")
+                    con.execute("DELETE FROM mart_builds WHERE mart = ?", [model.name])
+                    con.execute(
+                        "INSERT INTO mart_builds VALUES (?, ?, ?, now()::TIMESTAMP)",
+                        [model.name, inputs, warehouse.table_fingerprint(con, model.name)],
+                    )
             meta = table_metadata(con, model.name)
             meta["rebuilt"] = rebuilt
             if chart is not None:

@@ -847,11 +847,17 @@ def run_child(argv: Sequence[str], env: dict[str, str], log: Path) -> ChildRun:
 # --- one deployment: seeds folder, warehouse and Dagster home in a temp dir -------------
 
 
+# Steps by stage; any other step (a mart, its checks) is "marts". A stage's check step
+# counts in that stage.
 STAGES = {
     "seed_files_and_raw_documents": "ingest",
+    "ingest_checks": "ingest",
     "documents": "ingest",
+    "documents_checks": "ingest",
     "sentences_entities_claims": "nlp",
+    "nlp_checks": "nlp",
     "story_links_and_document_stories": "stories",
+    "stories_sql_checks": "stories",
     "published_warehouse": "publish",
 }
 STAGE_ORDER = ("start-up", "ingest", "nlp", "stories", "marts", "publish", "exit")

@@ -140,6 +140,14 @@ SCHEMA: dict[str, str] = {
         key VARCHAR PRIMARY KEY,
         value VARCHAR
     """,
+    # What each mart was last built from: a digest of its SQL and input tables, and of the
+    # rows the build left. The same inputs and untouched rows: the mart is not rebuilt.
+    "mart_builds": """
+        mart VARCHAR PRIMARY KEY,
+        inputs_digest VARCHAR NOT NULL,
+        rows_digest VARCHAR,
+        built_at TIMESTAMP NOT NULL
+    """,
 }
 
 # Tables keyed by document, in the order rows must leave them when a document goes away.
@@ -475,6 +483,8 @@ RUN_TIMESTAMP_COLUMNS: dict[str, tuple[str, ...]] = {
     "raw_documents": ("ingested_at",),
     "documents": ("ingested_at",),
     "nlp_runs": ("processed_at", "run_id"),
+    # Digests of tables that include the columns above.
+    "mart_builds": ("inputs_digest", "rows_digest", "built_at"),
 }
 
 
