@@ -27,6 +27,7 @@ PALETTE = (
     "#17becf",
 )
 OTHER_COLOUR = "#b0b0b0"
+BAR_HALF_WIDTH = 0.35
 
 
 def month_range(first: dt.date, last: dt.date) -> list[dt.date]:
@@ -75,28 +76,48 @@ def stacked_bars_png(
     # Imported here: matplotlib takes a second or more to import, and the code location
     # (sensors, the UI) should not pay for it when no chart is drawn.
     from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.collections import PolyCollection
     from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
     from matplotlib.ticker import MaxNLocator
 
     width = min(14.0, 5.0 + 0.45 * max(len(labels), 1))
     figure = Figure(figsize=(width, 4.2), dpi=100, layout="constrained")
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
-    positions = list(range(len(labels)))
     bottom = [0] * len(labels)
+    legend = []
+    # One polygon collection per series rather than one patch per bar: seven years of
+    # months by nine series drew in 0.55 s as bars, 0.15 s this way.
     for index, (name, heights) in enumerate(values.items()):
         colour = OTHER_COLOUR if name == OTHER else PALETTE[index % len(PALETTE)]
-        axes.bar(positions, heights, bottom=bottom, label=name, color=colour, width=0.7)
+        boxes = [
+            [
+                (x - BAR_HALF_WIDTH, b),
+                (x + BAR_HALF_WIDTH, b),
+                (x + BAR_HALF_WIDTH, b + h),
+                (x - BAR_HALF_WIDTH, b + h),
+            ]
+            for x, (b, h) in enumerate(zip(bottom, heights, strict=True))
+            if h
+        ]
+        axes.add_collection(PolyCollection(boxes, facecolors=colour, edgecolors="none"))
+        legend.append(Patch(color=colour, label=name))
         bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
+    axes.set_xlim(-0.6, max(len(labels), 1) - 0.4)
+    axes.set_ylim(0, max(max(bottom, default=0), 1) * 1.05)
     # A long range would crowd the axis: label about a dozen months.
     step = max(1, math.ceil(len(labels) / 12))
+    positions = list(range(len(labels)))
     axes.set_xticks(positions[::step], labels[::step], rotation=45, ha="right")
     axes.set_ylabel(y_label)
     axes.set_title(title, loc="left")
     axes.spines[["top", "right"]].set_visible(False)
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     if values:
-        axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=9)
+        axes.legend(
+            handles=legend, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=9
+        )
     else:
         axes.text(0.5, 0.5, "no data yet", ha="center", va="center", transform=axes.transAxes)
     buffer = io.BytesIO()

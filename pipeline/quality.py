@@ -28,18 +28,44 @@ OFFSET_TABLES = ("sentences", "entities")
 UNDATED_WARN_SHARE = 0.5
 
 
-def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
-    row = con.execute(sql).fetchone()
+# The tables a run writes only for the documents it parses (nlp_runs.run_id says which):
+# their checks can be scoped to those documents' rows.
+RUN_SCOPED = ("sentences", "entities", "claims")
+RUN_DOCUMENTS = "SELECT doc_id FROM nlp_runs WHERE run_id = $run"
+
+
+def _count(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) -> int:
+    row = con.execute(sql, params or {}).fetchone()
     return int(row[0]) if row and row[0] is not None else 0
 
 
-def duplicate_keys(con: duckdb.DuckDBPyConnection, table: str) -> int:
-    """Rows whose key is null or shared with another row."""
+def _scope(table: str, run_id: str | None) -> tuple[str, dict]:
+    """A condition on alias t keeping the rows of the documents the run parsed, and its
+    parameters; no condition for a table the run does not write per document, or run_id
+    None (every row)."""
+    if run_id is None or table not in RUN_SCOPED:
+        return "true", {}
+    return f"t.doc_id IN ({RUN_DOCUMENTS})", {"run": run_id}
+
+
+def duplicate_keys(con: duckdb.DuckDBPyConnection, table: str, run_id: str | None = None) -> int:
+    """Rows whose key is null or shared with another row. Scoped to a run: the keys of its
+    rows, each compared with the whole table."""
     key = KEYS[table]
+    scope, params = _scope(table, run_id)
+    if not params:
+        return _count(
+            con,
+            f"SELECT coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM {table} "
+            f"GROUP BY {key} HAVING count(*) > 1 OR {key} IS NULL)",
+        )
     return _count(
         con,
-        f"SELECT coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM {table} "
-        f"GROUP BY {key} HAVING count(*) > 1 OR {key} IS NULL)",
+        f"SELECT (SELECT coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM {table} WHERE "
+        f"{key} IN (SELECT t.{key} FROM {table} t WHERE {scope}) GROUP BY {key} "
+        f"HAVING count(*) > 1)) + (SELECT count(*) FROM {table} t WHERE {scope} "
+        f"AND t.{key} IS NULL)",
+        params,
     )
 
 
@@ -65,16 +91,12 @@ def offset_mismatches(
             None checks every row.
     """
     assert table in OFFSET_TABLES
-    scoped = (
-        ""
-        if run_id is None
-        else "AND t.doc_id IN (SELECT doc_id FROM nlp_runs WHERE run_id = $run)"
-    )
+    scope, params = _scope(table, run_id)
     row = con.execute(
-        f"SELECT count(*) FILTER (WHERE t.start_char < 0 OR t.end_char > length(d.clean_text) "
+        "SELECT count(*) FILTER (WHERE t.start_char < 0 OR t.end_char > length(d.clean_text) "
         "OR substring(d.clean_text, t.start_char + 1, t.end_char - t.start_char) <> t.text), "
-        f"count(*) FROM {table} t JOIN documents d ON d.doc_id = t.doc_id WHERE true {scoped}",
-        {} if run_id is None else {"run": run_id},
+        f"count(*) FROM {table} t JOIN documents d ON d.doc_id = t.doc_id WHERE {scope}",
+        params,
     ).fetchone()
     return (int(row[0]), int(row[1])) if row else (0, 0)
 

@@ -104,11 +104,13 @@ def list_seed_files(folder: Path) -> list[SeedFile]:
     found: list[SeedFile] = []
     for current, dirs, files in os.walk(folder, followlinks=False):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        # One relpath per folder, not per file (10k files: 0.2 s of path arithmetic).
+        prefix = os.path.relpath(current, folder)
         for filename in sorted(files):
             if is_ignored(filename):
                 continue
-            path = Path(current) / filename
-            relative = os.path.relpath(path, folder)
+            relative = filename if prefix == "." else os.path.join(prefix, filename)
+            path = Path(os.path.join(current, filename))
             if filename == MANIFEST_NAME:
                 continue
             name, escaped = ledger_name(relative), not _is_utf8(relative)

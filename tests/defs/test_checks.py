@@ -118,6 +118,25 @@ def test_offsets_look_at_the_documents_the_run_parsed_unless_asked_for_all(tmp_p
     assert later.passed and later.metadata["rows_checked"].value == 0
 
 
+@pytest.mark.parametrize("table", ["sentences", "entities", "claims"])
+def test_a_key_the_run_wrote_is_compared_with_every_row(table: str, tmp_path: Path):
+    path = tmp_path / "w.duckdb"
+    _consistent(path)
+    con = warehouse.connect(path)
+    # d2, parsed by run-2, repeats a key d1 (parsed by run-1) already has.
+    con.execute(
+        "INSERT INTO nlp_runs (doc_id, extractor_version, model, processed_at, run_id) "
+        "VALUES ('d1', 'v', 'm', now(), 'run-1'), ('d2', 'v', 'm', now(), 'run-2')"
+    )
+    con.execute(f"INSERT INTO {table} SELECT * REPLACE ('d2' AS doc_id) FROM {table} LIMIT 1")
+    con.close()
+    rule = next(r for r in RULES if r.asset == table and r.name.startswith("unique_"))
+    assert not _evaluate(rule, path, scope="run-2").passed
+    assert not _evaluate(rule, path, scope=None).passed
+    # A run that wrote neither row has nothing of its own to compare.
+    assert _evaluate(rule, path, scope="run-3").passed
+
+
 def test_the_check_steps_cover_every_rule_and_block():
     keys = [key for group in CHECKS for key in group.check_keys]
     assert sorted(keys, key=str) == sorted((r.key for r in RULES), key=str)
