@@ -88,6 +88,43 @@ def inputs_fingerprint(con: duckdb.DuckDBPyConnection, model: SqlModel) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:24]
 
 
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple]:
+    return [tuple(row[:2]) for row in con.execute(f"DESCRIBE {table}").fetchall()]
+
+
+def _update(con: duckdb.DuckDBPyConnection, model: SqlModel) -> dict[str, Any]:
+    """Bring the model's table up to date inside the caller's transaction; return what
+    changed. A diff model whose table exists with the same columns loses the rows its SQL
+    no longer produces and gains the new ones (rows compared whole, by hash); otherwise the
+    table is rebuilt."""
+    if model.update == "diff" and warehouse.table_exists(con, model.name):
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE salvo_fresh AS "
+            f"SELECT *, hash(q) AS salvo_row FROM ({model.sql}) q"
+        )
+        try:
+            fresh = [c for c in _columns(con, "salvo_fresh") if c[0] != "salvo_row"]
+            if fresh == _columns(con, model.name):
+                con.execute(
+                    "CREATE OR REPLACE TEMP TABLE salvo_stored AS "
+                    f"SELECT rowid AS stored, hash(t) AS salvo_row FROM {model.name} t"
+                )
+                [(removed,)] = con.execute(
+                    f"DELETE FROM {model.name} WHERE rowid IN "
+                    "(SELECT stored FROM salvo_stored ANTI JOIN salvo_fresh USING (salvo_row))"
+                ).fetchall()
+                [(added,)] = con.execute(
+                    f"INSERT INTO {model.name} SELECT * EXCLUDE (salvo_row) FROM salvo_fresh "
+                    "ANTI JOIN salvo_stored USING (salvo_row) ORDER BY ALL"
+                ).fetchall()
+                return {"update": "diff", "rows_removed": removed, "rows_added": added}
+        finally:
+            con.execute("DROP TABLE IF EXISTS salvo_fresh")
+            con.execute("DROP TABLE IF EXISTS salvo_stored")
+    con.execute(f"CREATE OR REPLACE TABLE {model.name} AS {model.sql}")
+    return {"update": "rebuild"}
+
+
 def build_model_asset(model: SqlModel) -> dg.AssetsDefinition:
     chart = CHARTS.get(model.name)
 
@@ -112,10 +149,13 @@ def build_model_asset(model: SqlModel) -> dg.AssetsDefinition:
             built = con.execute(
                 "SELECT inputs_digest, rows_digest FROM mart_builds WHERE mart = ?", [model.name]
             ).fetchone()
-            rebuilt = built != (inputs, warehouse.table_fingerprint(con, model.name))
+            # The table's own digest only matters when the inputs are the same.
+            rebuilt = built is None or built[0] != inputs
+            rebuilt = rebuilt or built != (inputs, warehouse.table_fingerprint(con, model.name))
+            changes: dict[str, Any] = {}
             if rebuilt:
                 with warehouse.transaction(con):
-                    con.execute(f"CREATE OR REPLACE TABLE {model.name} AS {model.sql}")
+                    changes = _update(con, model)
                     con.execute("DELETE FROM mart_builds WHERE mart = ?", [model.name])
                     con.execute(
                         "INSERT INTO mart_builds VALUES (?, ?, ?, now()::TIMESTAMP)",
@@ -123,6 +163,7 @@ def build_model_asset(model: SqlModel) -> dg.AssetsDefinition:
                     )
             meta = table_metadata(con, model.name)
             meta["rebuilt"] = rebuilt
+            meta.update(changes)
             if chart is not None:
                 meta.update(render_chart(con, model.name, chart, chart_folder(salvo)))
         context.log.info(

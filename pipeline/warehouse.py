@@ -537,14 +537,23 @@ def table_checksums(
     }
 
 
+def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Looked up rather than tried: a failed statement aborts the caller's transaction."""
+    row = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND schema_name = 'main' "
+        "AND database_name = current_database()",
+        [table],
+    ).fetchone()
+    return bool(row and row[0])
+
+
 def table_fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> str | None:
     """A cheap digest of a table's rows as a multiset (row count, xor and sum of the row
     hashes: 0.1 s for 1.5M rows), None when the table does not exist. For telling whether
     a table changed between two runs, not for comparing across DuckDB versions."""
-    try:
-        row = con.execute(
-            f"SELECT count(*), bit_xor(hash(t)), sum(hash(t)::HUGEINT) FROM {_quote(table)} t"
-        ).fetchone()
-    except duckdb.CatalogException:
+    if not table_exists(con, table):
         return None
+    row = con.execute(
+        f"SELECT count(*), bit_xor(hash(t)), sum(hash(t)::HUGEINT) FROM {_quote(table)} t"
+    ).fetchone()
     return ":".join(str(value) for value in row) if row else None

@@ -424,6 +424,42 @@ def test_a_mart_is_rebuilt_only_when_its_inputs_or_itself_changed(
         assert run() == (True, second)
 
 
+def test_claims_enriched_is_updated_by_diff_to_what_its_sql_gives(
+    small_warehouse: Path, tmp_path: Path
+):
+    model = next(m for m in MODELS if m.name == "claims_enriched")
+    assert model.update == "diff"
+    asset = build_model_asset(model)
+    resources = _resources(small_warehouse, tmp_path)
+
+    def run() -> dict:
+        result = dg.materialize(
+            [asset], resources=resources, instance=dg.DagsterInstance.ephemeral()
+        )
+        expected = _rows(small_warehouse, f"SELECT * FROM ({model.sql}) ORDER BY ALL")
+        assert _rows(small_warehouse, "SELECT * FROM claims_enriched ORDER BY ALL") == expected
+        return materialization_metadata(result, model.name)
+
+    con = warehouse.connect(small_warehouse)
+    con.execute("DROP TABLE IF EXISTS claims_enriched")
+    con.close()
+    assert run()["update"] == "rebuild"  # no table yet
+    con = warehouse.connect(small_warehouse)
+    con.execute(
+        "INSERT INTO claims SELECT * REPLACE ('extra' AS claim_id, 7.0 AS quantity) "
+        "FROM claims LIMIT 1"
+    )
+    con.close()
+    meta = run()
+    assert (meta["update"], meta["rows_removed"], meta["rows_added"]) == ("diff", 0, 1)
+    # A row changed by hand is put back.
+    con = warehouse.connect(small_warehouse)
+    con.execute("UPDATE claims_enriched SET quantity = -1 WHERE claim_id = 'extra'")
+    con.close()
+    meta = run()
+    assert (meta["rows_removed"], meta["rows_added"]) == (1, 1)
+
+
 def test_the_monthly_marts_draw_their_chart(small_warehouse: Path, tmp_path: Path):
     models = [m for m in MODELS if m.name in CHARTS]
     result = dg.materialize(

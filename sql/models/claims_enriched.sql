@@ -4,7 +4,9 @@
 -- denied (negated), the sentence it was read in, and the document it comes from (title,
 -- outlet, published_date with its precision, seed file, url) with its story. month is the
 -- first day of the publication month, null when the month is unknown (an undated or a
--- year-only document).
+-- year-only document). Updated by diff: rows of new claims are appended, so ORDER BY when
+-- the order matters.
+-- @update: diff
 SELECT
     c.claim_id,
     c.relation,
