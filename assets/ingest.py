@@ -330,7 +330,7 @@ def seed_files_and_raw_documents(
                 del data
         files.append(file)
         if number % 500 == 0:
-            context.log.info(f"Read {number}/{len(ready)} files")
+            context.log.info(f"Looked at {number}/{len(ready)} files ({changed} new or changed)")
 
     # A file still being written keeps its ledger row and its documents until it settles.
     for seed in settling:
