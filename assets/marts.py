@@ -95,32 +95,35 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple]:
 def _update(con: duckdb.DuckDBPyConnection, model: SqlModel) -> dict[str, Any]:
     """Bring the model's table up to date inside the caller's transaction; return what
     changed. A diff model whose table exists with the same columns loses the rows its SQL
-    no longer produces and gains the new ones (rows compared whole, by hash); otherwise the
-    table is rebuilt."""
+    no longer produces and gains the new ones (rows compared whole, by hash, so its rows
+    must be distinct: claims_enriched has one per claim_id, and a check says so); otherwise
+    the table is rebuilt. On an error the caller's transaction rolls the temporary tables
+    back with everything else."""
     if model.update == "diff" and warehouse.table_exists(con, model.name):
         con.execute(
             "CREATE OR REPLACE TEMP TABLE salvo_fresh AS "
             f"SELECT *, hash(q) AS salvo_row FROM ({model.sql}) q"
         )
-        try:
-            fresh = [c for c in _columns(con, "salvo_fresh") if c[0] != "salvo_row"]
-            if fresh == _columns(con, model.name):
-                con.execute(
-                    "CREATE OR REPLACE TEMP TABLE salvo_stored AS "
-                    f"SELECT rowid AS stored, hash(t) AS salvo_row FROM {model.name} t"
-                )
-                [(removed,)] = con.execute(
-                    f"DELETE FROM {model.name} WHERE rowid IN "
-                    "(SELECT stored FROM salvo_stored ANTI JOIN salvo_fresh USING (salvo_row))"
-                ).fetchall()
-                [(added,)] = con.execute(
-                    f"INSERT INTO {model.name} SELECT * EXCLUDE (salvo_row) FROM salvo_fresh "
-                    "ANTI JOIN salvo_stored USING (salvo_row) ORDER BY ALL"
-                ).fetchall()
-                return {"update": "diff", "rows_removed": removed, "rows_added": added}
-        finally:
-            con.execute("DROP TABLE IF EXISTS salvo_fresh")
-            con.execute("DROP TABLE IF EXISTS salvo_stored")
+        fresh = [c for c in _columns(con, "salvo_fresh") if c[0] != "salvo_row"]
+        changes = None
+        if fresh == _columns(con, model.name):
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE salvo_stored AS "
+                f"SELECT rowid AS stored, hash(t) AS salvo_row FROM {model.name} t"
+            )
+            [(removed,)] = con.execute(
+                f"DELETE FROM {model.name} WHERE rowid IN "
+                "(SELECT stored FROM salvo_stored ANTI JOIN salvo_fresh USING (salvo_row))"
+            ).fetchall()
+            [(added,)] = con.execute(
+                f"INSERT INTO {model.name} SELECT * EXCLUDE (salvo_row) FROM salvo_fresh "
+                "ANTI JOIN salvo_stored USING (salvo_row) ORDER BY ALL"
+            ).fetchall()
+            con.execute("DROP TABLE salvo_stored")
+            changes = {"update": "diff", "rows_removed": removed, "rows_added": added}
+        con.execute("DROP TABLE salvo_fresh")
+        if changes is not None:
+            return changes
     con.execute(f"CREATE OR REPLACE TABLE {model.name} AS {model.sql}")
     return {"update": "rebuild"}
 
