@@ -15,7 +15,7 @@ import duckdb
 
 from assets.metadata import markdown_table, table_metadata
 from pipeline import charts, warehouse
-from pipeline.defs.checks import Outcome, Rule, check_group
+from pipeline.defs.checks import Outcome, Rule, check_groups
 from pipeline.defs.resources import SalvoSettings, WorkingDuckDB
 from pipeline.sql_checks import SqlCheck, load_checks, offending_rows
 from pipeline.sql_models import SqlModel, load_models
@@ -212,20 +212,4 @@ CHECK_STEPS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _sql_check_groups() -> list[dg.AssetChecksDefinition]:
-    groups = []
-    for step, assets in CHECK_STEPS.items():
-        rules = [r for r in SQL_RULES if r.asset in assets]
-        if rules:
-            groups.append(
-                check_group(
-                    f"{step}_sql_checks",
-                    rules,
-                    f"The queries in sql/checks/ on {', '.join(assets)}, in one step.",
-                )
-            )
-    assert sum(len(g.check_keys) for g in groups) == len(SQL_RULES), "a check on no step"
-    return groups
-
-
-sql_checks = _sql_check_groups()
+sql_checks = check_groups(CHECK_STEPS, SQL_RULES, "sql_checks", "The queries in sql/checks/ on")

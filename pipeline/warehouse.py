@@ -200,9 +200,8 @@ def _drop_primary_keys(con: duckdb.DuckDBPyConnection) -> None:
 # What SCHEMA declares, as one digest: stored in pipeline_state once a file has been
 # brought up to it, so every later connection confirms the schema with one lookup
 # (listing the catalog and its constraints costs about 40 ms, and a run connects ~90 times).
-SCHEMA_DIGEST = hashlib.sha256(repr((sorted(SCHEMA.items()), UNKEYED_TABLES)).encode()).hexdigest()[
-    :16
-]
+_DECLARED = repr((sorted(SCHEMA.items()), UNKEYED_TABLES)).encode()
+SCHEMA_DIGEST = hashlib.sha256(_DECLARED).hexdigest()[:16]
 SCHEMA_STATE_KEY = "schema_digest"
 
 
