@@ -351,9 +351,7 @@ def story_links_and_document_stories(context: dg.AssetExecutionContext, duckdb: 
                 ).fetchall()
             ]
             if stale:
-                con.execute(
-                    "DELETE FROM passage_bands WHERE doc_id IN (SELECT unnest(?))", [stale]
-                )
+                con.execute("DELETE FROM passage_bands WHERE doc_id IN (SELECT unnest(?))", [stale])
                 con.execute(
                     "DELETE FROM story_links WHERE doc_id IN (SELECT unnest(?)) "
                     "OR other_doc_id IN (SELECT unnest(?))",
