@@ -82,50 +82,145 @@ def render_chart(
     }
 
 
-def inputs_fingerprint(con: duckdb.DuckDBPyConnection, model: SqlModel) -> str:
-    """The model's SQL and the rows of every table it reads, as one digest."""
-    parts = [model.sql, *(f"{t}={warehouse.table_fingerprint(con, t)}" for t in model.reads)]
+def input_digests(con: duckdb.DuckDBPyConnection, model: SqlModel) -> dict[str, str | None]:
+    """The digest of the rows of every table the model reads."""
+    return {table: warehouse.table_fingerprint(con, table) for table in model.reads}
+
+
+def inputs_fingerprint(model: SqlModel, digests: dict[str, str | None]) -> str:
+    """The model's SQL and the digests of the tables it reads, as one digest."""
+    parts = [model.sql, *(f"{t}={digests[t]}" for t in model.reads)]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:24]
+
+
+# Beyond this many changed groups, recomputing them one predicate each costs more than
+# a rebuild.
+MAX_CHANGED_GROUPS = 500
+CHANGES_SCHEMA = "mart_changes"
 
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple]:
     return [tuple(row[:2]) for row in con.execute(f"DESCRIBE {table}").fetchall()]
 
 
-def _update(con: duckdb.DuckDBPyConnection, model: SqlModel) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Build:
+    """What mart_builds says about a mart, and the digest of its table now."""
+
+    inputs: str
+    rows: str | None
+    stored: str | None  # the table's digest at the start of this update
+
+
+def _update(
+    con: duckdb.DuckDBPyConnection,
+    model: SqlModel,
+    built: Build | None,
+    digests: dict[str, str | None],
+) -> dict[str, Any]:
     """Bring the model's table up to date inside the caller's transaction; return what
-    changed. A diff model whose table exists with the same columns loses the rows its SQL
-    no longer produces and gains the new ones (rows compared whole, by hash, so its rows
-    must be distinct: claims_enriched has one per claim_id, and a check says so); otherwise
-    the table is rebuilt. On an error the caller's transaction rolls the temporary tables
-    back with everything else."""
-    if model.update == "diff" and warehouse.table_exists(con, model.name):
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE salvo_fresh AS "
-            f"SELECT *, hash(q) AS salvo_row FROM ({model.sql}) q"
-        )
-        fresh = [c for c in _columns(con, "salvo_fresh") if c[0] != "salvo_row"]
-        changes = None
-        if fresh == _columns(con, model.name):
-            con.execute(
-                "CREATE OR REPLACE TEMP TABLE salvo_stored AS "
-                f"SELECT rowid AS stored, hash(t) AS salvo_row FROM {model.name} t"
-            )
-            [(removed,)] = con.execute(
-                f"DELETE FROM {model.name} WHERE rowid IN "
-                "(SELECT stored FROM salvo_stored ANTI JOIN salvo_fresh USING (salvo_row))"
-            ).fetchall()
-            [(added,)] = con.execute(
-                f"INSERT INTO {model.name} SELECT * EXCLUDE (salvo_row) FROM salvo_fresh "
-                "ANTI JOIN salvo_stored USING (salvo_row) ORDER BY ALL"
-            ).fetchall()
-            con.execute("DROP TABLE salvo_stored")
-            changes = {"update": "diff", "rows_removed": removed, "rows_added": added}
+    changed. On an error the caller's transaction rolls the temporary tables back with
+    everything else."""
+    changes = None
+    if model.update == "groups" and built is not None:
+        changes = _update_groups(con, model, built, digests)
+    elif model.update == "diff" and warehouse.table_exists(con, model.name):
+        changes = _update_diff(con, model)
+    if changes is None:
+        con.execute(f"CREATE OR REPLACE TABLE {model.name} AS {model.sql}")
+        changes = {"update": "rebuild"}
+    return changes
+
+
+def _update_diff(con: duckdb.DuckDBPyConnection, model: SqlModel) -> dict[str, Any] | None:
+    """The table loses the rows its SQL no longer produces and gains the new ones (rows
+    compared whole, by hash, so its rows must be distinct: claims_enriched has one per
+    claim_id, and a check says so). Both kinds are kept in mart_changes.<model> for the
+    marts updated by group. None when the table's columns are not the SQL's."""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE salvo_fresh AS "
+        f"SELECT *, hash(q) AS salvo_row FROM ({model.sql}) q"
+    )
+    fresh = [c for c in _columns(con, "salvo_fresh") if c[0] != "salvo_row"]
+    if fresh != _columns(con, model.name):
         con.execute("DROP TABLE salvo_fresh")
-        if changes is not None:
-            return changes
-    con.execute(f"CREATE OR REPLACE TABLE {model.name} AS {model.sql}")
-    return {"update": "rebuild"}
+        return None
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE salvo_stored AS "
+        f"SELECT rowid AS stored, hash(t) AS salvo_row FROM {model.name} t"
+    )
+    changed = f"{CHANGES_SCHEMA}.{model.name}"
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {CHANGES_SCHEMA}")
+    con.execute(
+        f"CREATE OR REPLACE TABLE {changed} AS SELECT * FROM {model.name} WHERE rowid IN "
+        "(SELECT stored FROM salvo_stored ANTI JOIN salvo_fresh USING (salvo_row))"
+    )
+    [(removed,)] = con.execute(
+        f"DELETE FROM {model.name} WHERE rowid IN "
+        "(SELECT stored FROM salvo_stored ANTI JOIN salvo_fresh USING (salvo_row))"
+    ).fetchall()
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE salvo_added AS SELECT * EXCLUDE (salvo_row) "
+        "FROM salvo_fresh ANTI JOIN salvo_stored USING (salvo_row) ORDER BY ALL"
+    )
+    [(added,)] = con.execute(f"INSERT INTO {model.name} SELECT * FROM salvo_added").fetchall()
+    con.execute(f"INSERT INTO {changed} SELECT * FROM salvo_added")
+    for table in ("salvo_stored", "salvo_fresh", "salvo_added"):
+        con.execute(f"DROP TABLE {table}")
+    return {"update": "diff", "rows_removed": removed, "rows_added": added}
+
+
+def _update_groups(
+    con: duckdb.DuckDBPyConnection, model: SqlModel, built: Build, digests: dict[str, str | None]
+) -> dict[str, Any] | None:
+    """Compute again only the groups that the rows changed by the input's last diff fall
+    in: their old rows leave, their new ones are appended. Valid when this table is what
+    its last build left and that build read the input as it was before that diff; None
+    (rebuild) otherwise, or when too many groups changed."""
+    [source] = model.reads
+    row = con.execute(
+        "SELECT rows_digest, previous_rows_digest FROM mart_builds WHERE mart = ?", [source]
+    ).fetchone()
+    if (
+        row is None
+        or row[1] is None
+        or built.stored != built.rows
+        or row[0] != digests[source]
+        or inputs_fingerprint(model, {**digests, source: row[1]}) != built.inputs
+    ):
+        return None
+    keys = ", ".join(model.keys)
+    # The model run on the changed rows alone (a CTE of the input's name hides the table)
+    # gives the keys of the groups they fall in.
+    groups = con.execute(
+        f"WITH {source} AS (SELECT * FROM {CHANGES_SCHEMA}.{source}) "
+        f"SELECT DISTINCT {keys} FROM ({model.sql})"
+    ).fetchall()
+    if len(groups) > MAX_CHANGED_GROUPS:
+        return None
+    if not groups:
+        return {"update": "groups", "groups_changed": 0, "rows_removed": 0, "rows_added": 0}
+    one = " AND ".join(f"{key} IS NOT DISTINCT FROM ?" for key in model.keys)
+    match = " OR ".join(f"({one})" for _ in groups)
+    values = [value for group in groups for value in group]
+    # A filter on the group keys is pushed below the aggregate: only these groups' input
+    # rows are read.
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE salvo_fresh AS SELECT * FROM ({model.sql}) WHERE {match}",
+        values,
+    )
+    if _columns(con, "salvo_fresh") != _columns(con, model.name):
+        con.execute("DROP TABLE salvo_fresh")
+        return None
+    [(removed,)] = con.execute(f"DELETE FROM {model.name} WHERE {match}", values).fetchall()
+    [(added,)] = con.execute(f"INSERT INTO {model.name} SELECT * FROM salvo_fresh").fetchall()
+    con.execute("DROP TABLE salvo_fresh")
+    return {
+        "update": "groups",
+        "groups_changed": len(groups),
+        "rows_removed": removed,
+        "rows_added": added,
+    }
 
 
 def build_model_asset(model: SqlModel) -> dg.AssetsDefinition:
@@ -147,22 +242,33 @@ def build_model_asset(model: SqlModel) -> dg.AssetsDefinition:
         with duckdb.get_connection() as con:
             # Rebuilt only when its SQL or a table it reads changed since the last build,
             # or the table itself is not what that build left: a run with nothing new
-            # costs a digest of each input instead of a rebuild.
-            inputs = inputs_fingerprint(con, model)
-            built = con.execute(
+            # costs a digest of each input and of the table instead of a rebuild.
+            digests = input_digests(con, model)
+            inputs = inputs_fingerprint(model, digests)
+            row = con.execute(
                 "SELECT inputs_digest, rows_digest FROM mart_builds WHERE mart = ?", [model.name]
             ).fetchone()
-            # The table's own digest only matters when the inputs are the same.
-            rebuilt = built is None or built[0] != inputs
-            rebuilt = rebuilt or built != (inputs, warehouse.table_fingerprint(con, model.name))
+            built = None
+            if row is not None:
+                built = Build(row[0], row[1], warehouse.table_fingerprint(con, model.name))
+            rebuilt = built is None or (built.inputs, built.rows) != (inputs, built.stored)
             changes: dict[str, Any] = {}
             if rebuilt:
                 with warehouse.transaction(con):
-                    changes = _update(con, model)
+                    changes = _update(con, model, built, digests)
+                    # A diff keeps the changed rows: the digest of the rows it started from
+                    # tells the marts updated by group which state they describe.
+                    previous = built.stored if changes["update"] == "diff" and built else None
                     con.execute("DELETE FROM mart_builds WHERE mart = ?", [model.name])
                     con.execute(
-                        "INSERT INTO mart_builds VALUES (?, ?, ?, now()::TIMESTAMP)",
-                        [model.name, inputs, warehouse.table_fingerprint(con, model.name)],
+                        "INSERT INTO mart_builds (mart, inputs_digest, rows_digest, built_at, "
+                        "previous_rows_digest) VALUES (?, ?, ?, now()::TIMESTAMP, ?)",
+                        [
+                            model.name,
+                            inputs,
+                            warehouse.table_fingerprint(con, model.name),
+                            previous,
+                        ],
                     )
             meta = table_metadata(con, model.name)
             meta["rebuilt"] = rebuilt
@@ -171,7 +277,11 @@ def build_model_asset(model: SqlModel) -> dg.AssetsDefinition:
                 meta.update(render_chart(con, model.name, chart, chart_folder(salvo)))
         context.log.info(
             f"{model.name}: {meta['dagster/row_count']} rows"
-            + ("" if rebuilt else " (inputs unchanged since the last build: not rebuilt)")
+            + (
+                f" ({', '.join(f'{k}: {v}' for k, v in changes.items())})"
+                if rebuilt
+                else " (inputs unchanged since the last build: not rebuilt)"
+            )
         )
         return dg.MaterializeResult(metadata=meta, data_version=dg.DataVersion(inputs))
 

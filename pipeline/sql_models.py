@@ -21,10 +21,12 @@ NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
 # How a model's table is brought up to date when its inputs changed: rebuilt whole (the
-# default: rows in the model's ORDER BY), or by diff (`-- @update: diff` in its header:
-# rows that are no longer produced leave, new ones are appended, the rest stay; a run that
-# adds one document writes that document's rows, not the whole table).
-UPDATES = ("rebuild", "diff")
+# default: rows in the model's ORDER BY); by diff (`-- @update: diff` in its header: rows
+# that are no longer produced leave, new ones are appended, the rest stay; a run that adds
+# one document writes that document's rows, not the whole table); or by group (`-- @update:
+# groups`, for an aggregate of one diff-updated model: only the groups that the rows the
+# diff changed fall in are computed again, see group_keys).
+UPDATES = ("rebuild", "diff", "groups")
 DIRECTIVE = re.compile(r"^--\s*@(?P<key>\w+):\s*(?P<value>\S+)\s*$")
 
 
@@ -35,6 +37,8 @@ class SqlModel:
     reads: tuple[str, ...]
     description: str
     update: str = "rebuild"
+    # For update "groups": the output columns that are not aggregates (the GROUP BY).
+    keys: tuple[str, ...] = ()
 
 
 def _header(sql: str) -> tuple[str, dict[str, str]]:
@@ -68,5 +72,44 @@ def load_models(directory: Path = MODELS_DIR) -> list[SqlModel]:
                 f"{path.name}: unknown directive {directives or update!r} "
                 f"(known: -- @update: {' | '.join(UPDATES)})"
             )
-        models.append(SqlModel(path.stem, sql, tuple(reads), description, update))
+        keys = group_keys(path.name, tree, reads) if update == "groups" else ()
+        models.append(SqlModel(path.stem, sql, tuple(reads), description, update, keys))
+    diffed = {model.name for model in models if model.update == "diff"}
+    for model in models:
+        if model.update == "groups" and model.reads[0] not in diffed:
+            raise ValueError(
+                f"{model.name}.sql: @update: groups needs the table it reads to be a model "
+                f"updated by diff; {model.reads[0]} is not"
+            )
     return models
+
+
+def group_keys(file: str, tree: exp.Query, reads: list[str]) -> tuple[str, ...]:
+    """The group keys of an aggregate that can be brought up to date group by group.
+
+    Every input row must fall in one group whatever the other rows are, so that the groups
+    of the changed rows are the only ones that can change: one table read, one GROUP BY
+    (the outermost), and no join, HAVING, window, subquery or INTERSECT/EXCEPT."""
+    problems = []
+    if len(reads) != 1:
+        problems.append(f"reads {len(reads)} tables")
+    if not isinstance(tree, exp.Select) or not tree.args.get("group"):
+        problems.append("the outermost SELECT has no GROUP BY")
+    for node, what in (
+        (exp.Join, "a join"),
+        (exp.Having, "a HAVING"),
+        (exp.Window, "a window function"),
+        (exp.Subquery, "a subquery"),
+        (exp.Intersect, "an INTERSECT"),
+        (exp.Except, "an EXCEPT"),
+    ):
+        if tree.find(node):
+            problems.append(f"has {what}")
+    if len(list(tree.find_all(exp.Group))) > 1:
+        problems.append("groups more than once")
+    keys = tuple(p.alias_or_name for p in tree.expressions if not p.find(exp.AggFunc))
+    if not keys or not all(NAME.match(key) for key in keys):
+        problems.append(f"has no plain group key columns ({', '.join(keys)})")
+    if problems:
+        raise ValueError(f"{file}: @update: groups does not apply: it " + "; ".join(problems))
+    return keys

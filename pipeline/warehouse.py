@@ -142,11 +142,14 @@ SCHEMA: dict[str, str] = {
     """,
     # What each mart was last built from: a digest of its SQL and input tables, and of the
     # rows the build left. The same inputs and untouched rows: the mart is not rebuilt.
+    # For a diff-updated mart, previous_rows_digest is the digest of its rows before that
+    # update, whose changed rows are in mart_changes.<mart> (null after a rebuild).
     "mart_builds": """
         mart VARCHAR PRIMARY KEY,
         inputs_digest VARCHAR NOT NULL,
         rows_digest VARCHAR,
-        built_at TIMESTAMP NOT NULL
+        built_at TIMESTAMP NOT NULL,
+        previous_rows_digest VARCHAR
     """,
 }
 
@@ -483,7 +486,7 @@ RUN_TIMESTAMP_COLUMNS: dict[str, tuple[str, ...]] = {
     "documents": ("ingested_at",),
     "nlp_runs": ("processed_at", "run_id"),
     # Digests of tables that include the columns above.
-    "mart_builds": ("inputs_digest", "rows_digest", "built_at"),
+    "mart_builds": ("inputs_digest", "rows_digest", "built_at", "previous_rows_digest"),
 }
 
 

@@ -24,7 +24,7 @@ from assets.stories import ensure_tables
 from pipeline import warehouse
 from pipeline.defs.resources import SalvoSettings, WorkingDuckDB
 from pipeline.sql_checks import SqlCheck, load_checks, offending_rows
-from pipeline.sql_models import SqlModel
+from pipeline.sql_models import SqlModel, load_models
 from tests.conftest import materialization_metadata
 
 TEXT = "Iran sent 300 drones to Russia."
@@ -463,6 +463,105 @@ def test_claims_enriched_is_updated_by_diff_to_what_its_sql_gives(
     con.execute("ALTER TABLE claims_enriched ADD COLUMN leftover INTEGER")
     con.close()
     assert run()["update"] == "rebuild"
+
+
+GROUPED = [m for m in MODELS if m.update == "groups"]
+
+
+def test_aggregates_of_claims_enriched_are_updated_by_group_to_what_their_sql_gives(
+    small_warehouse: Path, tmp_path: Path
+):
+    assert {m.name for m in GROUPED} == {
+        "arms_transfers",
+        "claim_corroboration",
+        "mentions_by_actor_weapon_month",
+    }
+    enriched = next(m for m in MODELS if m.name == "claims_enriched")
+    resources = _resources(small_warehouse, tmp_path)
+
+    def run(models: list[SqlModel]) -> dict[str, dict]:
+        result = dg.materialize(
+            [build_model_asset(m) for m in models],
+            resources=resources,
+            instance=dg.DagsterInstance.ephemeral(),
+        )
+        for model in models:
+            expected = _rows(small_warehouse, f"SELECT * FROM ({model.sql}) ORDER BY ALL")
+            assert _rows(small_warehouse, f"SELECT * FROM {model.name} ORDER BY ALL") == expected
+        return {m.name: materialization_metadata(result, m.name) for m in models}
+
+    def change(*statements: str) -> None:
+        con = warehouse.connect(small_warehouse)
+        for statement in statements:
+            con.execute(statement)
+        con.close()
+
+    everything = [enriched, *GROUPED]
+    assert {meta["update"] for meta in list(run(everything).values())[1:]} == {"rebuild"}
+    # A claim with a new supplier (a new group), another claim's quantity changed (a group
+    # that changes) and a claim gone: only those groups are computed again.
+    change(
+        "INSERT INTO claims SELECT * REPLACE ('extra' AS claim_id, 'PRK' AS supplier) "
+        "FROM claims WHERE supplier IS NOT NULL LIMIT 1",
+        "UPDATE claims SET quantity = 12345 WHERE claim_id = (SELECT min(claim_id) FROM claims)",
+        "DELETE FROM claims WHERE claim_id = (SELECT max(claim_id) FROM claims "
+        "WHERE claim_id <> 'extra')",
+    )
+    metas = run(everything)
+    for model in GROUPED:
+        meta = metas[model.name]
+        assert meta["update"] == "groups" and meta["groups_changed"] > 0, model.name
+    # A mart edited by hand is rebuilt, not patched.
+    change(
+        "UPDATE arms_transfers SET claims = 0",
+        "UPDATE claims SET hedged = NOT hedged WHERE claim_id = 'extra'",
+    )
+    assert run(everything)["arms_transfers"]["update"] == "rebuild"
+    # claims_enriched updated twice while the aggregates were not: its last changes do not
+    # bring them up to date, so they are rebuilt.
+    for quantity in (1, 2):
+        change(f"UPDATE claims SET quantity = {quantity} WHERE claim_id = 'extra'")
+        assert run([enriched])["claims_enriched"]["update"] == "diff"
+    assert {meta["update"] for meta in run(GROUPED).values()} == {"rebuild"}
+    # Nothing changed: nothing is rebuilt.
+    assert not any(meta["rebuilt"] for meta in run(everything).values())
+
+
+@pytest.mark.parametrize(
+    ("sql", "problem"),
+    [
+        ("SELECT doc_id, count(*) AS n FROM claims_enriched GROUP BY ALL", None),
+        ("SELECT doc_id, count(*) AS n FROM claims GROUP BY ALL", "updated by diff"),
+        ("SELECT doc_id FROM claims_enriched", "no GROUP BY"),
+        (
+            "SELECT c.doc_id, count(*) AS n FROM claims_enriched c JOIN documents d "
+            "ON d.doc_id = c.doc_id GROUP BY ALL",
+            "reads 2 tables",
+        ),
+        (
+            "SELECT doc_id, count(*) AS n FROM claims_enriched GROUP BY ALL HAVING n > 1",
+            "HAVING",
+        ),
+        (
+            "SELECT doc_id, count(*) AS n, rank() OVER (ORDER BY count(*)) AS r "
+            "FROM claims_enriched GROUP BY doc_id",
+            "window",
+        ),
+    ],
+)
+def test_update_by_group_is_for_plain_aggregates_of_a_diff_model(
+    tmp_path: Path, sql: str, problem: str | None
+):
+    (tmp_path / "claims_enriched.sql").write_text(
+        "-- @update: diff\nSELECT * FROM claims", encoding="utf-8"
+    )
+    (tmp_path / "grouped.sql").write_text(f"-- @update: groups\n{sql}", encoding="utf-8")
+    if problem is None:
+        grouped = next(m for m in load_models(tmp_path) if m.name == "grouped")
+        assert grouped.keys == ("doc_id",)
+    else:
+        with pytest.raises(ValueError, match=problem):
+            load_models(tmp_path)
 
 
 def test_the_monthly_marts_draw_their_chart(small_warehouse: Path, tmp_path: Path):

@@ -6,6 +6,9 @@
 -- are not denied; largest_quantity is the largest stated number with its wording;
 -- hedged_share is the share of those claims reported as possible, alleged or unverified;
 -- denied is true when any claim denies the transfer (denied_claims counts them).
+-- Updated by group: the rows of the groups whose claims changed are replaced (appended
+-- last), so ORDER BY when the order matters.
+-- @update: groups
 SELECT
     supplier,
     recipient,

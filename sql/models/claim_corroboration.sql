@@ -3,6 +3,9 @@
 -- count once), outlets, first_seen / last_seen (publication dates), max_quantity and
 -- sources (who the claims are attributed to) count only claims that are not denied;
 -- denied (negated) claims are counted apart in negated_claims and never as support.
+-- Updated by group: the rows of the groups whose claims changed are replaced (appended
+-- last), so ORDER BY when the order matters.
+-- @update: groups
 SELECT
     relation,
     supplier,

@@ -3,6 +3,9 @@
 -- a recipient counts once for each. claims counts every claim, denied ones included
 -- (negated_claims says how many were denials); documents and independent_stories count
 -- where they were read. month is null when the month is unknown (never dropped).
+-- Updated by group: the rows of the groups whose claims changed are replaced (appended
+-- last), so ORDER BY when the order matters.
+-- @update: groups
 WITH roles AS (
     SELECT month, doc_id, story_id, negated, weapon_class, supplier AS actor_code,
         'supplier' AS role
