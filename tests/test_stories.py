@@ -218,3 +218,50 @@ def test_seed_articles_003_and_004_are_one_story_and_the_others_alone(seeded_war
     assert story["003"] == story["004"]
     assert len({story[p] for p in ("000", "001", "002", "003")}) == 4
     assert [size for _, _, size in rows] == [1, 1, 1, 2, 2]
+
+
+def _index_rows(path: Path) -> list[tuple]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute("SELECT * FROM passage_bands ORDER BY ALL").fetchall()
+    finally:
+        con.close()
+
+
+def test_a_run_that_fails_after_indexing_is_healed_by_the_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    path = tmp_path / "work.duckdb"
+    _add_documents(path, {"b_wire": WIRE, "c_quoting": QUOTING, "d_unrelated": UNRELATED})
+    _run(path)
+    _add_documents(path, {"a_rewrite": REWRITE})
+
+    # The band keys of the new document are committed, then scoring fails.
+    def fail(*args, **kwargs):
+        raise RuntimeError("scoring failed")
+
+    with monkeypatch.context() as patch:
+        patch.setattr("assets.stories._score", fail)
+        failed = dg.materialize(
+            [story_links_and_document_stories],
+            resources={"duckdb": WorkingDuckDB(database=str(path))},
+            instance=dg.DagsterInstance.ephemeral(),
+            raise_on_error=False,
+        )
+    assert not failed.success
+    assert "a_rewrite" not in _stories(path)
+    assert any(row[0] == "a_rewrite" for row in _index_rows(path))
+
+    # The next run indexes it again (its keys are not doubled) and groups it: the same
+    # tables as a warehouse that never failed.
+    healed = _run(path)
+    assert _metadata(healed, "document_stories")["documents_indexed"] == 1
+    clean = tmp_path / "clean.duckdb"
+    _add_documents(
+        clean,
+        {"b_wire": WIRE, "c_quoting": QUOTING, "d_unrelated": UNRELATED, "a_rewrite": REWRITE},
+    )
+    _run(clean)
+    assert _stories(path) == _stories(clean)
+    assert _stories(path)["a_rewrite"] == ("a_rewrite", 2)
+    assert _index_rows(path) == _index_rows(clean)
