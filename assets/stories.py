@@ -289,6 +289,40 @@ def _story_rows(con: duckdb.DuckDBPyConnection, passage_counts: dict[str, int]) 
     return pl.DataFrame(rows, schema=STORIES_SCHEMA)
 
 
+def _forget_stale(con: duckdb.DuckDBPyConnection) -> tuple[bool, list[str], list[str]]:
+    """One transaction: everything is dropped when the stories version changed; the band
+    keys and links of documents that are new, changed (or left half-done by a failed run)
+    or gone are deleted. Returns (rebuild, documents to index, documents deleted)."""
+    with warehouse.transaction(con):
+        rebuild = warehouse.get_state(con, VERSION_KEY) != stories.STORIES_VERSION
+        if rebuild:
+            for table in TABLES:
+                con.execute(f"DELETE FROM {table}")
+        todo = [
+            r[0]
+            for r in con.execute(
+                "SELECT d.doc_id FROM documents d LEFT JOIN document_stories s "
+                "USING (doc_id) WHERE s.doc_id IS NULL OR s.text_md5 <> md5(d.clean_text) "
+                "ORDER BY d.doc_id"
+            ).fetchall()
+        ]
+        stale = todo + [
+            r[0]
+            for r in con.execute(
+                "SELECT doc_id FROM document_stories "
+                "WHERE doc_id NOT IN (SELECT doc_id FROM documents)"
+            ).fetchall()
+        ]
+        if stale:
+            con.execute("DELETE FROM passage_bands WHERE doc_id IN (SELECT unnest(?))", [stale])
+            con.execute(
+                "DELETE FROM story_links WHERE doc_id IN (SELECT unnest(?)) "
+                "OR other_doc_id IN (SELECT unnest(?))",
+                [stale, stale],
+            )
+    return rebuild, todo, stale
+
+
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
@@ -330,33 +364,7 @@ def story_links_and_document_stories(context: dg.AssetExecutionContext, duckdb: 
         # Three steps, each committed. A run that fails between them leaves what the next
         # run redoes: the stories version is recorded last, and a document is done only
         # once document_stories holds its text_md5.
-        with warehouse.transaction(con):
-            rebuild = warehouse.get_state(con, VERSION_KEY) != stories.STORIES_VERSION
-            if rebuild:
-                for table in TABLES:
-                    con.execute(f"DELETE FROM {table}")
-            todo = [
-                r[0]
-                for r in con.execute(
-                    "SELECT d.doc_id FROM documents d LEFT JOIN document_stories s "
-                    "USING (doc_id) WHERE s.doc_id IS NULL OR s.text_md5 <> md5(d.clean_text) "
-                    "ORDER BY d.doc_id"
-                ).fetchall()
-            ]
-            stale = todo + [
-                r[0]
-                for r in con.execute(
-                    "SELECT doc_id FROM document_stories "
-                    "WHERE doc_id NOT IN (SELECT doc_id FROM documents)"
-                ).fetchall()
-            ]
-            if stale:
-                con.execute("DELETE FROM passage_bands WHERE doc_id IN (SELECT unnest(?))", [stale])
-                con.execute(
-                    "DELETE FROM story_links WHERE doc_id IN (SELECT unnest(?)) "
-                    "OR other_doc_id IN (SELECT unnest(?))",
-                    [stale, stale],
-                )
+        rebuild, todo, stale = _forget_stale(con)
         new_links = pl.DataFrame(schema=LINKS_SCHEMA)
         # Nothing new, changed or gone: the stories are what the last run left.
         if rebuild or stale:
