@@ -175,8 +175,8 @@ def _update_groups(
 ) -> dict[str, Any] | None:
     """Compute again only the groups that the rows changed by the input's last diff fall
     in: their old rows leave, their new ones are appended. Valid when this table is what
-    its last build left and that build read the input as it was before that diff; None
-    (rebuild) otherwise, or when too many groups changed."""
+    its last build left, that build read the input as it was before that diff, and the
+    diff's rows are still there; None (rebuild) otherwise, or when too many groups changed."""
     [source] = model.reads
     row = con.execute(
         "SELECT rows_digest, previous_rows_digest FROM mart_builds WHERE mart = ?", [source]
@@ -184,6 +184,7 @@ def _update_groups(
     if (
         row is None
         or row[1] is None
+        or not warehouse.table_exists(con, source, schema=CHANGES_SCHEMA)
         or built.stored != built.rows
         or row[0] != digests[source]
         or inputs_fingerprint(model, {**digests, source: row[1]}) != built.inputs

@@ -539,12 +539,12 @@ def table_checksums(
     }
 
 
-def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+def table_exists(con: duckdb.DuckDBPyConnection, table: str, schema: str = "main") -> bool:
     """Looked up rather than tried: a failed statement aborts the caller's transaction."""
     row = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND schema_name = 'main' "
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND schema_name = ? "
         "AND database_name = current_database()",
-        [table],
+        [table, schema],
     ).fetchone()
     return bool(row and row[0])
 

@@ -523,6 +523,11 @@ def test_aggregates_of_claims_enriched_are_updated_by_group_to_what_their_sql_gi
         change(f"UPDATE claims SET quantity = {quantity} WHERE claim_id = 'extra'")
         assert run([enriched])["claims_enriched"]["update"] == "diff"
     assert {meta["update"] for meta in run(GROUPED).values()} == {"rebuild"}
+    # The changed rows dropped by hand: rebuilt, not a failed run.
+    change("UPDATE claims SET quantity = 3 WHERE claim_id = 'extra'")
+    assert run([enriched])["claims_enriched"]["update"] == "diff"
+    change("DROP SCHEMA mart_changes CASCADE")
+    assert {meta["update"] for meta in run(GROUPED).values()} == {"rebuild"}
     # Nothing changed: nothing is rebuilt.
     assert not any(meta["rebuilt"] for meta in run(everything).values())
 
