@@ -149,15 +149,18 @@ def _update_diff(con: duckdb.DuckDBPyConnection, model: SqlModel) -> dict[str, A
         "CREATE OR REPLACE TEMP TABLE salvo_stored AS "
         f"SELECT rowid AS stored, hash(t) AS salvo_row FROM {model.name} t"
     )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE salvo_removed AS "
+        "SELECT stored FROM salvo_stored ANTI JOIN salvo_fresh USING (salvo_row)"
+    )
     changed = f"{CHANGES_SCHEMA}.{model.name}"
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {CHANGES_SCHEMA}")
     con.execute(
-        f"CREATE OR REPLACE TABLE {changed} AS SELECT * FROM {model.name} WHERE rowid IN "
-        "(SELECT stored FROM salvo_stored ANTI JOIN salvo_fresh USING (salvo_row))"
+        f"CREATE OR REPLACE TABLE {changed} AS SELECT * FROM {model.name} "
+        "WHERE rowid IN (SELECT stored FROM salvo_removed)"
     )
     [(removed,)] = con.execute(
-        f"DELETE FROM {model.name} WHERE rowid IN "
-        "(SELECT stored FROM salvo_stored ANTI JOIN salvo_fresh USING (salvo_row))"
+        f"DELETE FROM {model.name} WHERE rowid IN (SELECT stored FROM salvo_removed)"
     ).fetchall()
     con.execute(
         "CREATE OR REPLACE TEMP TABLE salvo_added AS SELECT * EXCLUDE (salvo_row) "
@@ -165,7 +168,7 @@ def _update_diff(con: duckdb.DuckDBPyConnection, model: SqlModel) -> dict[str, A
     )
     [(added,)] = con.execute(f"INSERT INTO {model.name} SELECT * FROM salvo_added").fetchall()
     con.execute(f"INSERT INTO {changed} SELECT * FROM salvo_added")
-    for table in ("salvo_stored", "salvo_fresh", "salvo_added"):
+    for table in ("salvo_stored", "salvo_fresh", "salvo_removed", "salvo_added"):
         con.execute(f"DROP TABLE {table}")
     return {"update": "diff", "rows_removed": removed, "rows_added": added}
 
