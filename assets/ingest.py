@@ -5,6 +5,7 @@ publication date)."""
 import datetime as dt
 import multiprocessing
 import os
+import time
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,9 @@ CLEAN_BATCH_DOCUMENTS = 256
 PARALLEL_CLEAN_MIN_DOCUMENTS = 500
 # Tables a document leaves when its text has no content (its raw text stays: it was read).
 CONTENT_TABLES = tuple(t for t in warehouse.DOCUMENT_TABLES if t != "raw_documents")
+# A progress line while files are read, at most this often: a run that reads nothing new
+# logs none (each line is an event Dagster stores).
+PROGRESS_SECONDS = 5.0
 # File names listed in a log line at most.
 SHOWN_NAMES = 20
 
@@ -222,6 +226,20 @@ def _set_statuses(files: list[_File], owners: dict[str, tuple[str, int]]) -> Non
             file.row.update(status="quarantined", reason="no_text")
 
 
+def _ledger_row_changed(previous: dict[str, Any] | None, row: dict[str, Any]) -> bool:
+    """Whether the ledger row must be written again; last_seen alone does not count."""
+    return previous is None or any(
+        previous.get(column) != value for column, value in row.items() if column != "last_seen"
+    )
+
+
+def _records_changed(previous: list[dict[str, Any]], now: list[dict[str, Any]]) -> bool:
+    return len(previous) != len(now) or any(
+        any(p.get(column) != value for column, value in n.items())
+        for p, n in zip(previous, now, strict=True)
+    )
+
+
 def _deleted_row(previous: dict[str, Any]) -> dict[str, Any]:
     # last_seen keeps saying when the file was last in the folder.
     return {
@@ -302,6 +320,7 @@ def seed_files_and_raw_documents(
     # A full-check run (the daily schedule's) reads and hashes every file, whatever its
     # size and modification time say.
     rehash = context.run.tags.get(CHECKS_TAG) == FULL
+    last_progress = time.monotonic()
     for number, seed in enumerate(ready, start=1):
         previous = ledger.get(seed.name)
         file = _File(seed.name, _new_row(seed, previous, now), seed=seed)
@@ -329,7 +348,8 @@ def seed_files_and_raw_documents(
                     _parse(file, data)
                 del data
         files.append(file)
-        if number % 500 == 0:
+        if time.monotonic() - last_progress >= PROGRESS_SECONDS:
+            last_progress = time.monotonic()
             context.log.info(f"Looked at {number}/{len(ready)} files ({changed} new or changed)")
 
     # A file still being written keeps its ledger row and its documents until it settles.
@@ -391,24 +411,48 @@ def seed_files_and_raw_documents(
                 "url": record.url,
             }
         )
-    ledger_frame = pl.DataFrame([f.row for f in files] + deleted, schema=LEDGER_SCHEMA)
+    # Only what changed is written: a run that adds one file to 10k rewrites two ledger
+    # rows, and moves last_seen of the others with one UPDATE.
+    rows = [f.row for f in files] + deleted
+    rewritten = [r for r in rows if _ledger_row_changed(ledger.get(r["source_file"]), r)]
+    written = {r["source_file"] for r in rewritten}
+    seen_again = [
+        r["source_file"]
+        for r in rows
+        if r["source_file"] not in written
+        and r["last_seen"] == now
+        and ledger[r["source_file"]]["last_seen"] != now
+    ]
+    records_now = {
+        f.name: [
+            {"source_file": f.name, **{k: getattr(r, k) for k in RECORD_COLUMNS}} for r in f.records
+        ]
+        for f in files
+    }
+    records_changed = sorted(
+        name
+        for name in records_now.keys() | previous_records.keys()
+        if _records_changed(previous_records.get(name, []), records_now.get(name, []))
+    )
+    ledger_frame = pl.DataFrame(rewritten, schema=LEDGER_SCHEMA)
     records_frame = pl.DataFrame(
-        [
-            {"source_file": f.name, **{k: getattr(r, k) for k in RECORD_COLUMNS}}
-            for f in files
-            for r in f.records
-        ],
+        [r for name in records_changed for r in records_now.get(name, [])],
         schema=RECORDS_SCHEMA,
     )
     raw_frame = pl.DataFrame(raw_rows, schema=RAW_SCHEMA)
-    del raw_rows
+    del raw_rows, rows, records_now
     with duckdb.get_connection() as con:
         with warehouse.transaction(con):
             warehouse.delete_documents(con, gone)
-            con.execute("DELETE FROM seed_files")
-            warehouse.insert_frame(con, "seed_files", ledger_frame)
-            con.execute("DELETE FROM seed_records")
-            warehouse.insert_frame(con, "seed_records", records_frame)
+            warehouse.replace_rows(con, "seed_files", ledger_frame, "source_file")
+            if seen_again:
+                con.execute(
+                    "UPDATE seed_files SET last_seen = ? WHERE source_file IN (SELECT unnest(?))",
+                    [now, seen_again],
+                )
+            warehouse.replace_rows(
+                con, "seed_records", records_frame, "source_file", keys=records_changed
+            )
             warehouse.replace_rows(con, "raw_documents", raw_frame, "doc_id")
         counts = dict(
             con.execute("SELECT status, count(*) FROM seed_files GROUP BY status").fetchall()
