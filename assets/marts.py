@@ -18,7 +18,7 @@ from pipeline import charts, warehouse
 from pipeline.defs.checks import Outcome, Rule, check_groups
 from pipeline.defs.resources import SalvoSettings, WorkingDuckDB
 from pipeline.sql_checks import SqlCheck, load_checks, offending_rows
-from pipeline.sql_models import SqlModel, load_models
+from pipeline.sql_models import CHANGE_KEEPING, DOCUMENT_KEY, SqlModel, load_models
 
 
 @dataclass(frozen=True)
@@ -82,9 +82,44 @@ def render_chart(
     }
 
 
-def input_digests(con: duckdb.DuckDBPyConnection, model: SqlModel) -> dict[str, str | None]:
-    """The digest of the rows of every table the model reads."""
-    return {table: warehouse.table_fingerprint(con, table) for table in model.reads}
+class RunDigests:
+    """Table digests taken during one run, shared by the marts' steps in this process.
+
+    The marts read the same inputs (entities and documents by three marts, claims_enriched
+    by three), and no step writes a table another mart reads once the marts start: the
+    base tables are written upstream of every mart, and a mart's table only by its own
+    step, which records the digest it leaves. Steps run in other processes (the UI's
+    multiprocess executor) take their own digests. Only the current run is remembered."""
+
+    def __init__(self) -> None:
+        self._run: tuple[str, str] | None = None
+        self._digests: dict[str, str | None] = {}
+
+    def _scope(self, run_id: str, database: str) -> dict[str, str | None]:
+        if self._run != (run_id, database):
+            self._run, self._digests = (run_id, database), {}
+        return self._digests
+
+    def get(
+        self, con: duckdb.DuckDBPyConnection, run_id: str, database: str, table: str
+    ) -> str | None:
+        digests = self._scope(run_id, database)
+        if table not in digests:
+            digests[table] = warehouse.table_fingerprint(con, table)
+        return digests[table]
+
+    def record(self, run_id: str, database: str, table: str, digest: str | None) -> None:
+        self._scope(run_id, database)[table] = digest
+
+
+RUN_DIGESTS = RunDigests()
+
+
+def input_digests(
+    con: duckdb.DuckDBPyConnection, model: SqlModel, run_id: str, database: str
+) -> dict[str, str | None]:
+    """The digest of the rows of every table the model reads (taken once per run)."""
+    return {table: RUN_DIGESTS.get(con, run_id, database, table) for table in model.reads}
 
 
 def inputs_fingerprint(model: SqlModel, digests: dict[str, str | None]) -> str:
@@ -97,6 +132,8 @@ def inputs_fingerprint(model: SqlModel, digests: dict[str, str | None]) -> str:
 # a rebuild.
 MAX_CHANGED_GROUPS = 500
 CHANGES_SCHEMA = "mart_changes"
+# Per-document digests of the inputs of the models updated by document.
+DOCUMENTS_SCHEMA = "mart_documents"
 
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple]:
@@ -124,12 +161,94 @@ def _update(
     changes = None
     if model.update == "groups" and built is not None:
         changes = _update_groups(con, model, built, digests)
-    elif model.update == "diff" and warehouse.table_exists(con, model.name):
-        changes = _update_diff(con, model)
+    if model.update == "documents" and built is not None:
+        changes = _update_documents(con, model, built)
+    if changes is None and model.update in CHANGE_KEEPING:
+        if warehouse.table_exists(con, model.name):
+            changes = _update_diff(con, model)
     if changes is None:
         con.execute(f"CREATE OR REPLACE TABLE {model.name} AS {model.sql}")
         changes = {"update": "rebuild"}
+    if model.update == "documents" and changes["update"] != "documents":
+        # Every document's digest, for the next run's update by document.
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {DOCUMENTS_SCHEMA}")
+        con.execute(
+            f"CREATE OR REPLACE TABLE {DOCUMENTS_SCHEMA}.{model.name} AS "
+            + _document_digests_sql(model),
+            [model.sql],
+        )
     return changes
+
+
+def _document_digests_sql(model: SqlModel) -> str:
+    """One row per document: a digest of its rows in every table the model reads, and of
+    the model's SQL (so a new SQL changes every document). Parameter: the model's SQL."""
+    per_table = " UNION ALL ".join(
+        f"SELECT {DOCUMENT_KEY}, hash({index}, bit_xor(hash(t))) AS h FROM {table} t "
+        f"GROUP BY {DOCUMENT_KEY}"
+        for index, table in enumerate(model.reads)
+    )
+    return (
+        f"SELECT {DOCUMENT_KEY}, hash(bit_xor(h), ?) AS digest FROM ({per_table}) "
+        f"GROUP BY {DOCUMENT_KEY}"
+    )
+
+
+def _update_documents(
+    con: duckdb.DuckDBPyConnection, model: SqlModel, built: Build
+) -> dict[str, Any] | None:
+    """The rows of the documents whose input rows changed since the last build (by their
+    digests in mart_documents.<model>) are computed again; the other documents' rows stay.
+    The removed and added rows are kept in mart_changes.<model>, as a diff keeps them.
+    None (a diff instead) when the table is not what the last build left, the digests
+    are missing, or a table the model reads has no doc_id."""
+    state = f"{DOCUMENTS_SCHEMA}.{model.name}"
+    if (
+        built.stored != built.rows
+        or not warehouse.table_exists(con, model.name)
+        or not warehouse.table_exists(con, model.name, schema=DOCUMENTS_SCHEMA)
+        or any(DOCUMENT_KEY not in dict(_columns(con, table)) for table in model.reads)
+    ):
+        return None
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE salvo_digests AS " + _document_digests_sql(model),
+        [model.sql],
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE salvo_documents AS "
+        f"SELECT {DOCUMENT_KEY} FROM (SELECT * FROM salvo_digests EXCEPT SELECT * FROM {state}) "
+        f"UNION SELECT {DOCUMENT_KEY} FROM (SELECT * FROM {state} EXCEPT SELECT * FROM "
+        "salvo_digests)"
+    )
+    [(documents, unnamed)] = con.execute(
+        f"SELECT count(*), count(*) FILTER ({DOCUMENT_KEY} IS NULL) FROM salvo_documents"
+    ).fetchall()
+    # A filter on doc_id cannot find rows without one: those need a diff.
+    pick = f"{DOCUMENT_KEY} IN (SELECT {DOCUMENT_KEY} FROM salvo_documents)"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE salvo_fresh AS SELECT * FROM ({model.sql}\n) WHERE {pick} "
+        "ORDER BY ALL"
+    )
+    if unnamed or _columns(con, "salvo_fresh") != _columns(con, model.name):
+        for table in ("salvo_digests", "salvo_documents", "salvo_fresh"):
+            con.execute(f"DROP TABLE {table}")
+        return None
+    changed = f"{CHANGES_SCHEMA}.{model.name}"
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {CHANGES_SCHEMA}")
+    con.execute(f"CREATE OR REPLACE TABLE {changed} AS SELECT * FROM {model.name} WHERE {pick}")
+    [(removed,)] = con.execute(f"DELETE FROM {model.name} WHERE {pick}").fetchall()
+    [(added,)] = con.execute(f"INSERT INTO {model.name} SELECT * FROM salvo_fresh").fetchall()
+    con.execute(f"INSERT INTO {changed} SELECT * FROM salvo_fresh")
+    con.execute(f"DELETE FROM {state} WHERE {pick}")
+    con.execute(f"INSERT INTO {state} SELECT * FROM salvo_digests WHERE {pick}")
+    for table in ("salvo_digests", "salvo_documents", "salvo_fresh"):
+        con.execute(f"DROP TABLE {table}")
+    return {
+        "update": "documents",
+        "documents_changed": documents,
+        "rows_removed": removed,
+        "rows_added": added,
+    }
 
 
 def _update_diff(con: duckdb.DuckDBPyConnection, model: SqlModel) -> dict[str, Any] | None:
@@ -139,7 +258,7 @@ def _update_diff(con: duckdb.DuckDBPyConnection, model: SqlModel) -> dict[str, A
     marts updated by group. None when the table's columns are not the SQL's."""
     con.execute(
         "CREATE OR REPLACE TEMP TABLE salvo_fresh AS "
-        f"SELECT *, hash(q) AS salvo_row FROM ({model.sql}) q"
+        f"SELECT *, hash(q) AS salvo_row FROM ({model.sql}\n) q"
     )
     fresh = [c for c in _columns(con, "salvo_fresh") if c[0] != "salvo_row"]
     if fresh != _columns(con, model.name):
@@ -198,7 +317,7 @@ def _update_groups(
     # gives the keys of the groups they fall in.
     groups = con.execute(
         f"WITH {source} AS (SELECT * FROM {CHANGES_SCHEMA}.{source}) "
-        f"SELECT DISTINCT {keys} FROM ({model.sql})"
+        f"SELECT DISTINCT {keys} FROM ({model.sql}\n)"
     ).fetchall()
     if len(groups) > MAX_CHANGED_GROUPS:
         return None
@@ -210,7 +329,7 @@ def _update_groups(
     # A filter on the group keys is pushed below the aggregate: only these groups' input
     # rows are read.
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE salvo_fresh AS SELECT * FROM ({model.sql}) WHERE {match}",
+        f"CREATE OR REPLACE TEMP TABLE salvo_fresh AS SELECT * FROM ({model.sql}\n) WHERE {match}",
         values,
     )
     if _columns(con, "salvo_fresh") != _columns(con, model.name):
@@ -247,7 +366,8 @@ def build_model_asset(model: SqlModel) -> dg.AssetsDefinition:
             # Rebuilt only when its SQL or a table it reads changed since the last build,
             # or the table itself is not what that build left: a run with nothing new
             # costs a digest of each input and of the table instead of a rebuild.
-            digests = input_digests(con, model)
+            run_id, database = context.run.run_id, str(salvo.working_path)
+            digests = input_digests(con, model, run_id, database)
             inputs = inputs_fingerprint(model, digests)
             row = con.execute(
                 "SELECT inputs_digest, rows_digest FROM mart_builds WHERE mart = ?", [model.name]
@@ -262,18 +382,20 @@ def build_model_asset(model: SqlModel) -> dg.AssetsDefinition:
                     changes = _update(con, model, built, digests)
                     # A diff keeps the changed rows: the digest of the rows it started from
                     # tells the marts updated by group which state they describe.
-                    previous = built.stored if changes["update"] == "diff" and built else None
+                    previous = (
+                        built.stored if changes["update"] in CHANGE_KEEPING and built else None
+                    )
+                    digest = warehouse.table_fingerprint(con, model.name)
                     con.execute("DELETE FROM mart_builds WHERE mart = ?", [model.name])
                     con.execute(
                         "INSERT INTO mart_builds (mart, inputs_digest, rows_digest, built_at, "
                         "previous_rows_digest) VALUES (?, ?, ?, now()::TIMESTAMP, ?)",
-                        [
-                            model.name,
-                            inputs,
-                            warehouse.table_fingerprint(con, model.name),
-                            previous,
-                        ],
+                        [model.name, inputs, digest, previous],
                     )
+            else:
+                digest = built.stored if built else None
+            # The marts that read this one take its digest from here.
+            RUN_DIGESTS.record(run_id, database, model.name, digest)
             meta = table_metadata(con, model.name)
             meta["rebuilt"] = rebuilt
             meta.update(changes)

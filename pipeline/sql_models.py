@@ -25,8 +25,15 @@ NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 # that are no longer produced leave, new ones are appended, the rest stay; a run that adds
 # one document writes that document's rows, not the whole table); or by group (`-- @update:
 # groups`, for an aggregate of one diff-updated model: only the groups that the rows the
-# diff changed fall in are computed again, see group_keys).
-UPDATES = ("rebuild", "diff", "groups")
+# diff changed fall in are computed again, see group_keys); or by document (`-- @update:
+# documents`, for a model whose rows each belong to one document: only the rows of the
+# documents whose input rows changed are computed again, see check_per_document). A model
+# updated by diff or by document keeps the rows it changed for the models updated by group.
+UPDATES = ("rebuild", "diff", "groups", "documents")
+# The models whose changed rows are kept (in the mart_changes schema).
+CHANGE_KEEPING = ("diff", "documents")
+# The column that names a row's document.
+DOCUMENT_KEY = "doc_id"
 DIRECTIVE = re.compile(r"^--\s*@(?P<key>\w+):\s*(?P<value>\S+)\s*$")
 
 
@@ -73,15 +80,55 @@ def load_models(directory: Path = MODELS_DIR) -> list[SqlModel]:
                 f"(known: -- @update: {' | '.join(UPDATES)})"
             )
         keys = group_keys(path.name, tree, reads) if update == "groups" else ()
+        if update == "documents":
+            check_per_document(path.name, tree)
         models.append(SqlModel(path.stem, sql, tuple(reads), description, update, keys))
-    diffed = {model.name for model in models if model.update == "diff"}
+    diffed = {model.name for model in models if model.update in CHANGE_KEEPING}
     for model in models:
         if model.update == "groups" and model.reads[0] not in diffed:
             raise ValueError(
                 f"{model.name}.sql: @update: groups needs the table it reads to be a model "
-                f"updated by diff; {model.reads[0]} is not"
+                f"updated by diff or by document; {model.reads[0]} is not"
             )
     return models
+
+
+def check_per_document(file: str, tree: exp.Query) -> None:
+    """Refuse `@update: documents` unless a document's rows can only come from that
+    document's input rows: one SELECT with doc_id among its output columns, every join
+    matching doc_id on both sides, and no aggregate, window, subquery, CTE or set
+    operation (any of which could mix documents)."""
+    problems = []
+    if not isinstance(tree, exp.Select):
+        problems.append("is not a plain SELECT")
+    elif DOCUMENT_KEY not in {p.alias_or_name for p in tree.expressions}:
+        problems.append(f"has no {DOCUMENT_KEY} output column")
+    for join in tree.find_all(exp.Join):
+        on = join.args.get("on")
+        # One of the conditions ANDed together (not one side of an OR).
+        terms = list(on.flatten()) if isinstance(on, exp.And) else [on]
+        matched = any(
+            isinstance(eq, exp.EQ)
+            and isinstance(eq.left, exp.Column)
+            and isinstance(eq.right, exp.Column)
+            and eq.left.name == DOCUMENT_KEY
+            and eq.right.name == DOCUMENT_KEY
+            and eq.left.table != eq.right.table
+            for eq in terms
+        )
+        if not matched:
+            problems.append(f"joins {join.this.sql()} without matching {DOCUMENT_KEY}")
+    for node, what in (
+        (exp.AggFunc, "an aggregate"),
+        (exp.Window, "a window function"),
+        (exp.Subquery, "a subquery"),
+        (exp.With, "a CTE"),
+        (exp.SetOperation, "a set operation"),
+    ):
+        if tree.find(node):
+            problems.append(f"has {what}")
+    if problems:
+        raise ValueError(f"{file}: @update: documents does not apply: it " + "; ".join(problems))
 
 
 def group_keys(file: str, tree: exp.Query, reads: list[str]) -> tuple[str, ...]:

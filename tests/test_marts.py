@@ -4,6 +4,7 @@ seed run."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -424,45 +425,113 @@ def test_a_mart_is_rebuilt_only_when_its_inputs_or_itself_changed(
         assert run() == (True, second)
 
 
-def test_claims_enriched_is_updated_by_diff_to_what_its_sql_gives(
+def test_claims_enriched_is_updated_by_document_to_what_its_sql_gives(
     small_warehouse: Path, tmp_path: Path
 ):
     model = next(m for m in MODELS if m.name == "claims_enriched")
-    assert model.update == "diff"
-    asset = build_model_asset(model)
+    assert model.update == "documents"
     resources = _resources(small_warehouse, tmp_path)
 
-    def run() -> dict:
+    def run(model: SqlModel = model) -> dict:
         result = dg.materialize(
-            [asset], resources=resources, instance=dg.DagsterInstance.ephemeral()
+            [build_model_asset(model)], resources=resources, instance=dg.DagsterInstance.ephemeral()
         )
         expected = _rows(small_warehouse, f"SELECT * FROM ({model.sql}) ORDER BY ALL")
         assert _rows(small_warehouse, "SELECT * FROM claims_enriched ORDER BY ALL") == expected
         return materialization_metadata(result, model.name)
 
-    con = warehouse.connect(small_warehouse)
-    con.execute("DROP TABLE IF EXISTS claims_enriched")
-    con.close()
+    def change(*statements: str) -> None:
+        con = warehouse.connect(small_warehouse)
+        for statement in statements:
+            con.execute(statement)
+        con.close()
+
+    def rows_of(doc_id: str) -> int:
+        return _rows(small_warehouse, f"SELECT count(*) FROM claims WHERE doc_id = '{doc_id}'")[0][
+            0
+        ]
+
+    change("DROP TABLE IF EXISTS claims_enriched")
     assert run()["update"] == "rebuild"  # no table yet
-    con = warehouse.connect(small_warehouse)
-    con.execute(
-        "INSERT INTO claims SELECT * REPLACE ('extra' AS claim_id, 7.0 AS quantity) "
-        "FROM claims LIMIT 1"
+    [(doc_id, other)] = _rows(
+        small_warehouse, "SELECT min(doc_id), max(doc_id) FROM claims WHERE quantity IS NULL"
     )
-    con.close()
+    before = rows_of(doc_id)
+    # A new claim: only its document's rows are computed again.
+    change(
+        "INSERT INTO claims SELECT * REPLACE ('extra' AS claim_id, 7.0 AS quantity) "
+        f"FROM claims WHERE doc_id = '{doc_id}' LIMIT 1"
+    )
     meta = run()
-    assert (meta["update"], meta["rows_removed"], meta["rows_added"]) == ("diff", 0, 1)
-    # A row changed by hand is put back.
-    con = warehouse.connect(small_warehouse)
-    con.execute("UPDATE claims_enriched SET quantity = -1 WHERE claim_id = 'extra'")
-    con.close()
+    assert (meta["update"], meta["documents_changed"]) == ("documents", 1)
+    assert (meta["rows_removed"], meta["rows_added"]) == (before, before + 1)
+    # Another document's sentence and story change; a third loses its claims.
+    [(third,)] = _rows(
+        small_warehouse,
+        f"SELECT min(doc_id) FROM claims WHERE doc_id NOT IN ('{doc_id}', '{other}')",
+    )
+    change(
+        f"UPDATE sentences SET text = text || ' (edited)' WHERE doc_id = '{other}'",
+        f"UPDATE document_stories SET story_id = 'story-x' WHERE doc_id = '{other}'",
+        f"DELETE FROM claims WHERE doc_id = '{third}'",
+    )
     meta = run()
-    assert (meta["rows_removed"], meta["rows_added"]) == (1, 1)
+    assert (meta["update"], meta["documents_changed"]) == ("documents", 2)
+    assert meta["rows_added"] == rows_of(other)
+    # A row changed by hand, or the per-document digests dropped: a diff puts it right.
+    change("UPDATE claims_enriched SET quantity = -1 WHERE claim_id = 'extra'")
+    meta = run()
+    assert (meta["update"], meta["rows_removed"], meta["rows_added"]) == ("diff", 1, 1)
+    change(
+        "UPDATE claims SET quantity = 8 WHERE claim_id = 'extra'",
+        "DROP SCHEMA mart_documents CASCADE",
+    )
+    assert run()["update"] == "diff"
+    change("UPDATE claims SET quantity = 9 WHERE claim_id = 'extra'")
+    assert run()["update"] == "documents"
+    # A new SQL: every document is computed again.
+    edited = dataclasses.replace(model, sql="-- edited\n" + model.sql)
+    documents = _rows(small_warehouse, "SELECT count(DISTINCT doc_id) FROM documents")[0][0]
+    assert run(edited)["documents_changed"] == documents
     # Columns that are not the SQL's (a table from an older version): rebuilt whole.
-    con = warehouse.connect(small_warehouse)
-    con.execute("ALTER TABLE claims_enriched ADD COLUMN leftover INTEGER")
-    con.close()
+    change("ALTER TABLE claims_enriched ADD COLUMN leftover INTEGER")
     assert run()["update"] == "rebuild"
+
+
+@pytest.mark.parametrize(
+    ("sql", "problem"),
+    [
+        ("SELECT c.doc_id, c.claim_id FROM claims c", None),
+        (
+            "SELECT c.doc_id, s.text FROM claims c JOIN sentences s "
+            "ON s.sentence_id = c.sentence_id AND s.doc_id = c.doc_id",
+            None,
+        ),
+        ("SELECT claim_id FROM claims", "no doc_id output"),
+        (
+            "SELECT c.doc_id, s.text FROM claims c JOIN sentences s "
+            "ON s.sentence_id = c.sentence_id",
+            "without matching doc_id",
+        ),
+        (
+            "SELECT c.doc_id FROM claims c JOIN documents d ON d.doc_id = c.doc_id OR true",
+            "without matching doc_id",
+        ),
+        ("SELECT doc_id, count(*) AS n FROM claims GROUP BY ALL", "aggregate"),
+        ("SELECT doc_id, rank() OVER (ORDER BY claim_id) AS r FROM claims", "window"),
+        ("SELECT doc_id FROM claims WHERE quantity > (SELECT 1)", "subquery"),
+        ("SELECT doc_id FROM claims UNION ALL SELECT doc_id FROM documents", "plain SELECT"),
+    ],
+)
+def test_update_by_document_is_for_models_that_never_mix_documents(
+    tmp_path: Path, sql: str, problem: str | None
+):
+    (tmp_path / "per_document.sql").write_text(f"-- @update: documents\n{sql}", encoding="utf-8")
+    if problem is None:
+        assert load_models(tmp_path)[0].update == "documents"
+    else:
+        with pytest.raises(ValueError, match=problem):
+            load_models(tmp_path)
 
 
 GROUPED = [m for m in MODELS if m.update == "groups"]
@@ -521,11 +590,11 @@ def test_aggregates_of_claims_enriched_are_updated_by_group_to_what_their_sql_gi
     # bring them up to date, so they are rebuilt.
     for quantity in (1, 2):
         change(f"UPDATE claims SET quantity = {quantity} WHERE claim_id = 'extra'")
-        assert run([enriched])["claims_enriched"]["update"] == "diff"
+        assert run([enriched])["claims_enriched"]["update"] == "documents"
     assert {meta["update"] for meta in run(GROUPED).values()} == {"rebuild"}
     # The changed rows dropped by hand: rebuilt, not a failed run.
     change("UPDATE claims SET quantity = 3 WHERE claim_id = 'extra'")
-    assert run([enriched])["claims_enriched"]["update"] == "diff"
+    assert run([enriched])["claims_enriched"]["update"] == "documents"
     change("DROP SCHEMA mart_changes CASCADE")
     assert {meta["update"] for meta in run(GROUPED).values()} == {"rebuild"}
     # Nothing changed: nothing is rebuilt.

@@ -4,9 +4,9 @@
 -- denied (negated), the sentence it was read in, and the document it comes from (title,
 -- outlet, published_date with its precision, seed file, url) with its story. month is the
 -- first day of the publication month, null when the month is unknown (an undated or a
--- year-only document). Updated by diff: rows of new claims are appended, so ORDER BY when
--- the order matters.
--- @update: diff
+-- year-only document). Updated by document: the rows of documents that are new or changed
+-- are appended, so ORDER BY when the order matters.
+-- @update: documents
 SELECT
     c.claim_id,
     c.relation,
@@ -38,9 +38,10 @@ SELECT
     c.trigger_text,
     c.extractor_version
 -- Left joins: a claim whose document or sentence went missing stays visible (with nulls)
--- and fails the claims_enriched checks instead of vanishing from every mart.
+-- and fails the claims_enriched checks instead of vanishing from every mart. Every join
+-- matches doc_id: a document's rows come from that document's rows alone.
 FROM claims AS c
 LEFT JOIN documents AS d ON d.doc_id = c.doc_id
-LEFT JOIN sentences AS s ON s.sentence_id = c.sentence_id
+LEFT JOIN sentences AS s ON s.sentence_id = c.sentence_id AND s.doc_id = c.doc_id
 LEFT JOIN document_stories AS st ON st.doc_id = c.doc_id
 ORDER BY d.published_date NULLS LAST, d.source_file, s.position, c.claim_id
