@@ -251,10 +251,15 @@ def _score(
 
 
 def _story_rows(con: duckdb.DuckDBPyConnection, passage_counts: dict[str, int]) -> pl.DataFrame:
-    """One row per document: its story, and its nearest document within that story."""
+    """One row per document: its story, and its nearest document within that story.
+    `passage_counts` has every document indexed in this run."""
+    # The texts of documents not indexed in this run are those document_stories describes
+    # (_forget_stale compared them): their digest is not taken again.
     documents = con.execute(
-        "SELECT d.doc_id, d.source_file, md5(d.clean_text), s.passages FROM documents d "
-        "LEFT JOIN document_stories s USING (doc_id) ORDER BY d.doc_id"
+        "SELECT d.doc_id, d.source_file, CASE WHEN s.doc_id IS NULL OR d.doc_id IN "
+        "(SELECT unnest($indexed)) THEN md5(d.clean_text) ELSE s.text_md5 END, s.passages "
+        "FROM documents d LEFT JOIN document_stories s USING (doc_id) ORDER BY d.doc_id",
+        {"indexed": list(passage_counts)},
     ).fetchall()
     links = con.execute(
         "SELECT doc_id, other_doc_id, overlap, shared_passages FROM story_links WHERE same_story"
