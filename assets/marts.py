@@ -88,8 +88,8 @@ class RunDigests:
     The marts read the same inputs (entities and documents by three marts, claims_enriched
     by three), and no step writes a table another mart reads once the marts start: the
     base tables are written upstream of every mart, and a mart's table only by its own
-    step, which records the digest it leaves. Steps run in other processes (the UI's
-    multiprocess executor) take their own digests. Only the current run is remembered."""
+    step, which records the digest it leaves. The job runs its steps in one process; a
+    step run in another process takes its own digests. Only the current run is remembered."""
 
     def __init__(self) -> None:
         self._run: tuple[str, str] | None = None
