@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import threading
 import time
 from pathlib import Path
 
@@ -293,8 +294,16 @@ def test_publish_replaces_the_file_atomically(tmp_path: Path):
     target.parent.mkdir()
     target.write_bytes(b"old")
     os.utime(target, (time.time() - 60, time.time() - 60))
-    warehouse.publish(working, target)
-    assert not list(target.parent.glob(".*publishing"))
+    # A second name of an older file, left by a process killed before it removed it.
+    (target.parent / ".salvo.duckdb.previous").write_bytes(b"older")
+    with open(target, "rb") as reader:
+        warehouse.publish(working, target)
+        # The old file's second name is removed by a thread; a reader keeps its bytes.
+        for thread in threading.enumerate():
+            if thread.name == "salvo-unlink":
+                thread.join()
+        assert reader.read() == b"old"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["salvo.duckdb"]
     assert _read(target, "SELECT count(*) FROM documents") == [(0,)]
 
 
