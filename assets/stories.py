@@ -154,26 +154,35 @@ def _index(con: duckdb.DuckDBPyConnection, todo: list[str]) -> dict[str, int]:
 def _prepare_candidate_search(
     con: duckdb.DuckDBPyConnection, todo: list[str], passage_counts: dict[str, int]
 ) -> None:
-    """Temporary tables for _candidates, built once per run: the band keys of `todo` that
-    are not boilerplate (found in 2 to MAX_BUCKET_DOCUMENTS documents), the index rows
-    with those keys, and the passage count of every document (`passage_counts` for
-    `todo`, what document_stories recorded for the others)."""
+    """Temporary tables for _candidates, built once per run: the index rows whose band key
+    is one of `todo`'s and is not boilerplate (found in 2 to MAX_BUCKET_DOCUMENTS
+    documents), and the passage count of every document (`passage_counts` for `todo`,
+    what document_stories recorded for the others)."""
+    # The index is read once: the rows sharing a key with `todo`, then those of them whose
+    # key is not boilerplate.
     con.execute(
         """
-        CREATE OR REPLACE TEMP TABLE salvo_kept_keys AS
-        SELECT band, band_key FROM passage_bands
+        CREATE OR REPLACE TEMP TABLE salvo_shared_bands AS
+        SELECT * FROM passage_bands
         SEMI JOIN (
             SELECT DISTINCT band, band_key FROM passage_bands
             WHERE doc_id IN (SELECT unnest($ids))
         ) USING (band, band_key)
-        GROUP BY ALL HAVING count(DISTINCT doc_id) BETWEEN 2 AND $cap
         """,
-        {"ids": todo, "cap": stories.MAX_BUCKET_DOCUMENTS},
+        {"ids": todo},
     )
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE salvo_kept_bands AS SELECT * FROM passage_bands "
-        "SEMI JOIN salvo_kept_keys USING (band, band_key)"
+        """
+        CREATE OR REPLACE TEMP TABLE salvo_kept_bands AS
+        SELECT * FROM salvo_shared_bands
+        SEMI JOIN (
+            SELECT band, band_key FROM salvo_shared_bands GROUP BY ALL
+            HAVING count(DISTINCT doc_id) BETWEEN 2 AND $cap
+        ) USING (band, band_key)
+        """,
+        {"cap": stories.MAX_BUCKET_DOCUMENTS},
     )
+    con.execute("DROP TABLE salvo_shared_bands")
     # Not counted again from passage_bands: that reads the whole index (2.4M rows at 10k
     # documents) for a run that adds one document.
     con.execute(
