@@ -134,6 +134,9 @@ MAX_CHANGED_GROUPS = 500
 CHANGES_SCHEMA = "mart_changes"
 # Per-document digests of the inputs of the models updated by document.
 DOCUMENTS_SCHEMA = "mart_documents"
+# The key of an update's result that carries the table's new digest, when the update
+# could derive it from the rows it changed.
+ROWS_DIGEST = "rows_digest"
 
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple]:
@@ -236,9 +239,16 @@ def _update_documents(
     changed = f"{CHANGES_SCHEMA}.{model.name}"
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {CHANGES_SCHEMA}")
     con.execute(f"CREATE OR REPLACE TABLE {changed} AS SELECT * FROM {model.name} WHERE {pick}")
+    removed_rows = warehouse.table_fingerprint(con, model.name, CHANGES_SCHEMA)
     [(removed,)] = con.execute(f"DELETE FROM {model.name} WHERE {pick}").fetchall()
     [(added,)] = con.execute(f"INSERT INTO {model.name} SELECT * FROM salvo_fresh").fetchall()
     con.execute(f"INSERT INTO {changed} SELECT * FROM salvo_fresh")
+    # The table's new digest from the old one and the changed rows (0.05 s less than
+    # reading 138k rows again); the next run compares it with a digest of the table.
+    both = warehouse.table_fingerprint(con, model.name, CHANGES_SCHEMA)
+    assert built.stored and removed_rows and both
+    added_rows = warehouse.fingerprint_after(both, removed_rows, "0:None:None")
+    rows_digest = warehouse.fingerprint_after(built.stored, removed_rows, added_rows)
     con.execute(f"DELETE FROM {state} WHERE {pick}")
     con.execute(f"INSERT INTO {state} SELECT * FROM salvo_digests WHERE {pick}")
     for table in ("salvo_digests", "salvo_documents", "salvo_fresh"):
@@ -248,6 +258,7 @@ def _update_documents(
         "documents_changed": documents,
         "rows_removed": removed,
         "rows_added": added,
+        ROWS_DIGEST: rows_digest,
     }
 
 
@@ -385,7 +396,9 @@ def build_model_asset(model: SqlModel) -> dg.AssetsDefinition:
                     previous = (
                         built.stored if changes["update"] in CHANGE_KEEPING and built else None
                     )
-                    digest = warehouse.table_fingerprint(con, model.name)
+                    digest = changes.pop(ROWS_DIGEST, None) or warehouse.table_fingerprint(
+                        con, model.name
+                    )
                     con.execute("DELETE FROM mart_builds WHERE mart = ?", [model.name])
                     con.execute(
                         "INSERT INTO mart_builds (mart, inputs_digest, rows_digest, built_at, "

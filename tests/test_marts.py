@@ -438,6 +438,16 @@ def test_claims_enriched_is_updated_by_document_to_what_its_sql_gives(
         )
         expected = _rows(small_warehouse, f"SELECT * FROM ({model.sql}) ORDER BY ALL")
         assert _rows(small_warehouse, "SELECT * FROM claims_enriched ORDER BY ALL") == expected
+        # The digest recorded (derived from the changed rows by an update by document) is
+        # the table's.
+        con = duckdb.connect(str(small_warehouse), read_only=True)
+        try:
+            [(recorded,)] = con.execute(
+                "SELECT rows_digest FROM mart_builds WHERE mart = 'claims_enriched'"
+            ).fetchall()
+            assert recorded == warehouse.table_fingerprint(con, "claims_enriched")
+        finally:
+            con.close()
         return materialization_metadata(result, model.name)
 
     def change(*statements: str) -> None:
@@ -707,3 +717,24 @@ def test_seed_marts_show_counts_schemas_previews_and_charts(seeded_warehouse):
         assert metadata["chart"].startswith("![")
         assert Path(metadata["chart_path"]).parent == path.parent / "charts"
         assert Path(metadata["chart_path"]).is_file()
+
+
+def test_a_digest_follows_the_rows_removed_and_added(tmp_path: Path):
+    con = duckdb.connect(str(tmp_path / "digest.duckdb"))
+    con.execute("CREATE TABLE t AS SELECT range AS n, range % 7 AS g FROM range(1000)")
+    con.execute("CREATE TABLE gone AS SELECT * FROM t WHERE g = 3")
+    con.execute("CREATE TABLE new AS SELECT n + 5000 AS n, g FROM t WHERE g = 5")
+    before = warehouse.table_fingerprint(con, "t")
+    removed, added = (warehouse.table_fingerprint(con, name) for name in ("gone", "new"))
+    assert before and removed and added
+    con.execute("DELETE FROM t WHERE g = 3")
+    con.execute("INSERT INTO t SELECT * FROM new")
+    assert warehouse.fingerprint_after(before, removed, added) == warehouse.table_fingerprint(
+        con, "t"
+    )
+    everything = warehouse.table_fingerprint(con, "t")
+    assert everything
+    con.execute("DELETE FROM t")
+    empty = warehouse.table_fingerprint(con, "t")
+    assert warehouse.fingerprint_after(everything, everything, empty or "") == empty
+    con.close()
