@@ -129,7 +129,9 @@ def _base_tables(con: duckdb.DuckDBPyConnection) -> None:
         ("d3", "d3", 1, None),
     ):
         con.execute(
-            "INSERT INTO document_stories VALUES (?, ?, ?, ?, ?, ?, NULL, 5, 'md5')",
+            "INSERT INTO document_stories (doc_id, source_file, story_id, story_documents, "
+            "nearest_doc_id, similarity, shared_passages, passages, text_md5) "
+            "VALUES (?, ?, ?, ?, ?, ?, NULL, 5, 'md5')",
             [doc_id, FILES[doc_id], story_id, size, nearest, 0.8 if nearest else None],
         )
 

@@ -204,6 +204,31 @@ def test_changed_text_under_the_same_doc_id_is_indexed_again(tmp_path: Path):
     assert _stories(path)["b"] == ("a", 2)
 
 
+def test_text_digests_from_another_duckdb_version_do_not_reindex(tmp_path: Path):
+    path = tmp_path / "work.duckdb"
+    _add_documents(path, {"a": WIRE, "b": UNRELATED})
+    _run(path)
+    # text_hash is DuckDB's hash, which another DuckDB version may compute differently, or
+    # missing (a table from before the column): text_md5 decides, and the hashes are
+    # written again by the next run that changes anything.
+    con = warehouse.connect(path)
+    con.execute("UPDATE document_stories SET text_hash = NULL WHERE doc_id = 'a'")
+    con.execute("UPDATE document_stories SET text_hash = 12345 WHERE doc_id = 'b'")
+    con.close()
+    assert _metadata(_run(path), "document_stories")["documents_indexed"] == 0
+    _add_documents(path, {"c": QUOTING})
+    assert _metadata(_run(path), "document_stories")["documents_indexed"] == 1
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        stale = con.execute(
+            "SELECT count(*) FROM document_stories s JOIN documents d USING (doc_id) "
+            "WHERE s.text_hash IS DISTINCT FROM hash(d.clean_text)"
+        ).fetchone()
+    finally:
+        con.close()
+    assert stale == (0,)
+
+
 def test_seed_articles_003_and_004_are_one_story_and_the_others_alone(seeded_warehouse):
     path, result = seeded_warehouse
     con = duckdb.connect(str(path), read_only=True)
@@ -265,3 +290,23 @@ def test_a_run_that_fails_after_indexing_is_healed_by_the_next(
     assert _stories(path) == _stories(clean)
     assert _stories(path)["a_rewrite"] == ("a_rewrite", 2)
     assert _index_rows(path) == _index_rows(clean)
+
+
+def test_a_document_stories_table_from_before_text_hash_gains_the_column(tmp_path: Path):
+    path = tmp_path / "work.duckdb"
+    _add_documents(path, {"a": WIRE, "b": UNRELATED})
+    _run(path)
+    con = warehouse.connect(path)
+    con.execute("ALTER TABLE document_stories DROP COLUMN text_hash")
+    con.close()
+    assert _metadata(_run(path), "document_stories")["documents_indexed"] == 0
+    _add_documents(path, {"c": REWRITE})
+    _run(path)
+    assert _stories(path)["c"] == ("a", 2)
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        assert con.execute(
+            "SELECT count(*) FROM document_stories WHERE text_hash IS NULL"
+        ).fetchone() == (0,)
+    finally:
+        con.close()
