@@ -12,6 +12,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from assets import marts
 from assets.marts import (
     CHARTS,
     MART_KEYS,
@@ -428,7 +429,7 @@ def test_a_mart_is_rebuilt_only_when_its_inputs_or_itself_changed(
 
 
 def test_claims_enriched_is_updated_by_document_to_what_its_sql_gives(
-    small_warehouse: Path, tmp_path: Path
+    small_warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     model = next(m for m in MODELS if m.name == "claims_enriched")
     assert model.update == "documents"
@@ -505,6 +506,10 @@ def test_claims_enriched_is_updated_by_document_to_what_its_sql_gives(
     edited = dataclasses.replace(model, sql="-- edited\n" + model.sql)
     documents = _rows(small_warehouse, "SELECT count(DISTINCT doc_id) FROM documents")[0][0]
     assert run(edited)["documents_changed"] == documents
+    # When most documents changed, a diff does it.
+    monkeypatch.setattr(marts, "FEW_DOCUMENTS", 0)
+    assert run()["update"] == "diff"
+    assert run(edited)["update"] == "diff"
     # Columns that are not the SQL's (a table from an older version): rebuilt whole.
     change("ALTER TABLE claims_enriched ADD COLUMN leftover INTEGER")
     assert run()["update"] == "rebuild"
