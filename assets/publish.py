@@ -35,12 +35,19 @@ def published_warehouse(
         # Everything in the file itself, so a byte copy is a complete database.
         con.execute("CHECKPOINT")
         counts = warehouse.table_counts(con, PUBLISHED_TABLES)
-        path = warehouse.publish(salvo.working_path, salvo.published_path)
-    context.log.info(f"Published {path} ({path.stat().st_size / 1e6:.1f} MB): {counts}")
+        published = warehouse.publish(salvo.working_path, salvo.published_path)
+    path, size = published.path, published.path.stat().st_size
+    how = "changed blocks of the previous copy" if published.patched else "a full copy"
+    context.log.info(
+        f"Published {path} ({size / 1e6:.1f} MB; wrote {published.bytes_written / 1e6:.1f} MB, "
+        f"{how}): {counts}"
+    )
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(path)),
-            "size_mb": round(path.stat().st_size / 1e6, 2),
+            "size_mb": round(size / 1e6, 2),
+            "written_mb": round(published.bytes_written / 1e6, 2),
+            "patched": published.patched,
             **{f"rows_{table}": n for table, n in counts.items()},
         }
     )

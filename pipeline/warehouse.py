@@ -13,9 +13,9 @@ import hashlib
 import os
 import shutil
 import socket
-import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -386,41 +386,127 @@ def set_state(con: duckdb.DuckDBPyConnection, key: str, value: str | None) -> No
     con.execute("INSERT INTO pipeline_state VALUES (?, ?)", [key, value])
 
 
-def publish(working: Path | str, published: Path | str) -> Path:
-    """Copy the closed working database next to the published one, then rename it over
-    the published file.
+# Publishing rewrites only the blocks that differ from a spare copy: DuckDB's blocks are
+# 256 KiB, and a run that adds one document to 10k changes about 6% of a 260 MB file.
+PUBLISH_CHUNK = 4 * 1024 * 1024
+PUBLISH_BLOCK = 256 * 1024
+
+
+def _spare_path(published: Path) -> Path:
+    return published.with_name(f".{published.name}.previous")
+
+
+def _open_here(path: Path) -> bool:
+    """Whether this process has the file open (a DuckDB connection of its own to it)."""
+    try:
+        target = os.stat(path)
+    except OSError:
+        return False
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            held = os.stat(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if (held.st_dev, held.st_ino) == (target.st_dev, target.st_ino):
+            return True
+    return False
+
+
+def _read_at(fd: int, offset: int, length: int) -> bytes:
+    """`length` bytes from `offset`, fewer only at the end of the file."""
+    parts = []
+    while length > 0:
+        part = os.pread(fd, length, offset)
+        if not part:
+            break
+        parts.append(part)
+        offset, length = offset + len(part), length - len(part)
+    return b"".join(parts)
+
+
+def _patch(source: Path, target: Path) -> int | None:
+    """Make `target` a byte copy of `source` by rewriting only the blocks that differ;
+    return the bytes written, or None when a reader may hold `target`.
+
+    `target` is an earlier published file. A DuckDB connection in another process holds a
+    lock on the file it reads, so the lock taken here fails while one is open; a
+    connection of this process is found among its open files. No new reader can open it
+    meanwhile: it no longer has the published name."""
+    if not os.path.exists("/proc/self/fd") or _open_here(target):
+        return None
+    written = 0
+    with open(source, "rb", buffering=0) as src, open(target, "r+b", buffering=0) as dst:
+        try:
+            fcntl.lockf(dst.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return None
+        size = os.fstat(src.fileno()).st_size
+        for offset in range(0, size, PUBLISH_CHUNK):
+            new = _read_at(src.fileno(), offset, min(PUBLISH_CHUNK, size - offset))
+            old = _read_at(dst.fileno(), offset, len(new))
+            if new == old:
+                continue
+            for start in range(0, len(new), PUBLISH_BLOCK):
+                block = new[start : start + PUBLISH_BLOCK]
+                if block != old[start : start + PUBLISH_BLOCK]:
+                    os.pwrite(dst.fileno(), block, offset + start)
+                    written += len(block)
+        os.ftruncate(dst.fileno(), size)
+        os.fsync(dst.fileno())
+    return written
+
+
+@dataclass(frozen=True)
+class Published:
+    path: Path
+    bytes_written: int  # what the publish wrote: the changed blocks, or the whole file
+    patched: bool  # an earlier copy was rewritten where it differed (else a full copy)
+
+
+def publish(working: Path | str, published: Path | str) -> Published:
+    """Make a copy of the closed working database next to the published one, then rename
+    it over the published file.
 
     The rename is atomic on POSIX: a reader that holds the old file open keeps reading a
     consistent old snapshot (its inode), and a new reader sees either the old or the new
     file, never a half-written one. The caller must have closed every connection to the
     working database (closing checkpoints it, so the file alone is complete).
+
+    The copy is made from the file the last publish replaced, kept under a hidden second
+    name (`.<name>.previous`) for this: only its blocks that differ are written. When a
+    reader still holds that file (or there is none), the copy is a new file instead.
     """
     working, published = Path(working), Path(published)
     published.parent.mkdir(parents=True, exist_ok=True)
     staging = published.with_name(f".{published.name}.publishing")
-    shutil.copyfile(working, staging)
-    with open(staging, "rb+") as handle:
-        os.fsync(handle.fileno())
-    # The old file keeps a second name until the new one is in place: the rename then does
-    # not free its blocks (0.1-0.2 s for 250 MB), a thread does, while the run ends.
-    previous = published.with_name(f".{published.name}.previous")
-    previous.unlink(missing_ok=True)  # left by a process that ended before removing it
+    spare = _spare_path(published)
+    if spare.exists() and published.exists() and os.path.samefile(spare, published):
+        # A killed publish left the second name on the published file itself.
+        spare.unlink()
+    if spare.exists() and not staging.exists():
+        os.replace(spare, staging)
+    # A staging file a killed publish left is as good a start as the spare: every block is
+    # compared.
+    spare.unlink(missing_ok=True)
+    written = _patch(working, staging) if staging.exists() else None
+    patched = written is not None
+    if written is None:
+        staging.unlink(missing_ok=True)  # a reader holding it keeps its bytes
+        shutil.copyfile(working, staging)
+        with open(staging, "rb+") as handle:
+            os.fsync(handle.fileno())
+        written = staging.stat().st_size
     try:
-        os.link(published, previous)
-        linked = True
+        os.link(published, spare)  # the next publish's starting point
     except OSError:  # the first publish, or a file system without hard links
-        linked = False
+        pass
     os.replace(staging, published)
     directory = os.open(published.parent, os.O_RDONLY)
     try:
         os.fsync(directory)
     finally:
         os.close(directory)
-    if linked:
-        threading.Thread(
-            target=previous.unlink, kwargs={"missing_ok": True}, name="salvo-unlink"
-        ).start()
-    return published
+    return Published(published, written, patched)
 
 
 def working_path_for(published: Path | str) -> Path:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
-import threading
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -294,17 +295,96 @@ def test_publish_replaces_the_file_atomically(tmp_path: Path):
     target.parent.mkdir()
     target.write_bytes(b"old")
     os.utime(target, (time.time() - 60, time.time() - 60))
-    # A second name of an older file, left by a process killed before it removed it.
+    # The copy an earlier publish replaced: the new file is made from it.
     (target.parent / ".salvo.duckdb.previous").write_bytes(b"older")
     with open(target, "rb") as reader:
-        warehouse.publish(working, target)
-        # The old file's second name is removed by a thread; a reader keeps its bytes.
-        for thread in threading.enumerate():
-            if thread.name == "salvo-unlink":
-                thread.join()
+        published = warehouse.publish(working, target)
         assert reader.read() == b"old"
-    assert sorted(p.name for p in target.parent.iterdir()) == ["salvo.duckdb"]
+    assert published.patched and published.bytes_written == working.stat().st_size
+    # The old file stays, under its second name, for the next publish.
+    assert sorted(p.name for p in target.parent.iterdir()) == [
+        ".salvo.duckdb.previous",
+        "salvo.duckdb",
+    ]
+    assert (target.parent / ".salvo.duckdb.previous").read_bytes() == b"old"
+    assert target.read_bytes() == working.read_bytes()
     assert _read(target, "SELECT count(*) FROM documents") == [(0,)]
+
+
+def _working_database(path: Path, documents: int) -> None:
+    con = warehouse.connect(path)
+    warehouse.ensure_schema(con)
+    con.execute(
+        "INSERT INTO raw_documents (doc_id, source_file, content_hash, encoding, raw_text, "
+        "characters, ingested_at) SELECT 'd' || i, 'f' || i, 'h', 'utf-8', "
+        "md5(i::VARCHAR), 32, TIMESTAMP '2026-01-01' FROM range(?) t(i) "
+        "WHERE NOT EXISTS (SELECT 1 FROM raw_documents WHERE doc_id = 'd' || i)",
+        [documents],
+    )
+    con.close()
+
+
+def test_publish_writes_only_the_blocks_that_changed(tmp_path: Path):
+    working = tmp_path / "work.duckdb"
+    target = tmp_path / "pub" / "salvo.duckdb"
+    sizes = []
+    # Appended rows rewrite the last row group (up to 122,880 rows) of the table.
+    for documents in (500_000, 500_100, 500_200):
+        _working_database(working, documents)
+        published = warehouse.publish(working, target)
+        sizes.append((published.patched, published.bytes_written, working.stat().st_size))
+        assert target.read_bytes() == working.read_bytes()
+        assert _read(target, "SELECT count(*) FROM raw_documents") == [(documents,)]
+    # The first publish has nothing to start from; the second starts from a file with no
+    # name yet (the first publish had none to keep); the third rewrites what changed.
+    assert [patched for patched, _, _ in sizes] == [False, False, True]
+    _, written, size = sizes[2]
+    assert 0 < written < size / 2
+
+
+def test_publish_leaves_a_file_a_reader_holds_untouched(tmp_path: Path):
+    """A reader holding an old published file (in this process or another) keeps its
+    snapshot however many publishes follow: that file is not rewritten, a new copy is made."""
+    working = tmp_path / "work.duckdb"
+    target = tmp_path / "pub" / "salvo.duckdb"
+    _working_database(working, 100)
+    warehouse.publish(working, target)
+    here = duckdb.connect(str(target), read_only=True)
+    _working_database(working, 200)
+    warehouse.publish(working, target)
+    other = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys; con = duckdb.connect(sys.argv[1], read_only=True); "
+            "print(con.execute('SELECT count(*) FROM raw_documents').fetchone()[0], flush=True); "
+            "sys.stdin.readline(); "
+            "print(con.execute('SELECT count(*) FROM raw_documents').fetchone()[0], flush=True)",
+            str(target),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert other.stdout is not None and other.stdin is not None
+        assert other.stdout.readline().strip() == "200"
+        results = []
+        for documents in (300, 400, 500):
+            _working_database(working, documents)
+            results.append(warehouse.publish(working, target).patched)
+            assert here.execute("SELECT count(*) FROM raw_documents").fetchone() == (100,)
+        # 300 would rewrite the file this process holds, 400 the one the other process
+        # holds: both get new copies; 500 starts from 300's file, which nobody holds.
+        assert results == [False, False, True]
+        other.stdin.write("\n")
+        other.stdin.flush()
+        assert other.stdout.readline().strip() == "200"
+    finally:
+        here.close()
+        other.kill()
+        other.wait()
+    assert _read(target, "SELECT count(*) FROM raw_documents") == [(500,)]
 
 
 def test_a_file_with_its_old_size_and_time_is_not_read_again_until_a_full_run(tmp_path: Path):
