@@ -29,6 +29,7 @@ import polars as pl
 from assets.metadata import table_metadata
 from pipeline import warehouse
 from pipeline.defs.resources import SalvoSettings, WorkingDuckDB
+from pipeline.lifetime import long_lived
 from pipeline.nlp.version import extractor_version
 
 # Documents whose texts are read together, and whose rows wait in this process before they
@@ -315,9 +316,10 @@ def _parse_with_workers(
     version: str,
     writer: _BatchWriter,
 ) -> None:
-    from pipeline.nlp.language import build_nlp
+    with long_lived():
+        from pipeline.nlp.language import build_nlp
 
-    build_nlp(model)  # loaded here, before any fork: workers inherit it, nobody loads twice
+        build_nlp(model)  # loaded here, before any fork: workers inherit it, nobody loads twice
     tasks = (task for texts in _read_texts(duckdb, [d for d, _ in todo]) for task in _tasks(texts))
     writer.workers = _workers(len(todo), sum(characters for _, characters in todo))
     if not writer.workers:

@@ -9,6 +9,10 @@ import datetime as dt
 import io
 import math
 from collections.abc import Iterable
+from functools import lru_cache
+from typing import Any
+
+from pipeline.lifetime import long_lived
 
 # Beyond this many series the colours stop being tellable apart: the rest become "other".
 TOP_SERIES = 8
@@ -69,18 +73,24 @@ def monthly_series(
     return labels, values
 
 
+@lru_cache(maxsize=1)
+def _matplotlib() -> tuple[Any, ...]:
+    # Imported here: matplotlib takes a second or more to import, and the code location
+    # (sensors, the UI) should not pay for it when no chart is drawn.
+    with long_lived():
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.collections import PolyCollection
+        from matplotlib.figure import Figure
+        from matplotlib.patches import Patch
+        from matplotlib.ticker import MaxNLocator
+    return FigureCanvasAgg, PolyCollection, Figure, Patch, MaxNLocator
+
+
 def stacked_bars_png(
     labels: list[str], values: dict[str, list[int]], title: str, y_label: str
 ) -> bytes:
     """A stacked bar chart, one bar per label, one colour per series, as PNG bytes."""
-    # Imported here: matplotlib takes a second or more to import, and the code location
-    # (sensors, the UI) should not pay for it when no chart is drawn.
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.collections import PolyCollection
-    from matplotlib.figure import Figure
-    from matplotlib.patches import Patch
-    from matplotlib.ticker import MaxNLocator
-
+    FigureCanvasAgg, PolyCollection, Figure, Patch, MaxNLocator = _matplotlib()
     width = min(14.0, 5.0 + 0.45 * max(len(labels), 1))
     figure = Figure(figsize=(width, 4.2), dpi=100, layout="constrained")
     FigureCanvasAgg(figure)

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import sys
 
-import dagster as dg
+from pipeline.lifetime import long_lived
 
-from pipeline import settings, warehouse
-from pipeline.definitions import defs
+# Start-up (about 2 s) builds modules and definitions that live as long as the process.
+with long_lived():
+    import dagster as dg
+
+    from pipeline import settings, warehouse
+    from pipeline.definitions import defs
 
 
 def summary(path) -> str:
@@ -47,8 +51,9 @@ def summary(path) -> str:
 
 
 def main() -> int:
-    instance = dg.DagsterInstance.get()
-    job = defs().resolve_job_def("salvo_job")
+    with long_lived():
+        instance = dg.DagsterInstance.get()
+        job = defs().resolve_job_def("salvo_job")
     result = job.execute_in_process(
         instance=instance,
         raise_on_error=False,

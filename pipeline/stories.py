@@ -38,9 +38,11 @@ import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
+
+from pipeline.lifetime import long_lived
 
 # A sentence rewritten by another outlet keeps about half its content words: the eight
 # passage pairs of 003/004 score 0.41 to 0.81. Independent reports of one interview pass
@@ -109,15 +111,20 @@ _MIX_1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX_2 = np.uint64(0x94D049BB133111EB)
 
 
+@lru_cache(maxsize=1)
+def _minhash() -> Any:
+    # Imported on first use: datasketch imports scipy, a second of start-up.
+    with long_lived():
+        from datasketch import MinHash
+    return MinHash
+
+
 def band_key_matrix(document_passages: Sequence[frozenset[str]]) -> np.ndarray:
     """For each passage (row), BANDS signed 64-bit keys (columns): two passages sharing a
     key in the same band are LSH candidates (likely Jaccard >= about PASSAGE_JACCARD)."""
     if not document_passages:
         return np.empty((0, BANDS), dtype=np.int64)
-    # Imported on first use: datasketch imports scipy, a second of start-up.
-    from datasketch import MinHash
-
-    signatures = MinHash.bulk(
+    signatures = _minhash().bulk(
         [[w.encode() for w in words] for words in document_passages],
         num_perm=NUM_PERM,
         seed=SEED,
