@@ -11,9 +11,14 @@ the pages they share with the parent.
 
 from __future__ import annotations
 
+import atexit
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+# At exit the frozen objects are handed back to the collector, so that interpreter shutdown
+# frees them as it frees the rest (DuckDB's bindings report the ones it could not free).
+atexit.register(gc.unfreeze)
 
 
 @contextmanager
