@@ -342,6 +342,29 @@ def test_publish_writes_only_the_blocks_that_changed(tmp_path: Path):
     assert 0 < written < size / 2
 
 
+def test_publish_after_one_killed_between_its_steps(tmp_path: Path):
+    """A publish killed after giving the published file its second name, with a half-written
+    staging file: the next publish neither rewrites the published file in place nor keeps
+    the garbage."""
+    working = tmp_path / "work.duckdb"
+    target = tmp_path / "pub" / "salvo.duckdb"
+    _working_database(working, 100)
+    warehouse.publish(working, target)
+    old = target.read_bytes()
+    spare = target.parent / ".salvo.duckdb.previous"
+    os.link(target, spare)  # the same file under both names
+    (target.parent / ".salvo.duckdb.publishing").write_bytes(b"half a copy")
+    with open(target, "rb") as reader:
+        _working_database(working, 200)
+        published = warehouse.publish(working, target)
+        assert reader.read() == old
+    assert published.patched
+    assert target.read_bytes() == working.read_bytes()
+    assert spare.read_bytes() == old
+    assert sorted(p.name for p in target.parent.iterdir()) == [spare.name, target.name]
+    assert _read(target, "SELECT count(*) FROM raw_documents") == [(200,)]
+
+
 def test_publish_leaves_a_file_a_reader_holds_untouched(tmp_path: Path):
     """A reader holding an old published file (in this process or another) keeps its
     snapshot however many publishes follow: that file is not rewritten, a new copy is made."""
