@@ -19,6 +19,7 @@ import time
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -309,6 +310,16 @@ def _cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime
 
 
+@lru_cache(maxsize=4)
+def _load_model(model: str) -> None:
+    """Load the spaCy pipeline once per process, frozen with what it built (see
+    pipeline/lifetime.py): a process that parses in several runs freezes it once."""
+    with long_lived():
+        from pipeline.nlp.language import build_nlp
+
+        build_nlp(model)
+
+
 def _parse_with_workers(
     duckdb: WorkingDuckDB,
     todo: list[tuple[str, int]],
@@ -318,13 +329,10 @@ def _parse_with_workers(
 ) -> None:
     writer.workers = _workers(len(todo), sum(characters for _, characters in todo))
     if writer.workers:
-        # The earlier stages' garbage goes first: frozen with the model below, it would
-        # never be freed, and every worker would start with it (10k documents: +67 MiB).
+        # The earlier stages' garbage goes first: frozen with the model on its first load,
+        # it would never be freed, and every worker would start with it (10k: +24 MiB).
         gc.collect()
-    with long_lived():
-        from pipeline.nlp.language import build_nlp
-
-        build_nlp(model)  # loaded here, before any fork: workers inherit it, nobody loads twice
+    _load_model(model)  # here, before any fork: workers inherit it, nobody loads it twice
     tasks = (task for texts in _read_texts(duckdb, [d for d, _ in todo]) for task in _tasks(texts))
     if not writer.workers:
         for task in tasks:
