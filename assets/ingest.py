@@ -39,14 +39,20 @@ CONTENT_TABLES = tuple(t for t in warehouse.DOCUMENT_TABLES if t != "raw_documen
 PROGRESS_SECONDS = 5.0
 # File names listed in a log line at most.
 SHOWN_NAMES = 20
+# Bump when what the ledger derives from a file's records changes: the next run looks at
+# every file again instead of leaving the quiet ones (unchanged since hashed) as they are.
+LEDGER_VERSION = "ledger.v1"
+LEDGER_STATE = "ledger_version"
 
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
 
 
-def _dicts(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
-    cursor = con.execute(sql)
+def _dicts(
+    con: duckdb.DuckDBPyConnection, sql: str, parameters: list | None = None
+) -> list[dict[str, Any]]:
+    cursor = con.execute(sql, parameters)
     names = [column[0] for column in cursor.description or []]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
@@ -129,6 +135,42 @@ def _unchanged(previous: dict[str, Any] | None, digest: str) -> bool:
         and previous["status"] != "deleted"
         and previous["source_format"] is not None
     )
+
+
+def _same_stamp(stamp: tuple | None, seed: seeds.SeedFile) -> bool:
+    """_same_file on the ledger's (size_bytes, mtime_ns, content_hash, status,
+    source_format), without the rest of its row."""
+    if stamp is None:
+        return False
+    size, mtime_ns, content_hash, status, source_format = stamp
+    return (
+        mtime_ns == seed.mtime_ns
+        and size == seed.size
+        and content_hash is not None
+        and status != "deleted"
+        and source_format is not None
+    )
+
+
+def _ledger_rows(
+    con: duckdb.DuckDBPyConnection, names: list[str]
+) -> tuple[dict[str, dict[str, Any]], dict[str, list[dict[str, Any]]]]:
+    """The seed_files rows of these files, and their seed_records rows in record order."""
+    ledger = {
+        r["source_file"]: r
+        for r in _dicts(
+            con, "SELECT * FROM seed_files WHERE source_file IN (SELECT unnest(?))", [names]
+        )
+    }
+    records: dict[str, list[dict[str, Any]]] = {}
+    for r in _dicts(
+        con,
+        "SELECT * FROM seed_records WHERE source_file IN (SELECT unnest(?)) "
+        "ORDER BY source_file, record_index",
+        [names],
+    ):
+        records.setdefault(r["source_file"], []).append(r)
+    return ledger, records
 
 
 def _reuse(file: _File, previous: dict[str, Any], records: list[dict[str, Any]]) -> None:
@@ -248,6 +290,18 @@ def _deleted_row(previous: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _sharing(
+    files: list[_File],
+    previous_records: dict[str, list[dict[str, Any]]],
+    holders: dict[str, list[str]],
+    quiet: set[str],
+) -> list[str]:
+    """The quiet files holding a text that a file looked at holds now or held last run."""
+    texts = {r.doc_id for f in files for r in f.records if r.doc_id}
+    texts |= {r["doc_id"] for rs in previous_records.values() for r in rs if r["doc_id"]}
+    return sorted({name for d in texts for name in holders.get(d, ()) if name in quiet})
+
+
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
@@ -297,11 +351,49 @@ def seed_files_and_raw_documents(
     ready, settling = seeds.settle(seeds.list_seed_files(folder))
     context.log.info(f"Found {len(ready) + len(settling)} files in {folder}")
     now = _now()
+    # A full-check run (the daily schedule's) reads and hashes every file, whatever its
+    # size and modification time say, and looks at every ledger row again.
+    rehash = context.run.tags.get(CHECKS_TAG) == FULL
     with duckdb.get_connection() as con:
-        ledger = {r["source_file"]: r for r in _dicts(con, "SELECT * FROM seed_files")}
-        previous_records: dict[str, list[dict[str, Any]]] = {}
-        for r in _dicts(con, "SELECT * FROM seed_records ORDER BY source_file, record_index"):
-            previous_records.setdefault(r["source_file"], []).append(r)
+        every_row = rehash or warehouse.get_state(con, LEDGER_STATE) != LEDGER_VERSION
+        stamps = {
+            row[0]: row[1:]
+            for row in con.execute(
+                "SELECT source_file, size_bytes, mtime_ns, content_hash, status, source_format "
+                "FROM seed_files"
+            ).fetchall()
+        }
+        holders: dict[str, list[str]] = {}
+        for name, doc_id in con.execute(
+            "SELECT source_file, doc_id FROM seed_records WHERE doc_id IS NOT NULL"
+        ).fetchall():
+            holders.setdefault(doc_id, []).append(name)
+        # A text held back (no_content, the documents stage's verdict recomputed each run;
+        # a file that could not be read again) is tried again each run: never quiet.
+        retried = {
+            r[0]
+            for r in con.execute(
+                "SELECT source_file FROM seed_records WHERE doc_id IS NOT NULL AND status = "
+                "'quarantined' UNION SELECT source_file FROM seed_files WHERE reason = "
+                "'no_content'"
+            ).fetchall()
+        }
+        # Quiet: same size and modification time as the ledger recorded when it hashed the
+        # file. Its rows are what the last run wrote and stay so (last_seen apart), unless
+        # it shares a text with a file that is not quiet; only the others are looked at.
+        quiet = (
+            set()
+            if every_row
+            else {
+                seed.name
+                for seed in ready
+                if seed.problem is None
+                and seed.name not in retried
+                and _same_stamp(stamps.get(seed.name), seed)
+            }
+        )
+        loud = sorted((stamps.keys() | {s.name for s in ready}) - quiet)
+        ledger, previous_records = _ledger_rows(con, loud)
         known = {
             doc_id: ((source_file, record_index), ingested_at)
             for doc_id, source_file, record_index, ingested_at in con.execute(
@@ -311,11 +403,10 @@ def seed_files_and_raw_documents(
 
     files: list[_File] = []
     changed = unread = 0
-    # A full-check run (the daily schedule's) reads and hashes every file, whatever its
-    # size and modification time say.
-    rehash = context.run.tags.get(CHECKS_TAG) == FULL
     last_progress = time.monotonic()
     for number, seed in enumerate(ready, start=1):
+        if seed.name in quiet:
+            continue
         previous = ledger.get(seed.name)
         file = _File(seed.name, _new_row(seed, previous, now), seed=seed)
         if seed.problem is None and previous and not rehash and _same_file(previous, seed):
@@ -360,6 +451,25 @@ def seed_files_and_raw_documents(
         names = ", ".join(repr(s.name) for s in settling[:SHOWN_NAMES])
         context.log.info(f"Left for the next run, still being written: {names}")
 
+    # A quiet file sharing a text with a file looked at (a copy of a new text, another
+    # holder of one that left) is looked at too, and so on through the texts it holds:
+    # every holder of a text whose owner may change is below.
+    seed_of = {s.name: s for s in ready}
+    while pulled := _sharing(files, previous_records, holders, quiet):
+        with duckdb.get_connection() as con:
+            more_ledger, more_records = _ledger_rows(con, pulled)
+        ledger.update(more_ledger)
+        previous_records.update(more_records)
+        for name in pulled:
+            quiet.discard(name)
+            seed, previous = seed_of[name], ledger[name]
+            file = _File(name, _new_row(seed, previous, now), seed=seed)
+            file.row["content_hash"] = previous["content_hash"]
+            _reuse(file, previous, previous_records.get(name, []))
+            unread += 1
+            files.append(file)
+    unread += len(quiet)
+
     # Owners, and the texts that must be (re)written: new documents, and documents whose
     # owning record changed (its metadata may differ). A text only a reused file holds is
     # read again; a file that cannot give its text now is left out of this round.
@@ -378,9 +488,12 @@ def seed_files_and_raw_documents(
         blocked |= newly_blocked
     _set_statuses(files, owners)
 
-    present = {f.name for f in files}
+    present = {f.name for f in files} | quiet
     deleted = [_deleted_row(p) for name, p in ledger.items() if name not in present]
-    gone = sorted(set(known) - set(owners))
+    # A quiet file's texts keep their owners (none of them is held by a file looked at).
+    gone = sorted(
+        d for d in set(known) - set(owners) if not any(name in quiet for name in holders.get(d, ()))
+    )
     raw_rows = []
     for doc_id, (name, index) in sorted(needed.items()):
         file = by_name[name]
@@ -416,8 +529,8 @@ def seed_files_and_raw_documents(
         if r["source_file"] not in written
         and r["last_seen"] == now
         and ledger[r["source_file"]]["last_seen"] != now
-    ]
-    # Record rows as tuples in RECORD_COLUMNS order: compared for 10k files every run.
+    ] + sorted(quiet)
+    # Record rows as tuples in RECORD_COLUMNS order, for the files looked at.
     stored = operator.itemgetter(*RECORD_COLUMNS)
     records_before = {name: [stored(r) for r in rs] for name, rs in previous_records.items()}
     records_now = {
@@ -450,6 +563,7 @@ def seed_files_and_raw_documents(
                 con, "seed_records", records_frame, "source_file", keys=records_changed
             )
             warehouse.replace_rows(con, "raw_documents", raw_frame, "doc_id")
+            warehouse.set_state(con, LEDGER_STATE, LEDGER_VERSION)
         counts = dict(
             con.execute("SELECT status, count(*) FROM seed_files GROUP BY status").fetchall()
         )

@@ -57,13 +57,16 @@ def _write(path: Path, data: bytes | str) -> Path:
     return _old(path)
 
 
-def ingest_only(folder: Path, published: Path) -> dg.ExecuteInProcessResult:
+def ingest_only(
+    folder: Path, published: Path, tags: dict[str, str] | None = None
+) -> dg.ExecuteInProcessResult:
     """The ingest stage alone (ledger, raw texts, documents): no spaCy, about a second."""
     return dg.materialize(
         [ingest.seed_files_and_raw_documents, ingest.documents],
         resources=build_resources(folder, published, "unused"),
         instance=dg.DagsterInstance.ephemeral(),
         raise_on_error=False,
+        tags=tags,
     )
 
 
@@ -212,6 +215,64 @@ def test_every_kind_of_input_ends_with_a_status_and_a_reason(folder: Path, publi
         ("latin1_strict.txt",),
         ("one_bad_byte.txt",),
     ]
+
+
+def _ingest_state(published: Path) -> list[list[tuple]]:
+    """The ledger, its records and the raw texts, without the run timestamps."""
+    return [
+        sorted(_query(_working(published), sql))
+        for sql in (
+            "SELECT * EXCLUDE (last_seen) FROM seed_files",
+            "SELECT * FROM seed_records",
+            "SELECT doc_id, source_file, record_index FROM raw_documents",
+        )
+    ]
+
+
+def test_unchanged_files_are_not_read_but_give_up_or_regain_their_texts(
+    folder: Path, published: Path, monkeypatch: pytest.MonkeyPatch
+):
+    _write(folder / "a.txt", ARTICLE)
+    _write(folder / "m.txt", ARTICLE + "\nAnother article.")
+    assert ingest_only(folder, published).success
+    reads: list[str] = []
+    real_read = seeds.read_seed
+
+    def read(seed: seeds.SeedFile, root: Path) -> bytes:
+        reads.append(seed.name)
+        return real_read(seed, root)
+
+    monkeypatch.setattr(seeds, "read_seed", read)
+
+    # A copy named before a.txt takes its text over: a.txt is a duplicate now, unread.
+    _write(folder / "0.txt", ARTICLE)
+    assert ingest_only(folder, published).success
+    assert reads == ["0.txt"]
+    ledger = _ledger(published)
+    assert ledger["0.txt"][:2] == ("ingested", None)
+    assert ledger["a.txt"][:2] == ("duplicate", None)
+    assert ledger["m.txt"][:2] == ("ingested", None)
+    owners = _query(_working(published), "SELECT source_file FROM raw_documents ORDER BY 1")
+    assert owners == [("0.txt",), ("m.txt",)]
+    # What the run left is what a run that reads every file leaves.
+    quiet = _ingest_state(published)
+    assert ingest_only(folder, published, tags={"salvo/checks": "full"}).success
+    assert _ingest_state(published) == quiet
+
+    # The copy leaves: a.txt owns its text again, read for it; m.txt is still not read.
+    (folder / "0.txt").unlink()
+    reads.clear()
+    assert ingest_only(folder, published).success
+    assert reads == ["a.txt"]
+    ledger = _ledger(published)
+    assert ledger["0.txt"][:2] == ("deleted", None)
+    assert ledger["a.txt"][:2] == ("ingested", None)
+    owners = _query(_working(published), "SELECT source_file FROM raw_documents ORDER BY 1")
+    assert owners == [("a.txt",), ("m.txt",)]
+    assert _query(
+        _working(published),
+        "SELECT count(DISTINCT last_seen) FROM seed_files WHERE status <> 'deleted'",
+    ) == [(1,)]
 
 
 def test_a_file_that_cannot_be_read_does_not_stop_the_others(
