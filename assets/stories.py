@@ -274,20 +274,47 @@ def _score(
     return pl.DataFrame(links, schema=LINKS_SCHEMA)
 
 
-def _story_rows(con: duckdb.DuckDBPyConnection, passage_counts: dict[str, int]) -> pl.DataFrame:
-    """One row per document: its story, and its nearest document within that story.
-    `passage_counts` has every document indexed in this run."""
+def _regrouped(con: duckdb.DuckDBPyConnection, touched: set[str]) -> list[str]:
+    """The documents whose document_stories row may change: the `touched` ones (indexed
+    again, gone, given a new link, or held by another file now) that are still here, and
+    every document of a story one of them was in. Whole stories, so a story regrouped from
+    these alone is the story regrouped from all."""
+    return [
+        r[0]
+        for r in con.execute(
+            "WITH old AS (SELECT DISTINCT story_id FROM document_stories "
+            "WHERE doc_id IN (SELECT unnest($touched))) "
+            "SELECT doc_id FROM documents WHERE doc_id IN (SELECT unnest($touched)) "
+            "OR doc_id IN (SELECT doc_id FROM document_stories "
+            "WHERE story_id IN (SELECT story_id FROM old)) ORDER BY doc_id",
+            {"touched": sorted(touched)},
+        ).fetchall()
+    ]
+
+
+def _story_rows(
+    con: duckdb.DuckDBPyConnection,
+    passage_counts: dict[str, int],
+    only: list[str] | None = None,
+) -> pl.DataFrame:
+    """One row per document (of `only`, whole stories, when given): its story, and its
+    nearest document within that story. `passage_counts` has every document indexed in
+    this run."""
     # The texts of documents not indexed in this run are those document_stories describes
     # (_forget_stale compared them): their digest is not taken again.
+    pick = "" if only is None else " WHERE d.doc_id IN (SELECT unnest($only))"
     documents = con.execute(
         "SELECT d.doc_id, d.source_file, CASE WHEN s.doc_id IS NULL OR d.doc_id IN "
         "(SELECT unnest($indexed)) THEN md5(d.clean_text) ELSE s.text_md5 END, s.passages, "
         "hash(d.clean_text) "
-        "FROM documents d LEFT JOIN document_stories s USING (doc_id) ORDER BY d.doc_id",
-        {"indexed": list(passage_counts)},
+        f"FROM documents d LEFT JOIN document_stories s USING (doc_id){pick} ORDER BY d.doc_id",
+        {"indexed": list(passage_counts), **({} if only is None else {"only": only})},
     ).fetchall()
+    # A same-story link joins two documents of one story: both are in `only` or neither.
     links = con.execute(
         "SELECT doc_id, other_doc_id, overlap, shared_passages FROM story_links WHERE same_story"
+        + ("" if only is None else " AND doc_id IN (SELECT unnest($only))"),
+        {} if only is None else {"only": only},
     ).fetchall()
     story_of = stories.group_stories([d[0] for d in documents], [(a, b) for a, b, _, _ in links])
     size: dict[str, int] = {}
@@ -320,24 +347,29 @@ def _story_rows(con: duckdb.DuckDBPyConnection, passage_counts: dict[str, int]) 
     return pl.DataFrame(rows, schema=STORIES_SCHEMA)
 
 
-def _forget_stale(con: duckdb.DuckDBPyConnection) -> tuple[bool, list[str], list[str]]:
+def _forget_stale(
+    con: duckdb.DuckDBPyConnection,
+) -> tuple[bool, list[str], list[str], list[str]]:
     """One transaction: everything is dropped when the stories version changed; the band
     keys and links of documents that are new, changed (or left half-done by a failed run)
-    or gone are deleted. Returns (rebuild, documents to index, documents deleted)."""
+    or gone are deleted. Returns (rebuild, documents to index, documents deleted, documents
+    whose text is unchanged but whose text_hash is not this DuckDB's)."""
     with warehouse.transaction(con):
         rebuild = warehouse.get_state(con, VERSION_KEY) != stories.STORIES_VERSION
         if rebuild:
             for table in TABLES:
                 con.execute(f"DELETE FROM {table}")
-        todo = [
-            r[0]
-            for r in con.execute(
-                "SELECT d.doc_id FROM documents d LEFT JOIN document_stories s "
-                "USING (doc_id) WHERE s.doc_id IS NULL OR (s.text_hash IS DISTINCT FROM "
-                "hash(d.clean_text) AND s.text_md5 <> md5(d.clean_text)) "
-                "ORDER BY d.doc_id"
-            ).fetchall()
-        ]
+        # text_hash decides; where it disagrees (another DuckDB version, a table from before
+        # the column) text_md5 does, and the row is written again with this DuckDB's hash.
+        todo: list[str] = []
+        rehashed: list[str] = []
+        for doc_id, changed in con.execute(
+            "SELECT d.doc_id, s.doc_id IS NULL OR s.text_md5 <> md5(d.clean_text) "
+            "FROM documents d LEFT JOIN document_stories s USING (doc_id) "
+            "WHERE s.doc_id IS NULL OR s.text_hash IS DISTINCT FROM hash(d.clean_text) "
+            "ORDER BY d.doc_id"
+        ).fetchall():
+            (todo if changed else rehashed).append(doc_id)
         stale = todo + [
             r[0]
             for r in con.execute(
@@ -352,7 +384,7 @@ def _forget_stale(con: duckdb.DuckDBPyConnection) -> tuple[bool, list[str], list
                 "OR other_doc_id IN (SELECT unnest(?))",
                 [stale, stale],
             )
-    return rebuild, todo, stale
+    return rebuild, todo, stale, rehashed
 
 
 @dg.multi_asset(
@@ -396,16 +428,37 @@ def story_links_and_document_stories(context: dg.AssetExecutionContext, duckdb: 
         # Three steps, each committed. A run that fails between them leaves what the next
         # run redoes: the stories version is recorded last, and a document is done only
         # once document_stories holds its text_md5.
-        rebuild, todo, stale = _forget_stale(con)
+        rebuild, todo, stale, rehashed = _forget_stale(con)
+        # Documents whose text another file holds now: their rows name the old file.
+        moved = [
+            r[0]
+            for r in con.execute(
+                "SELECT doc_id FROM document_stories s JOIN documents d USING (doc_id) "
+                "WHERE s.source_file IS DISTINCT FROM d.source_file"
+            ).fetchall()
+        ]
         new_links = pl.DataFrame(schema=LINKS_SCHEMA)
-        # Nothing new, changed or gone: the stories are what the last run left.
-        if rebuild or stale:
+        regrouped: int | None = None
+        # Nothing new, changed, gone, moved or hashed otherwise: the stories are what the
+        # last run left.
+        if rebuild or stale or moved or rehashed:
             passage_counts = _index(con, todo)
             with warehouse.transaction(con):
                 new_links = _score(con, todo, passage_counts)
                 _insert(con, "story_links", new_links)
-                frame = _story_rows(con, passage_counts)
-                con.execute("DELETE FROM document_stories")
+                if rebuild:
+                    frame = _story_rows(con, passage_counts)
+                    con.execute("DELETE FROM document_stories")
+                else:
+                    # Only the stories the changes reach are grouped again.
+                    links = [*new_links["doc_id"], *new_links["other_doc_id"]]
+                    only = _regrouped(con, {*stale, *moved, *rehashed, *links})
+                    frame = _story_rows(con, passage_counts, only)
+                    con.execute(
+                        "DELETE FROM document_stories WHERE doc_id IN (SELECT unnest(?))",
+                        [sorted(set(only) | set(stale))],
+                    )
+                    regrouped = len(only)
                 _insert(con, "document_stories", frame)
                 warehouse.set_state(con, VERSION_KEY, stories.STORIES_VERSION)
 
@@ -444,6 +497,8 @@ def story_links_and_document_stories(context: dg.AssetExecutionContext, duckdb: 
         "rebuilt": rebuild,
         "method": stories.STORIES_VERSION,
     }
+    if regrouped is not None:
+        common["documents_regrouped"] = regrouped
     yield dg.MaterializeResult(
         asset_key="story_links",
         metadata={**links_meta, **common, "new_links": len(new_links)},

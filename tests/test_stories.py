@@ -209,8 +209,8 @@ def test_text_digests_from_another_duckdb_version_do_not_reindex(tmp_path: Path)
     _add_documents(path, {"a": WIRE, "b": UNRELATED})
     _run(path)
     # text_hash is DuckDB's hash, which another DuckDB version may compute differently, or
-    # missing (a table from before the column): text_md5 decides, and the hashes are
-    # written again by the next run that changes anything.
+    # missing (a table from before the column): text_md5 decides, and the next run writes
+    # those rows again with this DuckDB's hash (nothing is indexed again).
     con = warehouse.connect(path)
     con.execute("UPDATE document_stories SET text_hash = NULL WHERE doc_id = 'a'")
     con.execute("UPDATE document_stories SET text_hash = 12345 WHERE doc_id = 'b'")
@@ -310,3 +310,46 @@ def test_a_document_stories_table_from_before_text_hash_gains_the_column(tmp_pat
         ).fetchone() == (0,)
     finally:
         con.close()
+
+
+def _story_table(path: Path) -> list[tuple]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute("SELECT * FROM document_stories ORDER BY doc_id").fetchall()
+    finally:
+        con.close()
+
+
+def test_only_the_stories_a_change_reaches_are_regrouped_and_agree_with_a_rebuild(
+    tmp_path: Path,
+):
+    path = tmp_path / "work.duckdb"
+    _add_documents(path, {"b_wire": WIRE, "c_quoting": QUOTING, "d_unrelated": UNRELATED})
+    _run(path)
+    # The rewrite joins the wire's story: those two rows are written again, not the others.
+    _add_documents(path, {"a_rewrite": REWRITE})
+    added = _run(path)
+    assert _metadata(added, "document_stories")["documents_regrouped"] == 2
+    # Another file holds the wire's text now: the row names it, the story stays.
+    con = warehouse.connect(path)
+    con.execute("UPDATE documents SET source_file = 'z_copy.txt' WHERE doc_id = 'b_wire'")
+    con.close()
+    moved = _run(path)
+    assert _metadata(moved, "document_stories")["documents_regrouped"] == 2
+    rows = {r[0]: r for r in _story_table(path)}
+    assert rows["b_wire"][1] == "z_copy.txt"
+    assert rows["b_wire"][2] == rows["a_rewrite"][2] == "a_rewrite"
+    # The rewrite leaves: the wire is a story of its own again.
+    con = warehouse.connect(path)
+    con.execute("DELETE FROM documents WHERE doc_id = 'a_rewrite'")
+    con.close()
+    _run(path)
+    incremental = _story_table(path)
+    assert {r[0]: (r[2], r[3]) for r in incremental}["b_wire"] == ("b_wire", 1)
+    # A rebuild from nothing (a new stories version) writes the same rows.
+    con = warehouse.connect(path)
+    warehouse.set_state(con, "stories_version", "an older version")
+    con.close()
+    rebuilt = _run(path)
+    assert _metadata(rebuilt, "document_stories")["rebuilt"] is True
+    assert _story_table(path) == incremental
