@@ -92,10 +92,18 @@ def offset_mismatches(
     """
     assert table in OFFSET_TABLES
     scope, params = _scope(table, run_id)
+    # Scoped, both sides are cut to the run's documents before the join: joined first, every
+    # text was read (0.035-0.055 s for one document at 10k documents, 0.004 s cut first).
+    documents = (
+        f"(SELECT doc_id, clean_text FROM documents WHERE doc_id IN ({RUN_DOCUMENTS}))"
+        if params
+        else "documents"
+    )
     row = con.execute(
         "SELECT count(*) FILTER (WHERE t.start_char < 0 OR t.end_char > length(d.clean_text) "
         "OR substring(d.clean_text, t.start_char + 1, t.end_char - t.start_char) <> t.text), "
-        f"count(*) FROM {table} t JOIN documents d ON d.doc_id = t.doc_id WHERE {scope}",
+        f"count(*) FROM (SELECT * FROM {table} t WHERE {scope}) t "
+        f"JOIN {documents} d ON d.doc_id = t.doc_id",
         params,
     ).fetchone()
     return (int(row[0]), int(row[1])) if row else (0, 0)
