@@ -238,9 +238,15 @@ def _update_documents(
         return None
     # A filter on doc_id cannot find rows without one: those need a diff.
     pick = f"{DOCUMENT_KEY} IN (SELECT {DOCUMENT_KEY} FROM salvo_documents)"
+    # Each input cut to those documents first (a CTE of a table's name hides it): every
+    # join of the model matches doc_id, so these rows make the same result, and a left
+    # join no longer reads its whole right side (0.07 s for one document at 10k).
+    inputs = ", ".join(
+        f"{table} AS (SELECT * FROM main.{table} WHERE {pick})" for table in model.reads
+    )
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE salvo_fresh AS SELECT * FROM ({model.sql}\n) WHERE {pick} "
-        "ORDER BY ALL"
+        f"CREATE OR REPLACE TEMP TABLE salvo_fresh AS WITH {inputs} SELECT * FROM ({model.sql}\n) "
+        f"WHERE {pick} ORDER BY ALL"
     )
     if unnamed or _columns(con, "salvo_fresh") != _columns(con, model.name):
         for table in ("salvo_digests", "salvo_documents", "salvo_fresh"):
