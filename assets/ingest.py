@@ -115,16 +115,14 @@ def _new_row(seed: seeds.SeedFile, previous: dict[str, Any] | None, now: dt.date
     }
 
 
+# What _same_file looks at in a ledger row, in this order.
+STAMP_COLUMNS = ("size_bytes", "mtime_ns", "content_hash", "status", "source_format")
+
+
 def _same_file(previous: dict[str, Any] | None, seed: seeds.SeedFile) -> bool:
     """The size and modification time the ledger recorded when it last hashed the file
     (the test make and rsync use): its bytes are taken as unchanged without reading them."""
-    return bool(
-        previous
-        and previous.get("mtime_ns") == seed.mtime_ns
-        and previous["size_bytes"] == seed.size
-        and previous["content_hash"] is not None
-        and _unchanged(previous, previous["content_hash"])
-    )
+    return previous is not None and _same_stamp(tuple(previous.get(c) for c in STAMP_COLUMNS), seed)
 
 
 def _unchanged(previous: dict[str, Any] | None, digest: str) -> bool:
@@ -138,8 +136,8 @@ def _unchanged(previous: dict[str, Any] | None, digest: str) -> bool:
 
 
 def _same_stamp(stamp: tuple | None, seed: seeds.SeedFile) -> bool:
-    """_same_file on the ledger's (size_bytes, mtime_ns, content_hash, status,
-    source_format), without the rest of its row."""
+    """_same_file on a ledger row's STAMP_COLUMNS alone. Rows written before formats
+    existed have no source_format: those files are read again."""
     if stamp is None:
         return False
     size, mtime_ns, content_hash, status, source_format = stamp
@@ -359,8 +357,7 @@ def seed_files_and_raw_documents(
         stamps = {
             row[0]: row[1:]
             for row in con.execute(
-                "SELECT source_file, size_bytes, mtime_ns, content_hash, status, source_format "
-                "FROM seed_files"
+                f"SELECT source_file, {', '.join(STAMP_COLUMNS)} FROM seed_files"
             ).fetchall()
         }
         holders: dict[str, list[str]] = {}

@@ -302,19 +302,22 @@ def _story_rows(
     this run."""
     # The texts of documents not indexed in this run are those document_stories describes
     # (_forget_stale compared them): their digest is not taken again.
-    pick = "" if only is None else " WHERE d.doc_id IN (SELECT unnest($only))"
+    # A same-story link joins two documents of one story: both are in `only` or neither.
+    scope, params = (
+        ("true", {}) if only is None else ("doc_id IN (SELECT unnest($only))", {"only": only})
+    )
     documents = con.execute(
         "SELECT d.doc_id, d.source_file, CASE WHEN s.doc_id IS NULL OR d.doc_id IN "
         "(SELECT unnest($indexed)) THEN md5(d.clean_text) ELSE s.text_md5 END, s.passages, "
         "hash(d.clean_text) "
-        f"FROM documents d LEFT JOIN document_stories s USING (doc_id){pick} ORDER BY d.doc_id",
-        {"indexed": list(passage_counts), **({} if only is None else {"only": only})},
+        f"FROM documents d LEFT JOIN document_stories s USING (doc_id) WHERE {scope} "
+        "ORDER BY d.doc_id",
+        {"indexed": list(passage_counts), **params},
     ).fetchall()
-    # A same-story link joins two documents of one story: both are in `only` or neither.
     links = con.execute(
-        "SELECT doc_id, other_doc_id, overlap, shared_passages FROM story_links WHERE same_story"
-        + ("" if only is None else " AND doc_id IN (SELECT unnest($only))"),
-        {} if only is None else {"only": only},
+        "SELECT doc_id, other_doc_id, overlap, shared_passages FROM story_links "
+        f"WHERE same_story AND {scope}",
+        params,
     ).fetchall()
     story_of = stories.group_stories([d[0] for d in documents], [(a, b) for a, b, _, _ in links])
     size: dict[str, int] = {}

@@ -245,12 +245,16 @@ def test_seed_articles_003_and_004_are_one_story_and_the_others_alone(seeded_war
     assert [size for _, _, size in rows] == [1, 1, 1, 2, 2]
 
 
-def _index_rows(path: Path) -> list[tuple]:
+def _table_rows(path: Path, table: str, order: str = "ALL") -> list[tuple]:
     con = duckdb.connect(str(path), read_only=True)
     try:
-        return con.execute("SELECT * FROM passage_bands ORDER BY ALL").fetchall()
+        return con.execute(f"SELECT * FROM {table} ORDER BY {order}").fetchall()
     finally:
         con.close()
+
+
+def _index_rows(path: Path) -> list[tuple]:
+    return _table_rows(path, "passage_bands")
 
 
 def test_a_run_that_fails_after_indexing_is_healed_by_the_next(
@@ -313,11 +317,7 @@ def test_a_document_stories_table_from_before_text_hash_gains_the_column(tmp_pat
 
 
 def _story_table(path: Path) -> list[tuple]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute("SELECT * FROM document_stories ORDER BY doc_id").fetchall()
-    finally:
-        con.close()
+    return _table_rows(path, "document_stories", "doc_id")
 
 
 def test_only_the_stories_a_change_reaches_are_regrouped_and_agree_with_a_rebuild(
