@@ -101,25 +101,59 @@ class RunDigests:
         return self._digests
 
     def get(
-        self, con: duckdb.DuckDBPyConnection, run_id: str, database: str, table: str
+        self,
+        con: duckdb.DuckDBPyConnection,
+        run_id: str,
+        database: str,
+        table: str,
+        columns: list[str] | None = None,
     ) -> str | None:
+        """The digest of `table`, of `columns` only when given (of whole rows otherwise)."""
         digests = self._scope(run_id, database)
-        if table not in digests:
-            digests[table] = warehouse.table_fingerprint(con, table)
-        return digests[table]
+        key = f"{table}({','.join(columns)})" if columns else table
+        if key not in digests:
+            digests[key] = warehouse.table_fingerprint(con, table, columns=columns)
+        return digests[key]
 
     def record(self, run_id: str, database: str, table: str, digest: str | None) -> None:
+        """The digest of a table's whole rows, taken by the step that wrote it."""
         self._scope(run_id, database)[table] = digest
 
 
 RUN_DIGESTS = RunDigests()
 
 
+def columns_read(con: duckdb.DuckDBPyConnection, model: SqlModel) -> dict[str, list[str] | None]:
+    """Per table the model reads, the columns its SQL can read (None: whole rows). A
+    model's table is always taken whole: the marts updated by group compare its digest
+    with the one its own build recorded."""
+    described: dict[str, list[str]] = {}
+    for table, column in con.execute(
+        "SELECT table_name, column_name FROM duckdb_columns() WHERE schema_name = 'main' "
+        "AND database_name = current_database() AND table_name IN (SELECT unnest(?)) "
+        "ORDER BY table_name, column_index",
+        [list(model.reads)],
+    ).fetchall():
+        described.setdefault(table, []).append(column)
+    return {
+        table: None
+        if table in MART_KEYS or table not in described
+        else model.columns_read(described[table])
+        for table in model.reads
+    }
+
+
 def input_digests(
     con: duckdb.DuckDBPyConnection, model: SqlModel, run_id: str, database: str
 ) -> dict[str, str | None]:
-    """The digest of the rows of every table the model reads (taken once per run)."""
-    return {table: RUN_DIGESTS.get(con, run_id, database, table) for table in model.reads}
+    """The digest of every table the model reads, of the columns it reads (taken once per
+    run): a change to a column no model SQL names (documents.clean_text for the mention
+    marts) does not rebuild it, and a wide table costs only its narrow columns."""
+    columns = columns_read(con, model)
+    return {
+        table: RUN_DIGESTS.get(con, run_id, database, table, columns[table])
+        for table in model.reads
+    }
 
 
 def inputs_fingerprint(model: SqlModel, digests: dict[str, str | None]) -> str:
@@ -181,17 +215,24 @@ def _update(
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {DOCUMENTS_SCHEMA}")
         con.execute(
             f"CREATE OR REPLACE TABLE {DOCUMENTS_SCHEMA}.{model.name} AS "
-            + _document_digests_sql(model),
+            + _document_digests_sql(con, model),
             [model.sql],
         )
     return changes
 
 
-def _document_digests_sql(model: SqlModel) -> str:
-    """One row per document: a digest of its rows in every table the model reads, and of
-    the model's SQL (so a new SQL changes every document). Parameter: the model's SQL."""
+def _document_digests_sql(con: duckdb.DuckDBPyConnection, model: SqlModel) -> str:
+    """One row per document: a digest of its rows (the columns the model reads) in every
+    table the model reads, and of the model's SQL (so a new SQL changes every document).
+    Parameter: the model's SQL."""
+    columns = columns_read(con, model)
+
+    def row_hash(table: str) -> str:
+        read = columns[table]
+        return "hash(" + ", ".join(f'"{column}"' for column in read) + ")" if read else "hash(t)"
+
     per_table = " UNION ALL ".join(
-        f"SELECT {DOCUMENT_KEY}, hash({index}, bit_xor(hash(t))) AS h FROM {table} t "
+        f"SELECT {DOCUMENT_KEY}, hash({index}, bit_xor({row_hash(table)})) AS h FROM {table} t "
         f"GROUP BY {DOCUMENT_KEY}"
         for index, table in enumerate(model.reads)
     )
@@ -218,7 +259,7 @@ def _update_documents(
     ):
         return None
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE salvo_digests AS " + _document_digests_sql(model),
+        "CREATE OR REPLACE TEMP TABLE salvo_digests AS " + _document_digests_sql(con, model),
         [model.sql],
     )
     con.execute(

@@ -46,6 +46,17 @@ class SqlModel:
     update: str = "rebuild"
     # For update "groups": the output columns that are not aggregates (the GROUP BY).
     keys: tuple[str, ...] = ()
+    # Every name the SQL spells (columns, aliases, tables): a column of a table it reads
+    # that is not among them cannot change its result. None when the SQL may read whole
+    # rows (a `*` outside count(*), a table used as a value, NATURAL JOIN, COLUMNS()).
+    names: frozenset[str] | None = None
+
+    def columns_read(self, columns: list[str]) -> list[str]:
+        """Of a table's columns, in its order, those the SQL can read (all of them when it
+        may read whole rows, or names none)."""
+        if self.names is None:
+            return columns
+        return [column for column in columns if column.lower() in self.names] or columns
 
 
 def _header(sql: str) -> tuple[str, dict[str, str]]:
@@ -82,7 +93,11 @@ def load_models(directory: Path = MODELS_DIR) -> list[SqlModel]:
         keys = group_keys(path.name, tree, reads) if update == "groups" else ()
         if update == "documents":
             check_per_document(path.name, tree)
-        models.append(SqlModel(path.stem, sql, tuple(reads), description, update, keys))
+        models.append(
+            SqlModel(
+                path.stem, sql, tuple(reads), description, update, keys, names_read(tree, reads)
+            )
+        )
     diffed = {model.name for model in models if model.update in CHANGE_KEEPING}
     for model in models:
         if model.update == "groups" and model.reads[0] not in diffed:
@@ -91,6 +106,25 @@ def load_models(directory: Path = MODELS_DIR) -> list[SqlModel]:
                 f"updated by diff or by document; {model.reads[0]} is not"
             )
     return models
+
+
+def names_read(tree: exp.Query, reads: list[str]) -> frozenset[str] | None:
+    """The names a query spells, lower-cased, or None when it may read whole rows: a
+    column of an input that is not named can only be read through `*` (other than in
+    count(*)), a table or alias used as a value (`hash(t)`), NATURAL JOIN or COLUMNS()."""
+    if any(not isinstance(star.parent, exp.Count) for star in tree.find_all(exp.Star)):
+        return None
+    # NATURAL (or ASOF, POSITIONAL) joins match columns they do not name.
+    if any(join.args.get("method") for join in tree.find_all(exp.Join)) or tree.find(exp.Columns):
+        return None
+    tables = {name.lower() for name in reads}
+    tables |= {t.alias_or_name.lower() for t in tree.find_all(exp.Table)}
+    tables |= {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+    tables |= {q.alias.lower() for q in tree.find_all(exp.Subquery) if q.alias}
+    for column in tree.find_all(exp.Column):
+        if not column.table and column.name.lower() in tables:
+            return None
+    return frozenset(i.name.lower() for i in tree.find_all(exp.Identifier))
 
 
 def check_per_document(file: str, tree: exp.Query) -> None:

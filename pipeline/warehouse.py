@@ -650,15 +650,21 @@ def table_exists(con: duckdb.DuckDBPyConnection, table: str, schema: str = "main
 
 
 def table_fingerprint(
-    con: duckdb.DuckDBPyConnection, table: str, schema: str = "main"
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    schema: str = "main",
+    columns: Sequence[str] | None = None,
 ) -> str | None:
     """A cheap digest of a table's rows as a multiset (row count, xor and sum of the row
-    hashes: 0.1 s for 1.5M rows), None when the table does not exist. For telling whether
-    a table changed between two runs, not for comparing across DuckDB versions."""
+    hashes: 0.1 s for 1.5M rows), None when the table does not exist. With `columns`, of
+    those columns of each row only (a reader of a few narrow columns of a wide table
+    reads only them: 0.01 s for 3 of the 10 columns of 1.5M entities). For telling
+    whether a table changed between two runs, not for comparing across DuckDB versions."""
     if not table_exists(con, table, schema):
         return None
+    row_hash = f"hash({', '.join(map(_quote, columns))})" if columns else "hash(t)"
     row = con.execute(
-        "SELECT count(*), bit_xor(hash(t)), sum(hash(t)::HUGEINT) "
+        f"SELECT count(*), bit_xor({row_hash}), sum({row_hash}::HUGEINT) "
         f"FROM {_quote(schema)}.{_quote(table)} t"
     ).fetchone()
     return ":".join(str(value) for value in row) if row else None

@@ -257,6 +257,34 @@ def test_models_read_their_dependencies_from_the_sql():
     assert "document_stories" in reads["mentions_by_actor_month"]
 
 
+@pytest.mark.parametrize(
+    ("sql", "columns"),
+    [
+        # Only the columns it names, wherever they are named (USING, ORDER BY, count(*)).
+        (
+            "SELECT e.label, count(*) FROM entities e JOIN documents USING (doc_id) "
+            "GROUP BY ALL ORDER BY e.label",
+            {"entities": ["doc_id", "label"], "documents": ["doc_id"]},
+        ),
+        # Ways of reading whole rows: every column.
+        ("SELECT * FROM entities", None),
+        ("SELECT e.* FROM entities e", None),
+        ("SELECT hash(e) FROM entities e", None),
+        ("SELECT label FROM entities NATURAL JOIN documents", None),
+        ("SELECT COLUMNS('.*_char') FROM entities", None),
+    ],
+)
+def test_a_model_digests_only_the_columns_its_sql_can_read(
+    tmp_path: Path, sql: str, columns: dict[str, list[str]] | None
+):
+    (tmp_path / "model.sql").write_text(sql, encoding="utf-8")
+    [model] = load_models(tmp_path)
+    for table in model.reads:
+        every = warehouse.columns_of(table)
+        expected = every if columns is None else columns[table]
+        assert model.columns_read(every) == expected
+
+
 # --- the checks ---------------------------------------------------------------------------
 
 # How to break the data each check guards. Mart agreement checks break the mart (as a buggy
@@ -420,6 +448,29 @@ def test_a_mart_is_rebuilt_only_when_its_inputs_or_itself_changed(
     con.close()
     rebuilt, second = run()
     assert rebuilt and second != first
+    # A column its SQL does not name (the mention's text, the document's text) cannot
+    # change it: not rebuilt. One it names can: rebuilt.
+    con = warehouse.connect(small_warehouse)
+    con.execute("UPDATE entities SET text = upper(text) WHERE label = 'WEAPON'")
+    con.execute("UPDATE documents SET clean_text = clean_text || ' '")
+    con.close()
+    assert run() == (False, second)
+    con = warehouse.connect(small_warehouse)
+    [(mention, weapon_class)] = con.execute(
+        "SELECT mention_id, weapon_class FROM entities WHERE label = 'WEAPON' "
+        "ORDER BY mention_id LIMIT 1"
+    ).fetchall()
+    con.execute("UPDATE entities SET weapon_class = 'renamed' WHERE mention_id = ?", [mention])
+    con.close()
+    rebuilt, third = run()
+    assert rebuilt and any(row[1] == "renamed" for row in third)
+    con = warehouse.connect(small_warehouse)
+    con.execute(
+        "UPDATE entities SET weapon_class = ? WHERE mention_id = ?", [weapon_class, mention]
+    )
+    con.close()
+    rebuilt, back = run()
+    assert rebuilt and back == second
     # The mart edited or dropped by hand: rebuilt to what its SQL says.
     for damage in (f"UPDATE {model.name} SET mentions = 0", f"DROP TABLE {model.name}"):
         con = warehouse.connect(small_warehouse)
