@@ -71,6 +71,8 @@ SCHEMA: dict[str, str] = {
         date_precision VARCHAR,
         url VARCHAR
     """,
+    # text_hash: DuckDB's hash of clean_text, written with it (null: not taken yet), so that
+    # a later stage can tell which texts changed without reading every text.
     "documents": """
         doc_id VARCHAR PRIMARY KEY,
         source_file VARCHAR NOT NULL,
@@ -83,7 +85,8 @@ SCHEMA: dict[str, str] = {
         ingested_at TIMESTAMP NOT NULL,
         url VARCHAR,
         characters INTEGER NOT NULL,
-        record_index INTEGER
+        record_index INTEGER,
+        text_hash UBIGINT
     """,
     # The three NLP tables carry no PRIMARY KEY: their ids are derived from doc_id and
     # character offsets, a document's rows are replaced as a whole, and the blocking

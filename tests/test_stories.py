@@ -9,9 +9,11 @@ import dagster as dg
 import duckdb
 import pytest
 
+from assets import ingest
 from assets.stories import story_links_and_document_stories
 from pipeline import stories, warehouse
-from pipeline.defs.resources import WorkingDuckDB
+from pipeline.defs.checks import CHECKS_TAG, FULL
+from pipeline.defs.resources import WorkingDuckDB, build_resources
 
 WIRE = """Iran shipped hundreds of Shahed attack drones to Russia over the summer, two Western \
 officials said on Tuesday.
@@ -202,6 +204,53 @@ def test_changed_text_under_the_same_doc_id_is_indexed_again(tmp_path: Path):
     result = _run(path)
     assert _metadata(result, "document_stories")["documents_indexed"] == 1
     assert _stories(path)["b"] == ("a", 2)
+
+
+def test_texts_are_compared_by_the_hash_the_documents_stage_took(tmp_path: Path):
+    folder, published = tmp_path / "seeds", tmp_path / "published" / "salvo.duckdb"
+    folder.mkdir()
+    (folder / "a.txt").write_text(WIRE, encoding="utf-8")
+    (folder / "b.txt").write_text(UNRELATED, encoding="utf-8")
+    working = warehouse.working_path_for(published)
+
+    def run(tags: dict[str, str] | None = None) -> dict:
+        result = dg.materialize(
+            [
+                ingest.seed_files_and_raw_documents,
+                ingest.documents,
+                story_links_and_document_stories,
+            ],
+            resources=build_resources(folder, published, "unused"),
+            instance=dg.DagsterInstance.ephemeral(),
+            tags=tags,
+        )
+        assert result.success
+        return _metadata(result, "document_stories")
+
+    def stories_by_file() -> dict[str, int]:
+        con = duckdb.connect(str(working), read_only=True)
+        try:
+            rows = con.execute(
+                "SELECT source_file, story_documents FROM document_stories"
+            ).fetchall()
+            assert con.execute(
+                "SELECT count(*) FROM documents WHERE text_hash IS DISTINCT FROM hash(clean_text)"
+            ).fetchone() == (0,)
+        finally:
+            con.close()
+        return dict(rows)
+
+    assert run()["documents_indexed"] == 2
+    assert stories_by_file() == {"a.txt": 1, "b.txt": 1}
+    # A text edited in the table by hand, its text_hash left as it was: a regular run trusts
+    # the hash the documents stage took and indexes nothing; a full-check run takes every
+    # hash again, and the edited text is indexed and joins the story it now belongs to.
+    con = warehouse.connect(working)
+    con.execute("UPDATE documents SET clean_text = ? WHERE source_file = 'b.txt'", [REWRITE])
+    con.close()
+    assert run()["documents_indexed"] == 0
+    assert run({CHECKS_TAG: FULL})["documents_indexed"] == 1
+    assert stories_by_file() == {"a.txt": 2, "b.txt": 2}
 
 
 def test_text_digests_from_another_duckdb_version_do_not_reindex(tmp_path: Path):
