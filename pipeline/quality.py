@@ -69,14 +69,24 @@ def duplicate_keys(con: duckdb.DuckDBPyConnection, table: str, run_id: str | Non
     )
 
 
-def orphan_rows(con: duckdb.DuckDBPyConnection, table: str) -> int:
-    """Rows pointing at a parent row that does not exist."""
+def orphan_rows(con: duckdb.DuckDBPyConnection, table: str, run_id: str | None = None) -> int:
+    """Rows pointing at a parent row that does not exist.
+
+    Args:
+        run_id: the parents a run writes per document (sentences) are looked up only for
+            the rows of the documents that run parsed: a document's rows in all three NLP
+            tables are written and deleted together, by the run that parses it. The other
+            parents (documents) are looked up for every row, always: a row left behind by
+            a document that went away belongs to no run's documents. None: every row.
+    """
     total = 0
     for column, parent, parent_key in PARENTS[table]:
+        scope, params = _scope(table, run_id) if parent in RUN_SCOPED else ("true", {})
         total += _count(
             con,
-            f"SELECT count(*) FROM {table} t WHERE NOT EXISTS "
+            f"SELECT count(*) FROM (SELECT * FROM {table} t WHERE {scope}) t WHERE NOT EXISTS "
             f"(SELECT 1 FROM {parent} p WHERE p.{parent_key} = t.{column})",
+            params,
         )
     return total
 

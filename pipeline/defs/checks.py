@@ -149,10 +149,17 @@ def _no_orphans(table: str) -> Rule:
     return Rule(
         table,
         "no_orphan_rows",
-        # Every row, always: a row left behind by a document that went away belongs to
-        # no run's documents, and is what this check is for (0.06 s at 1.5M rows).
-        f"Every {table} row points at an existing parent ({parents}).",
-        _counting(lambda con: quality.orphan_rows(con, table)),
+        # The document of every row, always: a row left behind by a document that went away
+        # belongs to no run's documents, and is what this check is for. The sentence only
+        # for the run's rows (0.06 s at 1.5M entities for all of them); see orphan_rows.
+        f"Every {table} row points at an existing parent ({parents})"
+        + (
+            f"; sentences are looked up for the rows of the documents parsed in the run "
+            f"(for every row when the run is tagged {CHECKS_TAG}: {FULL})."
+            if any(p in quality.RUN_SCOPED for _, p, _ in quality.PARENTS[table])
+            else "."
+        ),
+        lambda con, scope: Outcome(quality.orphan_rows(con, table, scope)),
     )
 
 

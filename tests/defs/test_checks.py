@@ -118,6 +118,35 @@ def test_offsets_look_at_the_documents_the_run_parsed_unless_asked_for_all(tmp_p
     assert later.passed and later.metadata["rows_checked"].value == 0
 
 
+@pytest.mark.parametrize("table", ["entities", "claims"])
+def test_orphans_of_a_sentence_are_looked_for_in_the_run_of_a_document_always(
+    table: str, tmp_path: Path
+):
+    path = tmp_path / "w.duckdb"
+    _consistent(path)
+    con = warehouse.connect(path)
+    con.execute(
+        "INSERT INTO nlp_runs (doc_id, extractor_version, model, processed_at, run_id) "
+        "VALUES ('d1', 'v', 'm', now(), 'run-1')"
+    )
+    con.execute("DELETE FROM sentences WHERE sentence_id = 'd1:s00000'")
+    con.close()
+    rule = next(r for r in RULES if (r.asset, r.name) == (table, "no_orphan_rows"))
+    # The row's sentence is gone: the run that parsed its document sees it, as does a full
+    # check; a run that parsed other documents does not look up d1's sentences.
+    assert not _evaluate(rule, path, scope="run-1").passed
+    assert not _evaluate(rule, path, scope=None).passed
+    assert _evaluate(rule, path, scope="run-2").passed
+    # A row whose document went away is found by every run.
+    con = warehouse.connect(path)
+    con.execute(
+        "INSERT INTO sentences SELECT * REPLACE ('d1:s00000' AS sentence_id) FROM sentences LIMIT 1"
+    )
+    con.execute(f"UPDATE {table} SET doc_id = 'gone'")
+    con.close()
+    assert not _evaluate(rule, path, scope="run-2").passed
+
+
 @pytest.mark.parametrize("table", ["sentences", "entities", "claims"])
 def test_a_key_the_run_wrote_is_compared_with_every_row(table: str, tmp_path: Path):
     path = tmp_path / "w.duckdb"
