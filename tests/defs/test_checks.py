@@ -98,16 +98,22 @@ def test_check_passes_then_fails_when_broken(rule: Rule, tmp_path: Path):
     assert broken.severity == expected
 
 
-def test_offsets_look_at_the_documents_the_run_parsed_unless_asked_for_all(tmp_path: Path):
-    path = tmp_path / "w.duckdb"
+def _parsed_by_run_1(path: Path, *damage: str) -> None:
+    """The consistent warehouse, d1 parsed by run-1, then broken by `damage`."""
     _consistent(path)
     con = warehouse.connect(path)
     con.execute(
         "INSERT INTO nlp_runs (doc_id, extractor_version, model, processed_at, run_id) "
         "VALUES ('d1', 'v', 'm', now(), 'run-1')"
     )
-    con.execute("UPDATE entities SET start_char = start_char + 1")
+    for statement in damage:
+        con.execute(statement)
     con.close()
+
+
+def test_offsets_look_at_the_documents_the_run_parsed_unless_asked_for_all(tmp_path: Path):
+    path = tmp_path / "w.duckdb"
+    _parsed_by_run_1(path, "UPDATE entities SET start_char = start_char + 1")
     rule = next(r for r in RULES if (r.asset, r.name) == ("entities", "offsets_round_trip"))
     # The run that parsed d1 sees the broken offsets, as does a full check ...
     in_run = _evaluate(rule, path, scope="run-1")
@@ -119,18 +125,11 @@ def test_offsets_look_at_the_documents_the_run_parsed_unless_asked_for_all(tmp_p
 
 
 @pytest.mark.parametrize("table", ["entities", "claims"])
-def test_orphans_of_a_sentence_are_looked_for_in_the_run_of_a_document_always(
+def test_a_missing_sentence_is_found_by_its_documents_run_a_missing_document_by_any(
     table: str, tmp_path: Path
 ):
     path = tmp_path / "w.duckdb"
-    _consistent(path)
-    con = warehouse.connect(path)
-    con.execute(
-        "INSERT INTO nlp_runs (doc_id, extractor_version, model, processed_at, run_id) "
-        "VALUES ('d1', 'v', 'm', now(), 'run-1')"
-    )
-    con.execute("DELETE FROM sentences WHERE sentence_id = 'd1:s00000'")
-    con.close()
+    _parsed_by_run_1(path, "DELETE FROM sentences WHERE sentence_id = 'd1:s00000'")
     rule = next(r for r in RULES if (r.asset, r.name) == (table, "no_orphan_rows"))
     # The row's sentence is gone: the run that parsed its document sees it, as does a full
     # check; a run that parsed other documents does not look up d1's sentences.
