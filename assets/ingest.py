@@ -28,8 +28,6 @@ from pipeline.text.metadata import ManifestRow, extract_title, find_outlet, pars
 
 # Bump when cleaning or metadata rules change: every document is cleaned again.
 CLEANER_VERSION = "clean.v1"
-# documents.text_hash, as SQL: the stories stage compares it with the one it indexed.
-TEXT_HASH = "hash(clean_text)"
 # Documents cleaned and written together: bounds memory whatever the corpus size.
 CLEAN_BATCH_DOCUMENTS = 256
 # Fewer texts than this are cleaned in this process (a fork costs more than it saves).
@@ -752,11 +750,6 @@ def _clean_batches(duckdb: WorkingDuckDB, todo: list[str], pool: Any) -> tuple[i
                 # quarantined as no_content below, and nothing of it stays downstream.
                 warehouse.delete_documents(con, empty, tables=CONTENT_TABLES)
                 warehouse.replace_rows(con, "documents", frame, "doc_id")
-                con.execute(
-                    f"UPDATE documents SET text_hash = {TEXT_HASH} WHERE doc_id IN "
-                    "(SELECT unnest(?))",
-                    [frame.get_column("doc_id").to_list()],
-                )
         cleaned_count += frame.height
         no_content += empty
     return cleaned_count, no_content
@@ -828,12 +821,14 @@ def documents(context: dg.AssetExecutionContext, salvo: SalvoSettings, duckdb: W
         with warehouse.transaction(con):
             _mark_no_content(con)
             warehouse.set_state(con, "documents_fingerprint", fingerprint)
-            # Rows without one (written before the column, or by hand) get their text_hash;
-            # a full-check run also mends any that no longer matches its text.
+            # The rows written above, and any without one (from before the column, or by
+            # hand), get their text_hash; a full-check run also mends any that no longer
+            # matches its text.
             rehash = context.run.tags.get(CHECKS_TAG) == FULL
+            text_hash = warehouse.TEXT_HASH
             con.execute(
-                f"UPDATE documents SET text_hash = {TEXT_HASH} WHERE text_hash IS NULL"
-                + (f" OR text_hash <> {TEXT_HASH}" if rehash else "")
+                f"UPDATE documents SET text_hash = {text_hash} WHERE text_hash IS NULL"
+                + (f" OR text_hash <> {text_hash}" if rehash else "")
             )
         stats = con.execute(
             "SELECT count(*), count(published_date), "
@@ -909,5 +904,5 @@ DOCUMENT_SCHEMA: dict[str, Any] = {
     "url": pl.String,
     "characters": pl.Int32,
     "record_index": pl.Int32,
-    "text_hash": pl.UInt64,  # taken by DuckDB once the rows are in (TEXT_HASH)
+    "text_hash": pl.UInt64,  # taken by DuckDB at the end of the stage (warehouse.TEXT_HASH)
 }

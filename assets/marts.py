@@ -226,13 +226,9 @@ def _document_digests_sql(con: duckdb.DuckDBPyConnection, model: SqlModel) -> st
     table the model reads, and of the model's SQL (so a new SQL changes every document).
     Parameter: the model's SQL."""
     columns = columns_read(con, model)
-
-    def row_hash(table: str) -> str:
-        read = columns[table]
-        return "hash(" + ", ".join(f'"{column}"' for column in read) + ")" if read else "hash(t)"
-
     per_table = " UNION ALL ".join(
-        f"SELECT {DOCUMENT_KEY}, hash({index}, bit_xor({row_hash(table)})) AS h FROM {table} t "
+        f"SELECT {DOCUMENT_KEY}, hash({index}, bit_xor({warehouse.row_hash_sql(columns[table])}))"
+        f" AS h FROM {table} t "
         f"GROUP BY {DOCUMENT_KEY}"
         for index, table in enumerate(model.reads)
     )

@@ -352,7 +352,7 @@ def _story_rows(
 
 # The text digest document_stories records: the documents stage's, or this DuckDB's hash
 # of the text where the documents row has none.
-TEXT_HASH = "coalesce(d.text_hash, hash(d.clean_text))"
+TEXT_HASH = f"coalesce(d.text_hash, {warehouse.TEXT_HASH})"
 
 
 def _forget_stale(

@@ -71,8 +71,8 @@ SCHEMA: dict[str, str] = {
         date_precision VARCHAR,
         url VARCHAR
     """,
-    # text_hash: DuckDB's hash of clean_text, written with it (null: not taken yet), so that
-    # a later stage can tell which texts changed without reading every text.
+    # text_hash: TEXT_HASH of clean_text, taken when it is written (null: not taken yet),
+    # so that a later stage can tell which texts changed without reading every text.
     "documents": """
         doc_id VARCHAR PRIMARY KEY,
         source_file VARCHAR NOT NULL,
@@ -156,6 +156,9 @@ SCHEMA: dict[str, str] = {
         previous_rows_digest VARCHAR
     """,
 }
+
+# documents.text_hash, as SQL over a documents row.
+TEXT_HASH = "hash(clean_text)"
 
 # Tables keyed by document, in the order rows must leave them when a document goes away.
 DOCUMENT_TABLES: tuple[str, ...] = (
@@ -652,6 +655,12 @@ def table_exists(con: duckdb.DuckDBPyConnection, table: str, schema: str = "main
     return bool(row and row[0])
 
 
+def row_hash_sql(columns: Sequence[str] | None = None, alias: str = "t") -> str:
+    """SQL for the hash of a row of the table aliased `alias`: of `columns` only when
+    given, of the whole row otherwise."""
+    return f"hash({', '.join(map(_quote, columns))})" if columns else f"hash({alias})"
+
+
 def table_fingerprint(
     con: duckdb.DuckDBPyConnection,
     table: str,
@@ -665,7 +674,7 @@ def table_fingerprint(
     whether a table changed between two runs, not for comparing across DuckDB versions."""
     if not table_exists(con, table, schema):
         return None
-    row_hash = f"hash({', '.join(map(_quote, columns))})" if columns else "hash(t)"
+    row_hash = row_hash_sql(columns)
     row = con.execute(
         f"SELECT count(*), bit_xor({row_hash}), sum({row_hash}::HUGEINT) "
         f"FROM {_quote(schema)}.{_quote(table)} t"
