@@ -58,9 +58,7 @@ def render_chart(
 ) -> dict[str, dg.MetadataValue]:
     """Draw the chart of one mart, write it as `<folder>/<table>.png`, and return the
     metadata that shows it in the UI."""
-    rows = con.execute(
-        f"SELECT month, {chart.series}, sum({chart.value}) FROM {table} GROUP BY ALL"
-    ).fetchall()
+    rows = con.execute(charts.top_series_sql(table, chart.series, chart.value)).fetchall()
     labels, values = charts.monthly_series(rows)
     path = folder / f"{table}.png"
     # Drawing takes about half a second (matplotlib's import a second more): when the
@@ -149,6 +147,20 @@ def input_digests(
     """The digest of every table the model reads, of the columns it reads (taken once per
     run): a change to a column no model SQL names (documents.clean_text for the mention
     marts) does not rebuild it, and a wide table costs only its narrow columns."""
+    if model.update == "documents":
+        # One pass over the inputs: the per-document digests the update by document
+        # compares are taken here (kept in a temporary table until the step ends), and
+        # the inputs' digest is theirs.
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {DOCUMENT_DIGESTS} AS "
+            + _document_digests_sql(con, model),
+            [model.sql],
+        )
+        row = f"hash({DOCUMENT_KEY}, digest)"
+        [digest] = con.execute(
+            f"SELECT count(*), bit_xor({row}), sum({row}::HUGEINT) FROM {DOCUMENT_DIGESTS}"
+        ).fetchall()
+        return {DOCUMENT_DIGESTS: ":".join(map(str, digest))}
     columns = columns_read(con, model)
     return {
         table: RUN_DIGESTS.get(con, run_id, database, table, columns[table])
@@ -157,8 +169,9 @@ def input_digests(
 
 
 def inputs_fingerprint(model: SqlModel, digests: dict[str, str | None]) -> str:
-    """The model's SQL and the digests of the tables it reads, as one digest."""
-    parts = [model.sql, *(f"{t}={digests[t]}" for t in model.reads)]
+    """The model's SQL and the digests of the tables it reads (or of its per-document
+    digests), as one digest."""
+    parts = [model.sql, *(f"{t}={digests[t]}" for t in sorted(digests))]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:24]
 
 
@@ -166,8 +179,10 @@ def inputs_fingerprint(model: SqlModel, digests: dict[str, str | None]) -> str:
 # a rebuild.
 MAX_CHANGED_GROUPS = 500
 CHANGES_SCHEMA = "mart_changes"
-# Per-document digests of the inputs of the models updated by document.
+# Per-document digests of the inputs of the models updated by document: those of the
+# last build, and (a temporary table) those of this run.
 DOCUMENTS_SCHEMA = "mart_documents"
+DOCUMENT_DIGESTS = "salvo_document_digests"
 # Past this share of the documents (and FEW_DOCUMENTS), an update by document gives way
 # to a diff: at 10k documents, all of them changed took 2 s by document, 0.4 s by diff.
 MAX_CHANGED_DOCUMENTS_SHARE = 0.2
@@ -211,12 +226,12 @@ def _update(
         con.execute(f"CREATE OR REPLACE TABLE {model.name} AS {model.sql}")
         changes = {"update": "rebuild"}
     if model.update == "documents" and changes["update"] != "documents":
-        # Every document's digest, for the next run's update by document.
+        # Every document's digest (taken by input_digests), for the next run's update by
+        # document.
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {DOCUMENTS_SCHEMA}")
         con.execute(
             f"CREATE OR REPLACE TABLE {DOCUMENTS_SCHEMA}.{model.name} AS "
-            + _document_digests_sql(con, model),
-            [model.sql],
+            f"SELECT * FROM {DOCUMENT_DIGESTS}"
         )
     return changes
 
@@ -226,9 +241,15 @@ def _document_digests_sql(con: duckdb.DuckDBPyConnection, model: SqlModel) -> st
     table the model reads, and of the model's SQL (so a new SQL changes every document).
     Parameter: the model's SQL."""
     columns = columns_read(con, model)
+
+    def rows(table: str) -> str:
+        # Count, xor and sum, as table_fingerprint takes them: a repeated row does not
+        # cancel out.
+        row = warehouse.row_hash_sql(columns[table])
+        return f"count(*), bit_xor({row}), sum({row}::HUGEINT)"
+
     per_table = " UNION ALL ".join(
-        f"SELECT {DOCUMENT_KEY}, hash({index}, bit_xor({warehouse.row_hash_sql(columns[table])}))"
-        f" AS h FROM {table} t "
+        f"SELECT {DOCUMENT_KEY}, hash({index}, {rows(table)}) AS h FROM {table} t "
         f"GROUP BY {DOCUMENT_KEY}"
         for index, table in enumerate(model.reads)
     )
@@ -255,23 +276,18 @@ def _update_documents(
     ):
         return None
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE salvo_digests AS " + _document_digests_sql(con, model),
-        [model.sql],
-    )
-    con.execute(
         "CREATE OR REPLACE TEMP TABLE salvo_documents AS "
-        f"SELECT {DOCUMENT_KEY} FROM (SELECT * FROM salvo_digests EXCEPT SELECT * FROM {state}) "
-        f"UNION SELECT {DOCUMENT_KEY} FROM (SELECT * FROM {state} EXCEPT SELECT * FROM "
-        "salvo_digests)"
+        f"SELECT {DOCUMENT_KEY} FROM (SELECT * FROM {DOCUMENT_DIGESTS} EXCEPT SELECT * FROM "
+        f"{state}) UNION SELECT {DOCUMENT_KEY} FROM (SELECT * FROM {state} EXCEPT SELECT * "
+        f"FROM {DOCUMENT_DIGESTS})"
     )
     [(documents, unnamed)] = con.execute(
         f"SELECT count(*), count(*) FILTER ({DOCUMENT_KEY} IS NULL) FROM salvo_documents"
     ).fetchall()
-    [(known,)] = con.execute("SELECT count(*) FROM salvo_digests").fetchall()
+    [(known,)] = con.execute(f"SELECT count(*) FROM {DOCUMENT_DIGESTS}").fetchall()
     if documents > max(FEW_DOCUMENTS, MAX_CHANGED_DOCUMENTS_SHARE * known):
         # Most documents changed (a new column in an input, a new SQL): a diff is cheaper.
-        for table in ("salvo_digests", "salvo_documents"):
-            con.execute(f"DROP TABLE {table}")
+        con.execute("DROP TABLE salvo_documents")
         return None
     # A filter on doc_id cannot find rows without one: those need a diff.
     pick = f"{DOCUMENT_KEY} IN (SELECT {DOCUMENT_KEY} FROM salvo_documents)"
@@ -286,7 +302,7 @@ def _update_documents(
         f"WHERE {pick} ORDER BY ALL"
     )
     if unnamed or _columns(con, "salvo_fresh") != _columns(con, model.name):
-        for table in ("salvo_digests", "salvo_documents", "salvo_fresh"):
+        for table in ("salvo_documents", "salvo_fresh"):
             con.execute(f"DROP TABLE {table}")
         return None
     changed = f"{CHANGES_SCHEMA}.{model.name}"
@@ -303,8 +319,8 @@ def _update_documents(
     added_rows = warehouse.fingerprint_after(both, removed_rows, "0:None:None")
     rows_digest = warehouse.fingerprint_after(built.stored, removed_rows, added_rows)
     con.execute(f"DELETE FROM {state} WHERE {pick}")
-    con.execute(f"INSERT INTO {state} SELECT * FROM salvo_digests WHERE {pick}")
-    for table in ("salvo_digests", "salvo_documents", "salvo_fresh"):
+    con.execute(f"INSERT INTO {state} SELECT * FROM {DOCUMENT_DIGESTS} WHERE {pick}")
+    for table in ("salvo_documents", "salvo_fresh"):
         con.execute(f"DROP TABLE {table}")
     return {
         "update": "documents",
