@@ -52,7 +52,9 @@ def monthly_series(
     Returns:
         The column labels (every month from the first to the last dated one, so gaps show,
         then "undated" when some rows have no month) and, per series, one value per column:
-        the `top` series by total in decreasing order, then "other" for the rest.
+        the `top` series by total in decreasing order, then "other" for the rest. Rows of a
+        series named "other" count under "other" (rows folded already, as top_series_sql
+        folds them).
     """
     totals: dict[str, int] = {}
     cells: dict[tuple[dt.date | None, str], int] = {}
@@ -64,13 +66,32 @@ def monthly_series(
     columns: list[dt.date | None] = list(month_range(dated[0], dated[-1])) if dated else []
     if any(m is None for m, _ in cells):
         columns.append(None)
-    ranked = sorted(totals, key=lambda name: (-totals[name], name))
-    kept, rest = ranked[:top], ranked[top:]
+    ranked = sorted((name for name in totals if name != OTHER), key=lambda n: (-totals[n], n))
+    kept, rest = ranked[:top], ranked[top:] + ([OTHER] if OTHER in totals else [])
     values = {name: [cells.get((month, name), 0) for month in columns] for name in kept}
     if rest:
         values[OTHER] = [sum(cells.get((month, name), 0) for name in rest) for month in columns]
     labels = [month.strftime("%Y-%m") if month else UNDATED for month in columns]
     return labels, values
+
+
+def top_series_sql(table: str, series: str, value: str, top: int = TOP_SERIES) -> str:
+    """SQL for the (month, series, value) rows of monthly_series with the series beyond
+    the `top` ones (ranked as monthly_series ranks them) folded into "other" already: a
+    few hundred rows instead of one per month and series (14k at 10k documents, 0.1 s of
+    Python). Identifiers only, from the caller's constants."""
+    return f"""
+        WITH cells AS (
+            SELECT month, coalesce({series}, 'unknown') AS name, sum({value}) AS value
+            FROM {table} GROUP BY ALL
+        ),
+        ranked AS (
+            SELECT name, row_number() OVER (ORDER BY sum(value) DESC, name) AS rank
+            FROM cells WHERE name <> '{OTHER}' GROUP BY name
+        )
+        SELECT month, CASE WHEN rank <= {int(top)} THEN name ELSE '{OTHER}' END, sum(value)
+        FROM cells LEFT JOIN ranked USING (name) GROUP BY ALL
+    """
 
 
 @lru_cache(maxsize=1)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import duckdb
+
 from pipeline import charts
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -37,6 +39,27 @@ def test_monthly_series_fills_gaps_puts_undated_last_and_folds_the_tail_into_oth
     assert values["other"] == [1, 0, 0, 1]
     # Nothing is lost on the way.
     assert sum(map(sum, values.values())) == sum(r[2] for r in rows)
+
+
+def test_the_tail_folded_in_sql_draws_the_same_columns_as_every_row():
+    # Ties on the total (PRK and IRN) and the unknown series (null) included.
+    rows = [
+        (dt.date(2024, 1, 1), "RUS", 5),
+        (dt.date(2024, 3, 1), "RUS", 2),
+        (dt.date(2024, 3, 1), "PRK", 3),
+        (None, "PRK", 1),
+        (dt.date(2024, 1, 1), "IRN", 4),
+        (None, None, 2),
+        (dt.date(2024, 2, 1), "CHN", 1),
+        (dt.date(2024, 2, 1), "CHN", 1),
+    ]
+    con = duckdb.connect()
+    con.execute("CREATE TABLE mart (month DATE, code VARCHAR, mentions BIGINT)")
+    con.executemany("INSERT INTO mart VALUES (?, ?, ?)", rows)
+    for top in (1, 2, 3, 8):
+        folded = con.execute(charts.top_series_sql("mart", "code", "mentions", top)).fetchall()
+        assert charts.monthly_series(folded, top) == charts.monthly_series(rows, top)
+    assert len(con.execute(charts.top_series_sql("mart", "code", "mentions", 2)).fetchall()) < 7
 
 
 def test_monthly_series_of_nothing_is_empty():
