@@ -48,6 +48,9 @@ DAGSTER_YAML = PROJECT_ROOT / "dagster.yaml"
 # Runs of a few seconds vary by a second or more on a shared machine: each incremental run
 # and the write replay are measured this many times and the median is reported.
 REPEATS = 3
+# The add-one runs, each paired with the same add into an empty warehouse: the target is
+# their ratio, so both medians get more runs.
+ADD_REPEATS = 5
 MiB = 1024 * 1024
 
 # --- the corpus --------------------------------------------------------------------------
@@ -1204,21 +1207,28 @@ def bench_size(size: int, generator: CorpusGenerator, root: Path, say) -> SizeRe
     say(f"[{size}] no-change run, {REPEATS} times")
     unchanged = _median([deployment.run() for _ in range(REPEATS)])
     say(f"[{size}]   median {unchanged.child.wall_seconds:.1f} s")
-    say(f"[{size}] one document added, {REPEATS} times (a new one each time)")
-    added = []
-    for extra in range(REPEATS):
+    say(
+        f"[{size}] one document added, {ADD_REPEATS} times (a new one each time), each run "
+        "followed by the same document into an empty warehouse"
+    )
+    added, into_empty = [], []
+    for extra in range(ADD_REPEATS):
+        # Paired: the machine's speed drifts by seconds over a few minutes, and runs of both
+        # kinds taken in turn see the same drift (all of one kind first would not).
         generator.write(deployment.seeds, size + extra, size + extra + 1)
         added.append(deployment.run())
-    add_one = _median(added)
-    say(f"[{size}]   median {add_one.child.wall_seconds:.1f} s")
-    say(f"[{size}] the same documents, each into an empty warehouse")
-    into_empty = []
-    for extra in range(REPEATS):
         empty = Deployment(root / f"empty_{size}_{extra}")
         generator.write(empty.seeds, size + extra, size + extra + 1)
         into_empty.append(empty.run())
-    add_one_empty = _median(into_empty)
-    say(f"[{size}]   median {add_one_empty.child.wall_seconds:.1f} s")
+        say(
+            f"[{size}]   {added[-1].child.wall_seconds:.1f} s into {size}, "
+            f"{into_empty[-1].child.wall_seconds:.1f} s into an empty warehouse"
+        )
+    add_one, add_one_empty = _median(added), _median(into_empty)
+    say(
+        f"[{size}]   medians {add_one.child.wall_seconds:.1f} s and "
+        f"{add_one_empty.child.wall_seconds:.1f} s"
+    )
     say(f"[{size}] DuckDB write rate")
     write_rows, write_seconds = duckdb_write_rate(deployment.warehouse, deployment.root)
     _, keyed_seconds = duckdb_write_rate(deployment.warehouse, deployment.root, keyed=True)
@@ -1328,7 +1338,10 @@ def report(results: list[SizeResult]) -> str:
     row("peak RSS, largest process (ru_maxrss)", lambda r: _mb(r.cold.child.max_process_rss))
     row("baseline peak RSS (ru_maxrss)", lambda r: _mb(r.baseline.child.max_process_rss))
 
-    table(f"Incremental runs (median of {REPEATS} runs each; seconds per stage in brackets)")
+    table(
+        f"Incremental runs (medians: {REPEATS} no-change runs, {ADD_REPEATS} adds of one document "
+        "taken in turn with the same add into an empty warehouse; seconds per stage in brackets)"
+    )
     row(
         "no new or changed file",
         lambda r: (
