@@ -14,6 +14,7 @@ import os
 import shutil
 import socket
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -396,6 +397,7 @@ def set_state(con: duckdb.DuckDBPyConnection, key: str, value: str | None) -> No
 # 256 KiB, and a run that adds one document to 10k changes about 6% of a 260 MB file.
 PUBLISH_CHUNK = 4 * 1024 * 1024
 PUBLISH_BLOCK = 256 * 1024
+PUBLISH_THREADS = 2
 
 
 def _spare_path(published: Path) -> Path:
@@ -418,16 +420,38 @@ def _open_here(path: Path) -> bool:
     return False
 
 
-def _read_at(fd: int, offset: int, length: int) -> bytes:
-    """`length` bytes from `offset`, fewer only at the end of the file."""
-    parts = []
-    while length > 0:
-        part = os.pread(fd, length, offset)
+def _read_into(fd: int, buffer: bytearray, offset: int) -> int:
+    """Fill `buffer` from `offset`; return the bytes read, fewer only at the end of the
+    file. Into a buffer kept for the whole copy: a new 4 MiB bytes object per read was
+    fresh memory each time, and its page faults cost more than the reading (0.3 s for a
+    260 MB pair of files, 0.07 s this way)."""
+    view, got = memoryview(buffer), 0
+    while got < len(buffer):
+        part = os.preadv(fd, [view[got:]], offset + got)
         if not part:
             break
-        parts.append(part)
-        offset, length = offset + len(part), length - len(part)
-    return b"".join(parts)
+        got += part
+    return got
+
+
+def _patch_range(source: int, target: int, chunks: range) -> int:
+    """Rewrite the blocks of `target` that differ from `source` in these chunk offsets;
+    return the bytes written."""
+    new, old = bytearray(PUBLISH_CHUNK), bytearray(PUBLISH_CHUNK)
+    written = 0
+    for offset in chunks:
+        length, before = _read_into(source, new, offset), _read_into(target, old, offset)
+        if length == before == PUBLISH_CHUNK and new == old:
+            continue  # compared whole, without a copy (the usual case)
+        fresh, stale = bytes(new[:length]), bytes(old[:before])
+        if fresh == stale:
+            continue
+        for start in range(0, length, PUBLISH_BLOCK):
+            block = fresh[start : start + PUBLISH_BLOCK]
+            if block != stale[start : start + PUBLISH_BLOCK]:
+                os.pwrite(target, block, offset + start)
+                written += len(block)
+    return written
 
 
 def _patch(source: Path, target: Path) -> int | None:
@@ -440,23 +464,20 @@ def _patch(source: Path, target: Path) -> int | None:
     meanwhile: it no longer has the published name."""
     if not os.path.exists("/proc/self/fd") or _open_here(target):
         return None
-    written = 0
     with open(source, "rb", buffering=0) as src, open(target, "r+b", buffering=0) as dst:
         try:
             fcntl.lockf(dst.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             return None
         size = os.fstat(src.fileno()).st_size
-        for offset in range(0, size, PUBLISH_CHUNK):
-            new = _read_at(src.fileno(), offset, min(PUBLISH_CHUNK, size - offset))
-            old = _read_at(dst.fileno(), offset, len(new))
-            if new == old:
-                continue
-            for start in range(0, len(new), PUBLISH_BLOCK):
-                block = new[start : start + PUBLISH_BLOCK]
-                if block != old[start : start + PUBLISH_BLOCK]:
-                    os.pwrite(dst.fileno(), block, offset + start)
-                    written += len(block)
+        chunks = range(0, size, PUBLISH_CHUNK)
+        # Each thread compares its share of the chunks (a read releases the GIL): on two
+        # cores, 0.035 s instead of 0.07 s for 260 MB.
+        shares = [chunks[i::PUBLISH_THREADS] for i in range(PUBLISH_THREADS)]
+        with ThreadPoolExecutor(PUBLISH_THREADS) as pool:
+            written = sum(
+                pool.map(lambda share: _patch_range(src.fileno(), dst.fileno(), share), shares)
+            )
         os.ftruncate(dst.fileno(), size)
         os.fsync(dst.fileno())
     return written
