@@ -1209,17 +1209,18 @@ def bench_size(size: int, generator: CorpusGenerator, root: Path, say) -> SizeRe
     say(f"[{size}]   median {unchanged.child.wall_seconds:.1f} s")
     say(
         f"[{size}] one document added, {ADD_REPEATS} times (a new one each time), each run "
-        "followed by the same document into an empty warehouse"
+        "paired with the same document into an empty warehouse"
     )
-    added, into_empty = [], []
+    added: list[PipelineRun] = []
+    into_empty: list[PipelineRun] = []
     for extra in range(ADD_REPEATS):
         # Paired: the machine's speed drifts by seconds over a few minutes, and runs of both
-        # kinds taken in turn see the same drift (all of one kind first would not).
-        generator.write(deployment.seeds, size + extra, size + extra + 1)
-        added.append(deployment.run())
+        # kinds taken in turn see the same drift (all of one kind first would not). Which
+        # goes first alternates, so a slow start does not always fall on the same kind.
         empty = Deployment(root / f"empty_{size}_{extra}")
-        generator.write(empty.seeds, size + extra, size + extra + 1)
-        into_empty.append(empty.run())
+        for target in (deployment, empty)[:: 1 if extra % 2 == 0 else -1]:
+            generator.write(target.seeds, size + extra, size + extra + 1)
+            (added if target is deployment else into_empty).append(target.run())
         say(
             f"[{size}]   {added[-1].child.wall_seconds:.1f} s into {size}, "
             f"{into_empty[-1].child.wall_seconds:.1f} s into an empty warehouse"
@@ -1340,7 +1341,8 @@ def report(results: list[SizeResult]) -> str:
 
     table(
         f"Incremental runs (medians: {REPEATS} no-change runs, {ADD_REPEATS} adds of one document "
-        "taken in turn with the same add into an empty warehouse; seconds per stage in brackets)"
+        "each paired with the same add into an empty warehouse, the two in alternating order; "
+        "seconds per stage in brackets)"
     )
     row(
         "no new or changed file",
