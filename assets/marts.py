@@ -156,9 +156,9 @@ def input_digests(
             + _document_digests_sql(con, model),
             [model.sql],
         )
-        row = f"hash({DOCUMENT_KEY}, digest)"
         [digest] = con.execute(
-            f"SELECT count(*), bit_xor({row}), sum({row}::HUGEINT) FROM {DOCUMENT_DIGESTS}"
+            f"SELECT {warehouse.multiset_sql(f'hash({DOCUMENT_KEY}, digest)')} "
+            f"FROM {DOCUMENT_DIGESTS}"
         ).fetchall()
         return {DOCUMENT_DIGESTS: ":".join(map(str, digest))}
     columns = columns_read(con, model)
@@ -241,16 +241,10 @@ def _document_digests_sql(con: duckdb.DuckDBPyConnection, model: SqlModel) -> st
     table the model reads, and of the model's SQL (so a new SQL changes every document).
     Parameter: the model's SQL."""
     columns = columns_read(con, model)
-
-    def rows(table: str) -> str:
-        # Count, xor and sum, as table_fingerprint takes them: a repeated row does not
-        # cancel out.
-        row = warehouse.row_hash_sql(columns[table])
-        return f"count(*), bit_xor({row}), sum({row}::HUGEINT)"
-
     per_table = " UNION ALL ".join(
-        f"SELECT {DOCUMENT_KEY}, hash({index}, {rows(table)}) AS h FROM {table} t "
-        f"GROUP BY {DOCUMENT_KEY}"
+        f"SELECT {DOCUMENT_KEY}, "
+        f"hash({index}, {warehouse.multiset_sql(warehouse.row_hash_sql(columns[table]))}) AS h "
+        f"FROM {table} t GROUP BY {DOCUMENT_KEY}"
         for index, table in enumerate(model.reads)
     )
     return (
@@ -266,13 +260,13 @@ def _update_documents(
     digests in mart_documents.<model>) are computed again; the other documents' rows stay.
     The removed and added rows are kept in mart_changes.<model>, as a diff keeps them.
     None (a diff instead) when the table is not what the last build left, the digests
-    are missing, a table the model reads has no doc_id, or most documents changed."""
+    are missing, or most documents changed. (Every table it reads has a doc_id: the
+    loader checks that every join matches it, and input_digests grouped by it.)"""
     state = f"{DOCUMENTS_SCHEMA}.{model.name}"
     if (
         built.stored != built.rows
         or not warehouse.table_exists(con, model.name)
         or not warehouse.table_exists(con, model.name, schema=DOCUMENTS_SCHEMA)
-        or any(DOCUMENT_KEY not in dict(_columns(con, table)) for table in model.reads)
     ):
         return None
     con.execute(

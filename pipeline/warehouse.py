@@ -677,6 +677,12 @@ def row_hash_sql(columns: Sequence[str] | None = None, alias: str = "t") -> str:
     return f"hash({', '.join(map(_quote, columns))})" if columns else f"hash({alias})"
 
 
+def multiset_sql(row_hash: str) -> str:
+    """The aggregates a fingerprint is made of, over the rows' hashes (SQL `row_hash`): the
+    count, xor and sum, so that a repeated row does not cancel out."""
+    return f"count(*), bit_xor({row_hash}), sum({row_hash}::HUGEINT)"
+
+
 def table_fingerprint(
     con: duckdb.DuckDBPyConnection,
     table: str,
@@ -690,10 +696,8 @@ def table_fingerprint(
     whether a table changed between two runs, not for comparing across DuckDB versions."""
     if not table_exists(con, table, schema):
         return None
-    row_hash = row_hash_sql(columns)
     row = con.execute(
-        f"SELECT count(*), bit_xor({row_hash}), sum({row_hash}::HUGEINT) "
-        f"FROM {_quote(schema)}.{_quote(table)} t"
+        f"SELECT {multiset_sql(row_hash_sql(columns))} FROM {_quote(schema)}.{_quote(table)} t"
     ).fetchone()
     return ":".join(str(value) for value in row) if row else None
 
