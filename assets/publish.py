@@ -3,8 +3,9 @@
 import dagster as dg
 
 from assets.marts import MART_KEYS
+from assets.resources import SalvoSettings, WorkingDuckDB
 from pipeline import warehouse
-from pipeline.defs.resources import SalvoSettings, WorkingDuckDB
+from pipeline.publish import publish
 
 PUBLISHED_TABLES = (
     "seed_files",
@@ -35,7 +36,7 @@ def published_warehouse(
         # Everything in the file itself, so a byte copy is a complete database.
         con.execute("CHECKPOINT")
         counts = warehouse.table_counts(con, PUBLISHED_TABLES)
-        published = warehouse.publish(salvo.working_path, salvo.published_path)
+        published = publish(salvo.working_path, salvo.published_path)
     path, size = published.path, published.path.stat().st_size
     how = "changed blocks of the previous copy" if published.patched else "a full copy"
     context.log.info(

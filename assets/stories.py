@@ -1,410 +1,15 @@
 """Stories: near-duplicate documents (one wire copy republished or rewritten) grouped, so
-the marts count independent stories beside documents and outlets.
-
-Incremental by content: only new documents, or documents whose clean_text changed, are
-split into passages and hashed; an SQL join of their LSH band keys against the stored
-keys of every other document finds the pairs worth scoring. See `pipeline/stories.py`.
-"""
+the marts count independent stories beside documents and outlets. The work is done by
+`pipeline.story_index` over the algorithms of `pipeline.stories`."""
 
 from typing import Any
 
 import dagster as dg
-import duckdb
-import numpy as np
-import polars as pl
 
 from assets.metadata import markdown_table, table_metadata
-from pipeline import stories, warehouse
-from pipeline.defs.resources import WorkingDuckDB
-
-# Documents split and hashed together, and whose band keys are committed together: bounds
-# memory on a first run over a large folder.
-BATCH_DOCUMENTS = 500
-# DuckDB's memory for this stage (the pipeline's default is warehouse.MEMORY_LIMIT). The
-# candidate search joins the band index with itself; at 10k documents, 256MB instead of
-# 512MB took its peak from about 910 to 640 MiB for about 6 s more (of about 50 s).
-MEMORY_LIMIT = "256MB"
-# Documents whose passages are kept in memory while candidate pairs are scored (about
-# 3 kB each).
-SPLIT_CACHE_DOCUMENTS = 20_000
-VERSION_KEY = "stories_version"
-
-# Our own tables (pipeline/warehouse.py owns the core ones). passage_bands is the LSH
-# index: BANDS keys per passage, kept so a new document is compared without re-reading
-# old texts.
-TABLES: dict[str, str] = {
-    "passage_bands": """
-        doc_id VARCHAR NOT NULL,
-        passage INTEGER NOT NULL,
-        band SMALLINT NOT NULL,
-        band_key BIGINT NOT NULL
-    """,
-    "story_links": """
-        doc_id VARCHAR NOT NULL,
-        other_doc_id VARCHAR NOT NULL,
-        passages INTEGER NOT NULL,
-        other_passages INTEGER NOT NULL,
-        shared_passages INTEGER NOT NULL,
-        overlap DOUBLE NOT NULL,
-        same_story BOOLEAN NOT NULL,
-        PRIMARY KEY (doc_id, other_doc_id)
-    """,
-    "document_stories": """
-        doc_id VARCHAR PRIMARY KEY,
-        source_file VARCHAR NOT NULL,
-        story_id VARCHAR NOT NULL,
-        story_documents INTEGER NOT NULL,
-        nearest_doc_id VARCHAR,
-        similarity DOUBLE,
-        shared_passages INTEGER,
-        passages INTEGER NOT NULL,
-        text_md5 VARCHAR NOT NULL,
-        text_hash UBIGINT
-    """,
-}
-
-BANDS_SCHEMA: dict[str, Any] = {
-    "doc_id": pl.String,
-    "passage": pl.Int32,
-    "band": pl.Int16,
-    "band_key": pl.Int64,
-}
-LINKS_SCHEMA: dict[str, Any] = {
-    "doc_id": pl.String,
-    "other_doc_id": pl.String,
-    "passages": pl.Int32,
-    "other_passages": pl.Int32,
-    "shared_passages": pl.Int32,
-    "overlap": pl.Float64,
-    "same_story": pl.Boolean,
-}
-STORIES_SCHEMA: dict[str, Any] = {
-    "doc_id": pl.String,
-    "source_file": pl.String,
-    "story_id": pl.String,
-    "story_documents": pl.Int32,
-    "nearest_doc_id": pl.String,
-    "similarity": pl.Float64,
-    "shared_passages": pl.Int32,
-    "passages": pl.Int32,
-    "text_md5": pl.String,
-    # DuckDB's hash of the text: four times cheaper to compare than md5 in every run. Not
-    # stable across DuckDB versions, so a mismatch is confirmed with text_md5.
-    "text_hash": pl.UInt64,
-}
-# Columns added to our tables after their first release: (table, column, type).
-ADDED_COLUMNS = (("document_stories", "text_hash", "UBIGINT"),)
-
-
-def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
-    for table, body in TABLES.items():
-        con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({body})")
-    for table, column, kind in ADDED_COLUMNS:
-        present = con.execute(
-            "SELECT count(*) FROM duckdb_columns() WHERE table_name = ? AND column_name = ? "
-            "AND schema_name = 'main' AND database_name = current_database()",
-            [table, column],
-        ).fetchone()
-        if not (present and present[0]):
-            # Appended last, where the frames of STORIES_SCHEMA put it.
-            con.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
-
-
-def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
-    if frame.height == 0:
-        return
-    con.register("salvo_story_rows", frame.to_arrow())
-    try:
-        con.execute(f"INSERT INTO {table} SELECT * FROM salvo_story_rows")
-    finally:
-        con.unregister("salvo_story_rows")
-
-
-def _texts(con: duckdb.DuckDBPyConnection, doc_ids: list[str]) -> dict[str, str]:
-    return dict(
-        con.execute(
-            "SELECT doc_id, clean_text FROM documents WHERE doc_id IN (SELECT unnest(?))",
-            [doc_ids],
-        ).fetchall()
-    )
-
-
-def _index(con: duckdb.DuckDBPyConnection, todo: list[str]) -> dict[str, int]:
-    """Write the band keys of the given documents, one transaction per batch; return their
-    passage counts.
-
-    Committed batch by batch: rows appended in an open transaction stay in memory until it
-    ends (at 10k documents, 2.4M rows held about 630 MiB). A run that fails later leaves
-    keys for documents without a document_stories row (or with an old text_md5); the next
-    run finds them stale, deletes their keys and indexes them again."""
-    counts: dict[str, int] = {}
-    for first in range(0, len(todo), BATCH_DOCUMENTS):
-        doc_ids: list[str] = []
-        matrices: list[np.ndarray] = []
-        for doc_id, text in _texts(con, todo[first : first + BATCH_DOCUMENTS]).items():
-            keys = stories.band_key_matrix(stories.passages(text))
-            counts[doc_id] = len(keys)
-            doc_ids.append(doc_id)
-            matrices.append(keys)
-        if not matrices:
-            continue
-        sizes = np.array([m.shape[0] for m in matrices])
-        bands = stories.BANDS
-        # One row per (passage, band): passage numbers restart at 0 in each document.
-        passage = np.concatenate([np.repeat(np.arange(n, dtype=np.int32), bands) for n in sizes])
-        frame = pl.DataFrame(
-            {
-                "doc_id": np.repeat(np.array(doc_ids, dtype=object), sizes * bands),
-                "passage": passage,
-                "band": np.tile(np.arange(bands, dtype=np.int16), int(sizes.sum())),
-                "band_key": np.concatenate([m.reshape(-1) for m in matrices]),
-            },
-            schema=BANDS_SCHEMA,
-        )
-        with warehouse.transaction(con):
-            _insert(con, "passage_bands", frame)
-    return counts
-
-
-def _prepare_candidate_search(
-    con: duckdb.DuckDBPyConnection, todo: list[str], passage_counts: dict[str, int]
-) -> None:
-    """Temporary tables for _candidates, built once per run: the index rows whose band key
-    is one of `todo`'s and is not boilerplate (found in 2 to MAX_BUCKET_DOCUMENTS
-    documents), and the passage count of every document (`passage_counts` for `todo`,
-    what document_stories recorded for the others)."""
-    # The index is read once: the rows sharing a key with `todo`, then those of them whose
-    # key is not boilerplate.
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE salvo_shared_bands AS
-        SELECT * FROM passage_bands
-        SEMI JOIN (
-            SELECT DISTINCT band, band_key FROM passage_bands
-            WHERE doc_id IN (SELECT unnest($ids))
-        ) USING (band, band_key)
-        """,
-        {"ids": todo},
-    )
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE salvo_kept_bands AS
-        SELECT * FROM salvo_shared_bands
-        SEMI JOIN (
-            SELECT band, band_key FROM salvo_shared_bands GROUP BY ALL
-            HAVING count(DISTINCT doc_id) BETWEEN 2 AND $cap
-        ) USING (band, band_key)
-        """,
-        {"cap": stories.MAX_BUCKET_DOCUMENTS},
-    )
-    con.execute("DROP TABLE salvo_shared_bands")
-    # Not counted again from passage_bands: that reads the whole index (2.4M rows at 10k
-    # documents) for a run that adds one document.
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE salvo_passage_counts AS "
-        "SELECT doc_id, passages FROM document_stories WHERE doc_id NOT IN (SELECT unnest($ids)) "
-        "UNION ALL SELECT unnest($ids) AS doc_id, unnest($counts) AS passages",
-        {"ids": list(passage_counts), "counts": list(passage_counts.values())},
-    )
-
-
-def _candidates(con: duckdb.DuckDBPyConnection, doc_ids: list[str]) -> set[tuple[str, str]]:
-    """Pairs (smaller id first) of a given document and any other whose passages collide
-    in some LSH band outside the boilerplate buckets, on at least SAME_STORY_MIN_PASSAGES
-    passages of each and at least SAME_STORY_OVERLAP of the passages of one."""
-    rows = con.execute(
-        """
-        WITH n AS (SELECT * FROM salvo_kept_bands WHERE doc_id IN (SELECT unnest($ids))),
-        pairs AS (
-            SELECT n.doc_id AS a, o.doc_id AS b, count(DISTINCT n.passage) AS hit_a,
-                   count(DISTINCT o.passage) AS hit_b
-            FROM n JOIN salvo_kept_bands o
-                ON o.band = n.band AND o.band_key = n.band_key AND o.doc_id <> n.doc_id
-            GROUP BY ALL HAVING least(hit_a, hit_b) >= $min_passages
-        )
-        SELECT a, b FROM pairs
-        JOIN salvo_passage_counts sa ON sa.doc_id = a
-        JOIN salvo_passage_counts sb ON sb.doc_id = b
-        WHERE greatest(hit_a / sa.passages, hit_b / sb.passages) >= $overlap
-        """,
-        {
-            "ids": doc_ids,
-            "min_passages": stories.SAME_STORY_MIN_PASSAGES,
-            "overlap": stories.SAME_STORY_OVERLAP,
-        },
-    ).fetchall()
-    return {(min(a, b), max(a, b)) for a, b in rows}
-
-
-def _score(
-    con: duckdb.DuckDBPyConnection, todo: list[str], passage_counts: dict[str, int]
-) -> pl.DataFrame:
-    """Score every candidate pair that involves a document of `todo`, exactly."""
-    links: dict[str, list] = {name: [] for name in LINKS_SCHEMA}
-    scored: set[tuple[str, str]] = set()
-    # Passages of the documents already split, as tuples of word numbers (a tenth of the
-    # memory of sets of strings): a document is a candidate partner in many batches.
-    # Bounded, so memory does not grow with the warehouse.
-    split: dict[str, list[tuple[int, ...]]] = {}
-    vocabulary: dict[str, int] = {}
-    _prepare_candidate_search(con, todo, passage_counts)
-    for first in range(0, len(todo), BATCH_DOCUMENTS):
-        pairs = _candidates(con, todo[first : first + BATCH_DOCUMENTS]) - scored
-        scored |= pairs
-        needed = sorted({doc_id for pair in pairs for doc_id in pair} - split.keys())
-        if len(split) + len(needed) > SPLIT_CACHE_DOCUMENTS:
-            split.clear()
-            needed = sorted({doc_id for pair in pairs for doc_id in pair})
-        for doc_id, text in _texts(con, needed).items():
-            split[doc_id] = [
-                tuple(vocabulary.setdefault(word, len(vocabulary)) for word in words)
-                for words in stories.passages(text)
-            ]
-        for a, b in sorted(pairs):
-            score = stories.score_pair(split[a], split[b])
-            if score.shared_passages == 0:
-                continue
-            links["doc_id"].append(a)
-            links["other_doc_id"].append(b)
-            links["passages"].append(score.passages)
-            links["other_passages"].append(score.other_passages)
-            links["shared_passages"].append(score.shared_passages)
-            links["overlap"].append(round(score.overlap, 4))
-            links["same_story"].append(score.same_story)
-    return pl.DataFrame(links, schema=LINKS_SCHEMA)
-
-
-def _regrouped(con: duckdb.DuckDBPyConnection, touched: set[str]) -> list[str]:
-    """The documents whose document_stories row may change: the `touched` ones (indexed
-    again, gone, given a new link, or held by another file now) that are still here, and
-    every document of a story one of them was in. Whole stories, so a story regrouped from
-    these alone is the story regrouped from all."""
-    return [
-        r[0]
-        for r in con.execute(
-            "WITH old AS (SELECT DISTINCT story_id FROM document_stories "
-            "WHERE doc_id IN (SELECT unnest($touched))) "
-            "SELECT doc_id FROM documents WHERE doc_id IN (SELECT unnest($touched)) "
-            "OR doc_id IN (SELECT doc_id FROM document_stories "
-            "WHERE story_id IN (SELECT story_id FROM old)) ORDER BY doc_id",
-            {"touched": sorted(touched)},
-        ).fetchall()
-    ]
-
-
-def _story_rows(
-    con: duckdb.DuckDBPyConnection,
-    passage_counts: dict[str, int],
-    only: list[str] | None = None,
-) -> pl.DataFrame:
-    """One row per document (of `only`, whole stories, when given): its story, and its
-    nearest document within that story. `passage_counts` has every document indexed in
-    this run."""
-    # The texts of documents not indexed in this run are those document_stories describes
-    # (_forget_stale compared them): their digest is not taken again.
-    # A same-story link joins two documents of one story: both are in `only` or neither.
-    scope, params = (
-        ("true", {}) if only is None else ("doc_id IN (SELECT unnest($only))", {"only": only})
-    )
-    documents = con.execute(
-        "SELECT d.doc_id, d.source_file, CASE WHEN s.doc_id IS NULL OR d.doc_id IN "
-        "(SELECT unnest($indexed)) THEN md5(d.clean_text) ELSE s.text_md5 END, s.passages, "
-        f"{TEXT_HASH} "
-        f"FROM documents d LEFT JOIN document_stories s USING (doc_id) WHERE {scope} "
-        "ORDER BY d.doc_id",
-        {"indexed": list(passage_counts), **params},
-    ).fetchall()
-    links = con.execute(
-        "SELECT doc_id, other_doc_id, overlap, shared_passages FROM story_links "
-        f"WHERE same_story AND {scope}",
-        params,
-    ).fetchall()
-    story_of = stories.group_stories([d[0] for d in documents], [(a, b) for a, b, _, _ in links])
-    size: dict[str, int] = {}
-    for story_id in story_of.values():
-        size[story_id] = size.get(story_id, 0) + 1
-    nearest: dict[str, tuple[float, int, str]] = {}
-    for a, b, overlap, shared in links:
-        for doc_id, other in ((a, b), (b, a)):
-            best = nearest.get(doc_id)
-            # Highest overlap wins; a tie goes to the smaller id, so reruns agree.
-            if best is None or overlap > best[0] or (overlap == best[0] and other < best[2]):
-                nearest[doc_id] = (overlap, shared, other)
-    rows = []
-    for doc_id, source_file, text_md5, previous_passages, text_hash in documents:
-        best = nearest.get(doc_id)
-        rows.append(
-            {
-                "doc_id": doc_id,
-                "source_file": source_file,
-                "story_id": story_of[doc_id],
-                "story_documents": size[story_of[doc_id]],
-                "nearest_doc_id": best[2] if best else None,
-                "similarity": best[0] if best else None,
-                "shared_passages": best[1] if best else None,
-                "passages": passage_counts.get(doc_id, previous_passages or 0),
-                "text_md5": text_md5,
-                "text_hash": text_hash,
-            }
-        )
-    return pl.DataFrame(rows, schema=STORIES_SCHEMA)
-
-
-# The text digest document_stories records: the documents stage's, or this DuckDB's hash
-# of the text where the documents row has none.
-TEXT_HASH = f"coalesce(d.text_hash, {warehouse.TEXT_HASH})"
-
-
-def _forget_stale(
-    con: duckdb.DuckDBPyConnection,
-) -> tuple[bool, list[str], list[str], list[str]]:
-    """One transaction: everything is dropped when the stories version changed; the band
-    keys and links of documents that are new, changed (or left half-done by a failed run)
-    or gone are deleted. Returns (rebuild, documents to index, documents deleted, documents
-    whose text is unchanged but whose text_hash is not this DuckDB's)."""
-    with warehouse.transaction(con):
-        rebuild = warehouse.get_state(con, VERSION_KEY) != stories.STORIES_VERSION
-        if rebuild:
-            for table in TABLES:
-                con.execute(f"DELETE FROM {table}")
-        # text_hash decides; where it disagrees (another DuckDB version, a table from before
-        # the column) text_md5 does, and the row is written again with this DuckDB's hash.
-        # documents.text_hash is the one the documents stage took when it wrote the text:
-        # the texts themselves are read only where the two disagree (or it is missing), not
-        # all 29 MB of them at 10k documents each run.
-        differing = [
-            r[0]
-            for r in con.execute(
-                "SELECT d.doc_id FROM documents d LEFT JOIN document_stories s USING (doc_id) "
-                "WHERE s.doc_id IS NULL OR d.text_hash IS NULL "
-                "OR s.text_hash IS DISTINCT FROM d.text_hash"
-            ).fetchall()
-        ]
-        todo: list[str] = []
-        rehashed: list[str] = []
-        for doc_id, changed in con.execute(
-            "SELECT d.doc_id, s.doc_id IS NULL OR s.text_md5 <> md5(d.clean_text) "
-            "FROM documents d LEFT JOIN document_stories s USING (doc_id) "
-            "WHERE d.doc_id IN (SELECT unnest(?)) AND (s.doc_id IS NULL OR "
-            f"s.text_hash IS DISTINCT FROM {TEXT_HASH}) ORDER BY d.doc_id",
-            [differing],
-        ).fetchall():
-            (todo if changed else rehashed).append(doc_id)
-        stale = todo + [
-            r[0]
-            for r in con.execute(
-                "SELECT doc_id FROM document_stories "
-                "WHERE doc_id NOT IN (SELECT doc_id FROM documents)"
-            ).fetchall()
-        ]
-        if stale:
-            con.execute("DELETE FROM passage_bands WHERE doc_id IN (SELECT unnest(?))", [stale])
-            con.execute(
-                "DELETE FROM story_links WHERE doc_id IN (SELECT unnest(?)) "
-                "OR other_doc_id IN (SELECT unnest(?))",
-                [stale, stale],
-            )
-    return rebuild, todo, stale, rehashed
+from assets.resources import WorkingDuckDB
+from pipeline import stories
+from pipeline.story_index import update_stories
 
 
 @dg.multi_asset(
@@ -420,7 +25,7 @@ def _forget_stale(
                 f"{stories.SAME_STORY_OVERLAP:.0%} overlap: a wire copy republished or "
                 "rewritten, not two reports quoting the same person."
             ),
-            group_name="marts",
+            group_name="stories",
             kinds={"duckdb", "python"},
         ),
         dg.AssetSpec(
@@ -433,7 +38,7 @@ def _forget_stale(
                 "of its own. similarity is the overlap with its nearest document in the story. "
                 "The marts count independent_stories with it."
             ),
-            group_name="marts",
+            group_name="stories",
             kinds={"duckdb", "python"},
         ),
     ],
@@ -443,45 +48,7 @@ def story_links_and_document_stories(context: dg.AssetExecutionContext, duckdb: 
     """Index new or changed documents' passages, score the candidate pairs they form, and
     regroup every document into stories."""
     with duckdb.get_connection() as con:
-        con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")  # this connection's database only
-        ensure_tables(con)
-        # Three steps, each committed. A run that fails between them leaves what the next
-        # run redoes: the stories version is recorded last, and a document is done only
-        # once document_stories holds its text_md5.
-        rebuild, todo, stale, rehashed = _forget_stale(con)
-        # Documents whose text another file holds now: their rows name the old file.
-        moved = [
-            r[0]
-            for r in con.execute(
-                "SELECT doc_id FROM document_stories s JOIN documents d USING (doc_id) "
-                "WHERE s.source_file IS DISTINCT FROM d.source_file"
-            ).fetchall()
-        ]
-        new_links = pl.DataFrame(schema=LINKS_SCHEMA)
-        regrouped: int | None = None
-        # Nothing new, changed, gone, moved or hashed otherwise: the stories are what the
-        # last run left.
-        if rebuild or stale or moved or rehashed:
-            passage_counts = _index(con, todo)
-            with warehouse.transaction(con):
-                new_links = _score(con, todo, passage_counts)
-                _insert(con, "story_links", new_links)
-                if rebuild:
-                    frame = _story_rows(con, passage_counts)
-                    con.execute("DELETE FROM document_stories")
-                else:
-                    # Only the stories the changes reach are grouped again.
-                    links = [*new_links["doc_id"], *new_links["other_doc_id"]]
-                    only = _regrouped(con, {*stale, *moved, *rehashed, *links})
-                    frame = _story_rows(con, passage_counts, only)
-                    con.execute(
-                        "DELETE FROM document_stories WHERE doc_id IN (SELECT unnest(?))",
-                        [sorted(set(only) | set(stale))],
-                    )
-                    regrouped = len(only)
-                _insert(con, "document_stories", frame)
-                warehouse.set_state(con, VERSION_KEY, stories.STORIES_VERSION)
-
+        run = update_stories(con)
         links_meta = table_metadata(con, "story_links", order_by="doc_id")
         stories_meta = table_metadata(
             con,
@@ -508,20 +75,20 @@ def story_links_and_document_stories(context: dg.AssetExecutionContext, duckdb: 
         ).fetchall()
     total_stories, shared_stories, documents_in_shared = counts or (0, 0, 0)
     context.log.info(
-        f"Indexed {len(todo)} documents ({'full rebuild' if rebuild else 'incremental'}); "
-        f"{len(new_links)} new links; {total_stories} stories, {shared_stories} told by "
+        f"Indexed {run.indexed} documents ({'full rebuild' if run.rebuilt else 'incremental'}); "
+        f"{run.new_links} new links; {total_stories} stories, {shared_stories} told by "
         f"more than one document"
     )
     common: dict[str, Any] = {
-        "documents_indexed": len(todo),
-        "rebuilt": rebuild,
+        "documents_indexed": run.indexed,
+        "rebuilt": run.rebuilt,
         "method": stories.STORIES_VERSION,
     }
-    if regrouped is not None:
-        common["documents_regrouped"] = regrouped
+    if run.regrouped is not None:
+        common["documents_regrouped"] = run.regrouped
     yield dg.MaterializeResult(
         asset_key="story_links",
-        metadata={**links_meta, **common, "new_links": len(new_links)},
+        metadata={**links_meta, **common, "new_links": run.new_links},
     )
     yield dg.MaterializeResult(
         asset_key="document_stories",

@@ -40,8 +40,8 @@ from pathlib import Path
 import duckdb
 
 from pipeline import quality, warehouse
+from pipeline.marts.models import load_models
 from pipeline.settings import PROJECT_ROOT
-from pipeline.sql_models import load_models
 
 SEEDS = PROJECT_ROOT / "seeds"
 # A run that has not finished in this long is stuck: that is a violation too.

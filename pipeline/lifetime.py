@@ -2,8 +2,8 @@
 
 A run builds a few million objects that are never freed: the modules Dagster, DuckDB,
 polars, spaCy, matplotlib and datasketch import, the definitions, the loaded spaCy model.
-Every full collection of the cyclic garbage collector walks all of them again; in a run
-that adds one document that was 1.1-1.3 s of an 8-15 s run. Built inside `long_lived()`,
+Every full collection of the cyclic garbage collector walks all of them again, a visible
+share of a short run (docs/performance.md). Built inside `long_lived()`,
 they are frozen (`gc.freeze`): later collections skip them. Python's documentation
 recommends the same before `fork`, so that collections in the children do not write to
 the pages they share with the parent.

@@ -30,3 +30,11 @@ def warehouse_path() -> Path:
 def spacy_model() -> str:
     """SALVO_SPACY_MODEL: an installed spaCy model package name or path."""
     return os.environ.get("SALVO_SPACY_MODEL", "").strip() or DEFAULT_SPACY_MODEL
+
+
+def cpu_count() -> int:
+    """The cores this process may run on (its affinity where the OS says, else all)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1

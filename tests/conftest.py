@@ -9,9 +9,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
 
-from pipeline.definitions import defs as load_definitions
+from assets.definitions import defs as load_definitions
 from pipeline.settings import PROJECT_ROOT
 
 SEEDS = PROJECT_ROOT / "seeds"
@@ -43,6 +44,15 @@ def run_pipeline(
         return job.execute_in_process(
             instance=dg.DagsterInstance.ephemeral(), raise_on_error=False, tags=tags
         )
+
+
+def read_rows(path: Path, sql: str, params: list | None = None) -> list[tuple]:
+    """A query's rows from a DuckDB file, opened read-only as a user would."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
 
 
 def materialization_metadata(result: dg.ExecuteInProcessResult, key: str) -> dict:

@@ -6,7 +6,7 @@ import datetime as dt
 
 import duckdb
 
-from pipeline import charts
+from pipeline.marts import charts
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -8,22 +8,13 @@ import json
 import shutil
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from pipeline import seeds
 from pipeline.text.formats import parse_file
-from tests.conftest import run_pipeline
+from tests.conftest import read_rows, run_pipeline
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "formats"
-
-
-def _read(path: Path, sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +42,7 @@ def formats_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_every_format_becomes_documents_counted_in_the_ledger(formats_warehouse: Path):
-    ledger = _read(
+    ledger = read_rows(
         formats_warehouse,
         "SELECT source_file, status, reason, source_format, records, documents, "
         "quarantined_records FROM seed_files ORDER BY source_file",
@@ -63,7 +54,7 @@ def test_every_format_becomes_documents_counted_in_the_ledger(formats_warehouse:
         ("partial.json", "ingested", None, "json", 2, 1, 1),
         ("shells_report.html", "ingested", None, "html", 1, 1, 0),
     ]
-    records = _read(
+    records = read_rows(
         formats_warehouse,
         "SELECT source_file, record_index, status, reason FROM seed_records "
         "WHERE source_file LIKE '%.json%' ORDER BY 1, 2",
@@ -78,7 +69,7 @@ def test_every_format_becomes_documents_counted_in_the_ledger(formats_warehouse:
 
 
 def test_record_metadata_reaches_documents_and_the_manifest_wins(formats_warehouse: Path):
-    rows = _read(
+    rows = read_rows(
         formats_warehouse,
         "SELECT source_file, record_index, title, outlet, published_date, date_precision, "
         "date_source, url FROM documents ORDER BY source_file, record_index",
@@ -137,7 +128,7 @@ def test_doc_id_is_the_hash_of_the_record_text(formats_warehouse: Path):
             expected[(name, record.record_index)] = seeds.document_id(record.text)
     stored = {
         (source_file, index): doc_id
-        for doc_id, source_file, index in _read(
+        for doc_id, source_file, index in read_rows(
             formats_warehouse, "SELECT doc_id, source_file, record_index FROM raw_documents"
         )
         if (source_file, index) in expected
@@ -146,12 +137,12 @@ def test_doc_id_is_the_hash_of_the_record_text(formats_warehouse: Path):
 
 
 def test_page_chrome_is_gone_and_claims_are_found(formats_warehouse: Path):
-    (text,) = _read(
+    (text,) = read_rows(
         formats_warehouse,
         "SELECT clean_text FROM documents WHERE source_file = 'shells_report.html'",
     )[0]
     assert "cookies" not in text and "Subscribe" not in text and "Ten photos" not in text
-    claims = _read(
+    claims = read_rows(
         formats_warehouse,
         "SELECT d.source_file, c.supplier, c.recipient FROM claims c "
         "JOIN documents d USING (doc_id) ORDER BY 1",
@@ -161,7 +152,7 @@ def test_page_chrome_is_gone_and_claims_are_found(formats_warehouse: Path):
 
 
 def test_markdown_markup_is_not_in_the_text(formats_warehouse: Path):
-    (text,) = _read(
+    (text,) = read_rows(
         formats_warehouse, "SELECT clean_text FROM documents WHERE source_file = 'briefing.md'"
     )[0]
     assert text.startswith("Weekly arms-transfer briefing\n")

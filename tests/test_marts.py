@@ -12,7 +12,6 @@ import dagster as dg
 import duckdb
 import pytest
 
-from assets import marts
 from assets.marts import (
     CHARTS,
     MART_KEYS,
@@ -22,12 +21,12 @@ from assets.marts import (
     sql_checks,
     sql_rule,
 )
-from assets.stories import ensure_tables
-from pipeline import warehouse
-from pipeline.defs.resources import SalvoSettings, WorkingDuckDB
-from pipeline.sql_checks import SqlCheck, load_checks, offending_rows
-from pipeline.sql_models import SqlModel, load_models
-from tests.conftest import materialization_metadata
+from assets.resources import SalvoSettings, WorkingDuckDB
+from pipeline import schema, warehouse
+from pipeline.marts import updates
+from pipeline.marts.checks import SqlCheck, load_checks, offending_rows
+from pipeline.marts.models import SqlModel, load_models
+from tests.conftest import materialization_metadata, read_rows
 
 TEXT = "Iran sent 300 drones to Russia."
 FILES = {"d1": "a.txt", "d2": "b.txt", "d3": "c.txt"}
@@ -36,8 +35,7 @@ FILES = {"d1": "a.txt", "d2": "b.txt", "d3": "c.txt"}
 def _base_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Three documents: one dated to the day, one undated, one known only to the year.
     d1 and d2 are one story (a wire copy and its rewrite)."""
-    warehouse.ensure_schema(con)
-    ensure_tables(con)
+    schema.ensure_schema(con)
     now = dt.datetime(2025, 2, 1)
     documents = [
         ("d1", FILES["d1"], "Wire A", dt.date(2025, 1, 15), "day", "metadata"),
@@ -160,19 +158,11 @@ def small_warehouse(tmp_path: Path) -> Path:
     return path
 
 
-def _rows(path: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
-
 # --- the models --------------------------------------------------------------------------
 
 
 def test_undated_and_year_only_documents_fall_under_a_null_month(small_warehouse: Path):
-    assert _rows(
+    assert read_rows(
         small_warehouse,
         "SELECT month, actor_code, mentions, documents, independent_stories "
         "FROM mentions_by_actor_month ORDER BY month NULLS LAST, actor_code",
@@ -182,7 +172,7 @@ def test_undated_and_year_only_documents_fall_under_a_null_month(small_warehouse
         (None, "IRN", 1, 1, 1),
         (None, "RUS", 1, 1, 1),
     ]
-    assert _rows(
+    assert read_rows(
         small_warehouse,
         "SELECT month, weapon_class, mentions, documents, independent_stories "
         "FROM mentions_by_weapon_month ORDER BY month NULLS LAST",
@@ -190,7 +180,7 @@ def test_undated_and_year_only_documents_fall_under_a_null_month(small_warehouse
 
 
 def test_claims_enriched_carries_the_evidence_of_every_claim(small_warehouse: Path):
-    rows = _rows(
+    rows = read_rows(
         small_warehouse,
         "SELECT claim_id, sentence, outlet, published_date, date_precision, month, "
         "source_file, story_id FROM claims_enriched ORDER BY claim_id",
@@ -211,7 +201,7 @@ def test_claims_enriched_carries_the_evidence_of_every_claim(small_warehouse: Pa
 
 
 def test_corroboration_counts_stories_and_never_denials(small_warehouse: Path):
-    assert _rows(
+    assert read_rows(
         small_warehouse,
         "SELECT claims, documents, independent_stories, outlets, sources, hedged_claims, "
         "negated_claims, max_quantity FROM claim_corroboration "
@@ -220,7 +210,7 @@ def test_corroboration_counts_stories_and_never_denials(small_warehouse: Path):
 
 
 def test_arms_transfers_is_a_register_of_supplier_recipient_weapon(small_warehouse: Path):
-    rows = _rows(
+    rows = read_rows(
         small_warehouse,
         "SELECT supplier, recipient, weapon_class, first_month, last_month, claims, documents, "
         "independent_stories, outlets, claimants, largest_quantity, largest_quantity_text, "
@@ -254,7 +244,9 @@ def test_models_read_their_dependencies_from_the_sql():
     assert reads["claims_enriched"] == {"claims", "documents", "sentences", "document_stories"}
     assert reads["claim_corroboration"] == {"claims_enriched"}
     assert reads["arms_transfers"] == {"claims_enriched"}
-    assert "document_stories" in reads["mentions_by_actor_month"]
+    assert reads["mentions_by_month"] == {"entities", "documents", "document_stories"}
+    assert reads["mentions_by_actor_month"] == {"mentions_by_month"}
+    assert reads["mentions_by_weapon_month"] == {"mentions_by_month"}
 
 
 @pytest.mark.parametrize(
@@ -280,7 +272,7 @@ def test_a_model_digests_only_the_columns_its_sql_can_read(
     (tmp_path / "model.sql").write_text(sql, encoding="utf-8")
     [model] = load_models(tmp_path)
     for table in model.reads:
-        every = warehouse.columns_of(table)
+        every = schema.columns_of(table)
         expected = every if columns is None else columns[table]
         assert model.columns_read(every) == expected
 
@@ -326,6 +318,12 @@ BREAKERS: dict[str, str] = {
     ),
     "mentions_by_actor_weapon_month__months_are_first_of_month": (
         "ALTER TABLE mentions_by_actor_weapon_month ALTER month TYPE TIMESTAMP"
+    ),
+    "mentions_by_month__mentions_match_entities": (
+        "DELETE FROM mentions_by_month WHERE label = 'WEAPON' AND month IS NULL"
+    ),
+    "mentions_by_month__months_are_first_of_month": (
+        "UPDATE mentions_by_month SET month = month + 14 WHERE month IS NOT NULL"
     ),
     "mentions_by_weapon_month__mentions_match_entities": (
         "UPDATE mentions_by_weapon_month SET mentions = mentions * 2"
@@ -424,7 +422,7 @@ def _resources(path: Path, tmp_path: Path) -> dict:
 def test_a_mart_is_rebuilt_only_when_its_inputs_or_itself_changed(
     small_warehouse: Path, tmp_path: Path
 ):
-    model = next(m for m in MODELS if m.name == "mentions_by_weapon_month")
+    model = next(m for m in MODELS if m.name == "mentions_by_month")
     asset = build_model_asset(model)
     resources = _resources(small_warehouse, tmp_path)
 
@@ -432,7 +430,7 @@ def test_a_mart_is_rebuilt_only_when_its_inputs_or_itself_changed(
         result = dg.materialize(
             [asset], resources=resources, instance=dg.DagsterInstance.ephemeral()
         )
-        rows = _rows(small_warehouse, f"SELECT * FROM {model.name} ORDER BY ALL")
+        rows = read_rows(small_warehouse, f"SELECT * FROM {model.name} ORDER BY ALL")
         return materialization_metadata(result, model.name)["rebuilt"], rows
 
     rebuilt, first = run()
@@ -463,7 +461,7 @@ def test_a_mart_is_rebuilt_only_when_its_inputs_or_itself_changed(
     con.execute("UPDATE entities SET weapon_class = 'renamed' WHERE mention_id = ?", [mention])
     con.close()
     rebuilt, third = run()
-    assert rebuilt and any(row[1] == "renamed" for row in third)
+    assert rebuilt and any(row[2] == "renamed" for row in third)
     con = warehouse.connect(small_warehouse)
     con.execute(
         "UPDATE entities SET weapon_class = ? WHERE mention_id = ?", [weapon_class, mention]
@@ -490,8 +488,8 @@ def test_claims_enriched_is_updated_by_document_to_what_its_sql_gives(
         result = dg.materialize(
             [build_model_asset(model)], resources=resources, instance=dg.DagsterInstance.ephemeral()
         )
-        expected = _rows(small_warehouse, f"SELECT * FROM ({model.sql}) ORDER BY ALL")
-        assert _rows(small_warehouse, "SELECT * FROM claims_enriched ORDER BY ALL") == expected
+        expected = read_rows(small_warehouse, f"SELECT * FROM ({model.sql}) ORDER BY ALL")
+        assert read_rows(small_warehouse, "SELECT * FROM claims_enriched ORDER BY ALL") == expected
         # The digest recorded (derived from the changed rows by an update by document) is
         # the table's.
         con = duckdb.connect(str(small_warehouse), read_only=True)
@@ -511,13 +509,13 @@ def test_claims_enriched_is_updated_by_document_to_what_its_sql_gives(
         con.close()
 
     def rows_of(doc_id: str) -> int:
-        return _rows(small_warehouse, f"SELECT count(*) FROM claims WHERE doc_id = '{doc_id}'")[0][
+        return read_rows(small_warehouse, f"SELECT count(*) FROM claims WHERE doc_id = '{doc_id}'")[
             0
-        ]
+        ][0]
 
     change("DROP TABLE IF EXISTS claims_enriched")
     assert run()["update"] == "rebuild"  # no table yet
-    [(doc_id, other)] = _rows(
+    [(doc_id, other)] = read_rows(
         small_warehouse, "SELECT min(doc_id), max(doc_id) FROM claims WHERE quantity IS NULL"
     )
     before = rows_of(doc_id)
@@ -530,7 +528,7 @@ def test_claims_enriched_is_updated_by_document_to_what_its_sql_gives(
     assert (meta["update"], meta["documents_changed"]) == ("documents", 1)
     assert (meta["rows_removed"], meta["rows_added"]) == (before, before + 1)
     # Another document's sentence and story change; a third loses its claims.
-    [(third,)] = _rows(
+    [(third,)] = read_rows(
         small_warehouse,
         f"SELECT min(doc_id) FROM claims WHERE doc_id NOT IN ('{doc_id}', '{other}')",
     )
@@ -555,10 +553,10 @@ def test_claims_enriched_is_updated_by_document_to_what_its_sql_gives(
     assert run()["update"] == "documents"
     # A new SQL: every document is computed again.
     edited = dataclasses.replace(model, sql="-- edited\n" + model.sql)
-    documents = _rows(small_warehouse, "SELECT count(DISTINCT doc_id) FROM documents")[0][0]
+    documents = read_rows(small_warehouse, "SELECT count(DISTINCT doc_id) FROM documents")[0][0]
     assert run(edited)["documents_changed"] == documents
     # When most documents changed, a diff does it.
-    monkeypatch.setattr(marts, "FEW_DOCUMENTS", 0)
+    monkeypatch.setattr(updates, "FEW_DOCUMENTS", 0)
     assert run()["update"] == "diff"
     assert run(edited)["update"] == "diff"
     # Columns that are not the SQL's (a table from an older version): rebuilt whole.
@@ -623,8 +621,10 @@ def test_aggregates_of_claims_enriched_are_updated_by_group_to_what_their_sql_gi
             instance=dg.DagsterInstance.ephemeral(),
         )
         for model in models:
-            expected = _rows(small_warehouse, f"SELECT * FROM ({model.sql}) ORDER BY ALL")
-            assert _rows(small_warehouse, f"SELECT * FROM {model.name} ORDER BY ALL") == expected
+            expected = read_rows(small_warehouse, f"SELECT * FROM ({model.sql}) ORDER BY ALL")
+            assert (
+                read_rows(small_warehouse, f"SELECT * FROM {model.name} ORDER BY ALL") == expected
+            )
         return {m.name: materialization_metadata(result, m.name) for m in models}
 
     def change(*statements: str) -> None:
@@ -726,7 +726,7 @@ def test_the_monthly_marts_draw_their_chart(small_warehouse: Path, tmp_path: Pat
 
 def test_seed_corroboration_of_north_korean_shells(seeded_warehouse):
     path, _ = seeded_warehouse
-    [(documents, stories, outlets, negated)] = _rows(
+    [(documents, stories, outlets, negated)] = read_rows(
         path,
         "SELECT documents, independent_stories, outlets, negated_claims "
         "FROM claim_corroboration WHERE relation = 'supply' AND supplier = 'PRK' "
@@ -736,7 +736,7 @@ def test_seed_corroboration_of_north_korean_shells(seeded_warehouse):
     # 003 and 004 are one story: one fewer independent story than documents.
     assert stories == documents - 1
     assert outlets <= documents and negated == 0
-    [(transfers_docs,)] = _rows(
+    [(transfers_docs,)] = read_rows(
         path,
         "SELECT documents FROM arms_transfers WHERE supplier = 'PRK' AND recipient = 'RUS' "
         "AND weapon_class = 'artillery_ammunition'",

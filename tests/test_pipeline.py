@@ -14,10 +14,11 @@ import dagster as dg
 import duckdb
 import pytest
 
+from assets.checks import CHECKS_TAG, FULL
 from assets.marts import MART_KEYS
-from pipeline import warehouse
-from pipeline.defs.checks import CHECKS_TAG, FULL
-from tests.conftest import materialization_metadata, run_pipeline
+from pipeline import schema, warehouse
+from pipeline.publish import publish
+from tests.conftest import materialization_metadata, read_rows, run_pipeline
 
 CONTRACT_TABLES = {
     "seed_files": [
@@ -94,32 +95,24 @@ CONTRACT_TABLES = {
 }
 
 
-def _read(path: Path, sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
-
-
 def test_published_warehouse_has_every_contract_table_non_empty(seeded_warehouse):
     path, _ = seeded_warehouse
     for table, columns in CONTRACT_TABLES.items():
         present = [
             r[0]
-            for r in _read(
+            for r in read_rows(
                 path,
                 "SELECT column_name FROM information_schema.columns WHERE table_name = ?",
                 [table],
             )
         ]
         assert set(columns) <= set(present), f"{table} lacks {set(columns) - set(present)}"
-        assert _read(path, f"SELECT count(*) FROM {table}")[0][0] > 0, f"{table} is empty"
+        assert read_rows(path, f"SELECT count(*) FROM {table}")[0][0] > 0, f"{table} is empty"
 
 
 def test_five_documents_dated_from_the_manifest(seeded_warehouse):
     path, _ = seeded_warehouse
-    rows = _read(
+    rows = read_rows(
         path,
         "SELECT source_file, published_date, date_precision, date_source, outlet "
         "FROM documents ORDER BY source_file",
@@ -128,13 +121,13 @@ def test_five_documents_dated_from_the_manifest(seeded_warehouse):
     assert rows[0] == ("000_f47544dfd5c9f124.txt", dt.date(2024, 1, 21), "day", "metadata", None)
     assert rows[1][1:] == (dt.date(2024, 1, 1), "month", "metadata", "Today IT")
     assert all(r[3] == "metadata" for r in rows)
-    statuses = _read(path, "SELECT status, count(*) FROM seed_files GROUP BY 1")
+    statuses = read_rows(path, "SELECT status, count(*) FROM seed_files GROUP BY 1")
     assert statuses == [("ingested", 5)]
 
 
 def test_boilerplate_is_gone_and_headlines_are_sentences(seeded_warehouse):
     path, _ = seeded_warehouse
-    texts = [r[0] for r in _read(path, "SELECT clean_text FROM documents")]
+    texts = [r[0] for r in read_rows(path, "SELECT clean_text FROM documents")]
     for junk in (
         "Trending Now",
         "Connect with us",
@@ -144,7 +137,7 @@ def test_boilerplate_is_gone_and_headlines_are_sentences(seeded_warehouse):
         "See Also:",
     ):
         assert not any(junk in t for t in texts), junk
-    headline = _read(
+    headline = read_rows(
         path,
         "SELECT text FROM sentences s JOIN documents d USING (doc_id) "
         "WHERE d.source_file LIKE '001%' AND position = 0",
@@ -155,7 +148,7 @@ def test_boilerplate_is_gone_and_headlines_are_sentences(seeded_warehouse):
 def test_offsets_round_trip(seeded_warehouse):
     path, _ = seeded_warehouse
     for table in ("sentences", "entities"):
-        bad = _read(
+        bad = read_rows(
             path,
             f"SELECT count(*) FROM {table} t JOIN documents d USING (doc_id) "
             "WHERE substring(d.clean_text, t.start_char + 1, "
@@ -166,14 +159,14 @@ def test_offsets_round_trip(seeded_warehouse):
 
 def test_claims_name_supplier_recipient_weapon_and_quantity(seeded_warehouse):
     path, _ = seeded_warehouse
-    rows = _read(
+    rows = read_rows(
         path,
         "SELECT c.relation, c.supplier, c.recipient, c.weapon_class, c.quantity "
         "FROM claims c JOIN documents d USING (doc_id) "
         "WHERE d.source_file LIKE '000%'",
     )
     assert ("supply", "PRK", "RUS", "artillery_ammunition", 1_000_000.0) in rows
-    corroboration = _read(
+    corroboration = read_rows(
         path,
         "SELECT documents FROM claim_corroboration WHERE "
         "supplier = 'PRK' AND recipient = 'RUS' AND "
@@ -184,12 +177,12 @@ def test_claims_name_supplier_recipient_weapon_and_quantity(seeded_warehouse):
 
 def test_marts_sum_to_the_base_tables(seeded_warehouse):
     path, _ = seeded_warehouse
-    assert _read(path, "SELECT sum(mentions) FROM mentions_by_actor_month") == _read(
+    assert read_rows(path, "SELECT sum(mentions) FROM mentions_by_actor_month") == read_rows(
         path, "SELECT count(*) FROM entities WHERE label = 'ACTOR'"
     )
-    assert _read(
+    assert read_rows(
         path, "SELECT sum(claims) + sum(negated_claims) FROM claim_corroboration"
-    ) == _read(path, "SELECT count(*) FROM claims")
+    ) == read_rows(path, "SELECT count(*) FROM claims")
 
 
 def test_materialisations_carry_row_counts_and_previews(seeded_warehouse):
@@ -206,7 +199,7 @@ def test_dates_come_from_the_text_without_a_manifest(seeds_copy: Path, tmp_path:
     (seeds_copy / "manifest.csv").unlink()
     published = tmp_path / "wh" / "salvo.duckdb"
     assert run_pipeline(seeds_copy, published).success
-    rows = _read(
+    rows = read_rows(
         published,
         "SELECT source_file, published_date, date_precision FROM documents "
         "WHERE date_source = 'text' ORDER BY 1",
@@ -215,7 +208,7 @@ def test_dates_come_from_the_text_without_a_manifest(seeds_copy: Path, tmp_path:
         ("000_f47544dfd5c9f124.txt", dt.date(2024, 1, 21), "day"),
         ("002_c5aabca1495ccbfa.txt", dt.date(2024, 1, 1), "month"),
     ]
-    undated = _read(published, "SELECT count(*) FROM documents WHERE published_date IS NULL")
+    undated = read_rows(published, "SELECT count(*) FROM documents WHERE published_date IS NULL")
     assert undated == [(3,)]
 
 
@@ -231,13 +224,13 @@ def _rows_checked(result: dg.ExecuteInProcessResult) -> dict[str, int]:
 def test_rerun_deletion_duplicate_and_quarantine(seeds_copy: Path, tmp_path: Path):
     published = tmp_path / "wh" / "salvo.duckdb"
     assert run_pipeline(seeds_copy, published).success
-    before = _read(published, "SELECT count(*) FROM claims")
+    before = read_rows(published, "SELECT count(*) FROM claims")
 
     # A second run with nothing new parses nothing and changes nothing.
     again = run_pipeline(seeds_copy, published)
     assert again.success
     assert materialization_metadata(again, "claims")["documents_parsed"] == 0
-    assert _read(published, "SELECT count(*) FROM claims") == before
+    assert read_rows(published, "SELECT count(*) FROM claims") == before
     # Its checks have no new rows to look at, and no mart is rebuilt; a run tagged for
     # full checks (the daily schedule's) looks at every row again.
     assert _rows_checked(again) == {"sentences": 0, "entities": 0}
@@ -245,7 +238,8 @@ def test_rerun_deletion_duplicate_and_quarantine(seeds_copy: Path, tmp_path: Pat
     audit = run_pipeline(seeds_copy, published, tags={CHECKS_TAG: FULL})
     assert audit.success
     assert _rows_checked(audit) == {
-        t: _read(published, f"SELECT count(*) FROM {t}")[0][0] for t in ("sentences", "entities")
+        t: read_rows(published, f"SELECT count(*) FROM {t}")[0][0]
+        for t in ("sentences", "entities")
     }
 
     # A copy under another name is a duplicate; junk is quarantined; a deletion leaves.
@@ -256,20 +250,20 @@ def test_rerun_deletion_duplicate_and_quarantine(seeds_copy: Path, tmp_path: Pat
     assert run_pipeline(seeds_copy, published).success
     ledger = dict(
         (r[0], r[1:])
-        for r in _read(published, "SELECT source_file, status, reason FROM seed_files")
+        for r in read_rows(published, "SELECT source_file, status, reason FROM seed_files")
     )
     assert ledger["copy_of_003.txt"] == ("duplicate", None)
     assert ledger["empty.txt"] == ("quarantined", "empty")
     assert ledger["image.txt"] == ("quarantined", "binary")
     assert ledger["001_5188f1cf9f60da7b.txt"] == ("deleted", None)
     for table in ("documents", "sentences", "entities", "claims"):
-        left = _read(
+        left = read_rows(
             published,
             f"SELECT count(*) FROM {table} t JOIN raw_documents r "
             "USING (doc_id) WHERE r.source_file LIKE '001%'",
         )
         assert left == [(0,)], table
-    assert _read(published, "SELECT count(*) FROM documents") == [(4,)]
+    assert read_rows(published, "SELECT count(*) FROM documents") == [(4,)]
 
 
 def test_a_reader_keeps_its_snapshot_while_a_run_publishes(seeds_copy: Path, tmp_path: Path):
@@ -283,13 +277,13 @@ def test_a_reader_keeps_its_snapshot_while_a_run_publishes(seeds_copy: Path, tmp
         assert reader.execute("SELECT count(*) FROM documents").fetchone() == before
     finally:
         reader.close()
-    assert _read(published, "SELECT count(*) FROM documents") == [(before[0] - 1,)]
+    assert read_rows(published, "SELECT count(*) FROM documents") == [(before[0] - 1,)]
 
 
 def test_publish_replaces_the_file_atomically(tmp_path: Path):
     working = tmp_path / "work.duckdb"
     con = warehouse.connect(working)
-    warehouse.ensure_schema(con)
+    schema.ensure_schema(con)
     con.close()
     target = tmp_path / "pub" / "salvo.duckdb"
     target.parent.mkdir()
@@ -298,7 +292,7 @@ def test_publish_replaces_the_file_atomically(tmp_path: Path):
     # The copy an earlier publish replaced: the new file is made from it.
     (target.parent / ".salvo.duckdb.previous").write_bytes(b"older")
     with open(target, "rb") as reader:
-        published = warehouse.publish(working, target)
+        published = publish(working, target)
         assert reader.read() == b"old"
     assert published.patched and published.bytes_written == working.stat().st_size
     # The old file stays, under its second name, for the next publish.
@@ -308,12 +302,12 @@ def test_publish_replaces_the_file_atomically(tmp_path: Path):
     ]
     assert (target.parent / ".salvo.duckdb.previous").read_bytes() == b"old"
     assert target.read_bytes() == working.read_bytes()
-    assert _read(target, "SELECT count(*) FROM documents") == [(0,)]
+    assert read_rows(target, "SELECT count(*) FROM documents") == [(0,)]
 
 
 def _working_database(path: Path, documents: int) -> None:
     con = warehouse.connect(path)
-    warehouse.ensure_schema(con)
+    schema.ensure_schema(con)
     con.execute(
         "INSERT INTO raw_documents (doc_id, source_file, content_hash, encoding, raw_text, "
         "characters, ingested_at) SELECT 'd' || i, 'f' || i, 'h', 'utf-8', "
@@ -331,10 +325,10 @@ def test_publish_writes_only_the_blocks_that_changed(tmp_path: Path):
     # Appended rows rewrite the last row group (up to 122,880 rows) of the table.
     for documents in (500_000, 500_100, 500_200):
         _working_database(working, documents)
-        published = warehouse.publish(working, target)
+        published = publish(working, target)
         sizes.append((published.patched, published.bytes_written, working.stat().st_size))
         assert target.read_bytes() == working.read_bytes()
-        assert _read(target, "SELECT count(*) FROM raw_documents") == [(documents,)]
+        assert read_rows(target, "SELECT count(*) FROM raw_documents") == [(documents,)]
     # The first publish has nothing to start from; the second starts from a file with no
     # name yet (the first publish had none to keep); the third rewrites what changed.
     assert [patched for patched, _, _ in sizes] == [False, False, True]
@@ -349,20 +343,20 @@ def test_publish_after_one_killed_between_its_steps(tmp_path: Path):
     working = tmp_path / "work.duckdb"
     target = tmp_path / "pub" / "salvo.duckdb"
     _working_database(working, 100)
-    warehouse.publish(working, target)
+    publish(working, target)
     old = target.read_bytes()
     spare = target.parent / ".salvo.duckdb.previous"
     os.link(target, spare)  # the same file under both names
     (target.parent / ".salvo.duckdb.publishing").write_bytes(b"half a copy")
     with open(target, "rb") as reader:
         _working_database(working, 200)
-        published = warehouse.publish(working, target)
+        published = publish(working, target)
         assert reader.read() == old
     assert published.patched
     assert target.read_bytes() == working.read_bytes()
     assert spare.read_bytes() == old
     assert sorted(p.name for p in target.parent.iterdir()) == [spare.name, target.name]
-    assert _read(target, "SELECT count(*) FROM raw_documents") == [(200,)]
+    assert read_rows(target, "SELECT count(*) FROM raw_documents") == [(200,)]
 
 
 def test_publish_leaves_a_file_a_reader_holds_untouched(tmp_path: Path):
@@ -371,10 +365,10 @@ def test_publish_leaves_a_file_a_reader_holds_untouched(tmp_path: Path):
     working = tmp_path / "work.duckdb"
     target = tmp_path / "pub" / "salvo.duckdb"
     _working_database(working, 100)
-    warehouse.publish(working, target)
+    publish(working, target)
     here = duckdb.connect(str(target), read_only=True)
     _working_database(working, 200)
-    warehouse.publish(working, target)
+    publish(working, target)
     other = subprocess.Popen(
         [
             sys.executable,
@@ -395,7 +389,7 @@ def test_publish_leaves_a_file_a_reader_holds_untouched(tmp_path: Path):
         results = []
         for documents in (300, 400, 500):
             _working_database(working, documents)
-            results.append(warehouse.publish(working, target).patched)
+            results.append(publish(working, target).patched)
             assert here.execute("SELECT count(*) FROM raw_documents").fetchone() == (100,)
         # 300 would rewrite the file this process holds, 400 the one the other process
         # holds: both get new copies; 500 starts from 300's file, which nobody holds.
@@ -407,7 +401,7 @@ def test_publish_leaves_a_file_a_reader_holds_untouched(tmp_path: Path):
         here.close()
         other.kill()
         other.wait()
-    assert _read(target, "SELECT count(*) FROM raw_documents") == [(500,)]
+    assert read_rows(target, "SELECT count(*) FROM raw_documents") == [(500,)]
 
 
 def test_a_file_with_its_old_size_and_time_is_not_read_again_until_a_full_run(tmp_path: Path):
@@ -417,7 +411,7 @@ def test_a_file_with_its_old_size_and_time_is_not_read_again_until_a_full_run(tm
     article.write_text("Iran sent 300 drones to Russia in March, officials said.\n")
     published = tmp_path / "wh" / "salvo.duckdb"
     assert run_pipeline(seeds_dir, published).success
-    first = _read(published, "SELECT content_hash, doc_id FROM seed_files")
+    first = read_rows(published, "SELECT content_hash, doc_id FROM seed_files")
 
     # Other bytes, same size and modification time: taken as unchanged (what make and
     # rsync assume), so the ledger and the documents stay as they were ...
@@ -425,9 +419,9 @@ def test_a_file_with_its_old_size_and_time_is_not_read_again_until_a_full_run(tm
     article.write_text("Iran sent 900 drones to Russia in March, officials said.\n")
     os.utime(article, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     assert run_pipeline(seeds_dir, published).success
-    assert _read(published, "SELECT content_hash, doc_id FROM seed_files") == first
+    assert read_rows(published, "SELECT content_hash, doc_id FROM seed_files") == first
     # ... until a full-check run, which hashes every file.
     assert run_pipeline(seeds_dir, published, tags={CHECKS_TAG: FULL}).success
-    [(content_hash, doc_id)] = _read(published, "SELECT content_hash, doc_id FROM seed_files")
+    [(content_hash, doc_id)] = read_rows(published, "SELECT content_hash, doc_id FROM seed_files")
     assert content_hash != first[0][0] and doc_id != first[0][1]
-    assert _read(published, "SELECT quantity FROM claims") == [(900.0,)]
+    assert read_rows(published, "SELECT quantity FROM claims") == [(900.0,)]

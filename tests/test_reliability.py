@@ -22,8 +22,8 @@ import duckdb
 import pytest
 
 from assets import ingest
-from pipeline import chaos, seeds, warehouse
-from pipeline.defs.resources import build_resources
+from assets.resources import build_resources
+from pipeline import chaos, schema, seeds, warehouse
 from pipeline.nlp.rows import MAX_SEGMENT_CHARS, segments
 from pipeline.settings import PROJECT_ROOT
 from tests.conftest import materialization_metadata, run_pipeline
@@ -459,7 +459,7 @@ LARGE_RUN = textwrap.dedent(
     import json, resource, sys
     import dagster as dg
     from assets import ingest
-    from pipeline.defs.resources import build_resources
+    from assets.resources import build_resources
     result = dg.materialize(
         [ingest.seed_files_and_raw_documents, ingest.documents],
         resources=build_resources(sys.argv[1], sys.argv[2], "unused"),
@@ -804,7 +804,7 @@ def _pipeline_subprocess(folder: Path, published: Path, home: Path) -> subproces
         "DAGSTER_HOME": str(home),
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "pipeline.run"],
+        [sys.executable, "-m", "assets.run"],
         cwd=PROJECT_ROOT,
         env=environment,
         stdout=subprocess.PIPE,
@@ -851,7 +851,7 @@ def test_two_runs_started_together_never_collide(seeds_copy: Path, published: Pa
 def test_checksums_ignore_row_order_and_run_timestamps_but_nothing_else(tmp_path: Path):
     path = tmp_path / "w.duckdb"
     con = warehouse.connect(path)
-    warehouse.ensure_schema(con)
+    schema.ensure_schema(con)
     insert = (
         "INSERT INTO nlp_runs (doc_id, extractor_version, model, processed_at) VALUES "
         "(?, 'v1', 'm', ?)"
@@ -879,8 +879,8 @@ def test_an_old_warehouse_gains_the_new_columns(tmp_path: Path):
         "characters INTEGER NOT NULL, ingested_at TIMESTAMP NOT NULL)"
     )
     con.execute("INSERT INTO raw_documents VALUES ('d', 'a.txt', 'h', 'utf-8', 't', 1, now())")
-    warehouse.ensure_schema(con)
-    warehouse.ensure_schema(con)  # idempotent
+    schema.ensure_schema(con)
+    schema.ensure_schema(con)  # idempotent
     columns = [
         r[0]
         for r in con.execute(
@@ -888,7 +888,7 @@ def test_an_old_warehouse_gains_the_new_columns(tmp_path: Path):
             "WHERE table_name = 'raw_documents' ORDER BY ordinal_position"
         ).fetchall()
     ]
-    assert columns == warehouse.columns_of("raw_documents")
+    assert columns == schema.columns_of("raw_documents")
     assert con.execute("SELECT doc_id, title FROM raw_documents").fetchall() == [("d", None)]
     con.close()
 

@@ -1,55 +1,83 @@
-"""Upgrading a warehouse an older version wrote: nothing stored is lost."""
+"""One schema: every table is declared once, in pipeline/schema.py, and the frames written to
+it take their types from that declaration. The library under it imports no Dagster."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
-import duckdb
+import pytest
 
-from pipeline import quality, warehouse
-
-# The sentences table as the first versions created it, with a PRIMARY KEY.
-OLD_SENTENCES = """
-    sentence_id VARCHAR PRIMARY KEY,
-    doc_id VARCHAR NOT NULL,
-    position INTEGER NOT NULL,
-    start_char INTEGER NOT NULL,
-    end_char INTEGER NOT NULL,
-    text VARCHAR NOT NULL
-"""
+from pipeline import schema, warehouse
+from pipeline.settings import PROJECT_ROOT
 
 
-def _keyed(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    return bool(
-        con.execute(
-            "SELECT count(*) FROM duckdb_constraints() WHERE table_name = ? "
-            "AND constraint_type = 'PRIMARY KEY'",
-            [table],
-        ).fetchone()[0]
+@pytest.fixture
+def con(tmp_path: Path):
+    connection = warehouse.connect(tmp_path / "w.duckdb")
+    schema.ensure_schema(connection)
+    yield connection
+    connection.close()
+
+
+def test_every_declared_table_is_created_with_its_declared_columns_and_types(con):
+    for table, declared in ((t, schema.sql_types(t)) for t in schema.SCHEMA):
+        described = {
+            name: kind
+            for name, kind in con.execute(
+                "SELECT column_name, data_type FROM information_schema.columns "
+                "WHERE table_name = ? ORDER BY ordinal_position",
+                [table],
+            ).fetchall()
+        }
+        assert list(described) == list(declared), table
+        assert described == declared, table
+
+
+@pytest.mark.parametrize("table", list(schema.SCHEMA))
+def test_a_frame_of_the_schema_round_trips_through_its_table(con, table: str):
+    # One row of nulls where a column may be null, and a value of its type where not.
+    values = {
+        "VARCHAR": "x",
+        "INTEGER": 1,
+        "BIGINT": 2,
+        "SMALLINT": 3,
+        "UBIGINT": 4,
+        "DOUBLE": 0.5,
+        "BOOLEAN": True,
+        "DATE": __import__("datetime").date(2025, 1, 2),
+        "TIMESTAMP": __import__("datetime").datetime(2025, 1, 2, 3, 4, 5),
+    }
+    row = {name: values[kind] for name, kind in schema.sql_types(table).items()}
+    frame = schema.frame(table, [row])
+    assert frame.columns == schema.columns_of(table)
+    con.execute(f"DELETE FROM {table}")
+    warehouse.insert_frame(con, table, frame)
+    stored = con.execute(f"SELECT * FROM {table}").fetchall()
+    assert stored == [tuple(row.values())]
+
+
+def test_an_unchanged_schema_is_confirmed_with_one_lookup(con):
+    assert warehouse.get_state(con, schema.SCHEMA_STATE_KEY) == schema.SCHEMA_DIGEST
+    con.execute("DROP TABLE claims")
+    schema.ensure_schema(con)  # trusts the recorded digest: nothing is recreated
+    assert not warehouse.table_exists(con, "claims")
+    warehouse.set_state(con, schema.SCHEMA_STATE_KEY, "older")
+    schema.ensure_schema(con)
+    assert warehouse.table_exists(con, "claims")
+
+
+def test_the_library_imports_no_dagster():
+    probe = (
+        "import importlib, pkgutil, sys\n"
+        "import pipeline\n"
+        "for module in pkgutil.walk_packages(pipeline.__path__, 'pipeline.'):\n"
+        "    importlib.import_module(module.name)\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('dagster', 'assets'))\n"
+        "print(' '.join(loaded))\n"
     )
-
-
-def test_old_keyed_nlp_table_is_rebuilt_without_its_key_and_keeps_every_row(tmp_path: Path):
-    path = tmp_path / "old.duckdb"
-    con = warehouse.connect(path)
-    con.execute(f"CREATE TABLE sentences ({OLD_SENTENCES})")
-    con.execute(
-        "INSERT INTO sentences SELECT 'd1:s' || i, 'd1', i, i * 10, i * 10 + 9, 'Sentence ' || i "
-        "FROM range(1000) t(i)"
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
     )
-    before = con.execute("SELECT * FROM sentences ORDER BY position").fetchall()
-    assert _keyed(con, "sentences")
-
-    warehouse.ensure_schema(con)
-    assert not _keyed(con, "sentences")
-    assert con.execute("SELECT * FROM sentences ORDER BY position").fetchall() == before
-    # Every other table now exists, and a second call changes nothing.
-    warehouse.ensure_schema(con)
-    assert con.execute("SELECT count(*) FROM sentences").fetchone()[0] == 1000
-    assert con.execute("SELECT count(*) FROM claims").fetchone()[0] == 0
-
-    # Without the key, the blocking uniqueness check is what catches a duplicated id.
-    assert quality.duplicate_keys(con, "sentences") == 0
-    con.execute("INSERT INTO sentences SELECT * FROM sentences WHERE position = 7")
-    assert quality.duplicate_keys(con, "sentences") == 2  # both rows that share the id
-    con.close()
+    assert result.stdout.strip() == ""

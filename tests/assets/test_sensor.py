@@ -8,8 +8,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipeline.defs.automation import new_seed_files
-from pipeline.defs.resources import SalvoSettings
+from assets.automation import new_seed_files
+from assets.resources import SalvoSettings
 
 
 def _settings(folder: Path) -> SalvoSettings:
@@ -83,7 +83,7 @@ def test_file_still_being_written_waits(tmp_path: Path):
 
 
 def test_sensor_and_schedule_run_by_default():
-    from pipeline.defs.automation import daily_reingest
+    from assets.automation import daily_reingest
 
     assert new_seed_files.default_status == dg.DefaultSensorStatus.RUNNING
     assert daily_reingest.default_status == dg.DefaultScheduleStatus.RUNNING

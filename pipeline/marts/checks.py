@@ -15,12 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import sqlglot
-from sqlglot import exp
 
-from pipeline.settings import PROJECT_ROOT
+from pipeline.sql_files import SQL_DIR, read_sql_folder
 
-CHECKS_DIR = PROJECT_ROOT / "sql" / "checks"
+CHECKS_DIR = SQL_DIR / "checks"
 FILE_NAME = re.compile(r"^(?P<asset>[a-z][a-z0-9]*(?:_[a-z0-9]+)*)__(?P<check>[a-z][a-z0-9_]*)$")
 
 
@@ -37,37 +35,21 @@ class SqlCheck:
         return f"{self.asset}__{self.name}.sql"
 
 
-def _description(sql: str) -> str:
-    lines = []
-    for line in sql.splitlines():
-        if line.startswith("--"):
-            lines.append(line[2:].strip())
-        elif line.strip():
-            break
-    return " ".join(lines)
-
-
 def load_checks(directory: Path = CHECKS_DIR) -> list[SqlCheck]:
     checks = []
-    for path in sorted(directory.glob("*.sql")):
-        match = FILE_NAME.match(path.stem)
+    for file in read_sql_folder(directory):
+        match = FILE_NAME.match(file.path.stem)
         if not match:
             raise ValueError(
-                f"{path.name}: a check's file name must be <asset>__<check>.sql in snake_case"
+                f"{file.path.name}: a check's file name must be <asset>__<check>.sql in snake_case"
             )
-        sql = path.read_text(encoding="utf-8").strip().rstrip(";")
-        tree = sqlglot.parse_one(sql, read="duckdb")
-        if not isinstance(tree, exp.Query):
-            raise ValueError(f"{path.name}: a check must be a single SELECT")
-        ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
-        reads = sorted({t.name for t in tree.find_all(exp.Table)} - ctes)
         checks.append(
             SqlCheck(
                 name=match["check"],
                 asset=match["asset"],
-                sql=sql,
-                reads=tuple(reads),
-                description=_description(sql) or f"sql/checks/{path.name}",
+                sql=file.sql,
+                reads=file.reads,
+                description=file.description or f"sql/checks/{file.path.name}",
             )
         )
     return checks

@@ -8,15 +8,15 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from pipeline import warehouse
-from pipeline.defs.checks import CHECKS, RULES, Rule
+from assets.checks import CHECKS, RULES, Rule
+from pipeline import schema, warehouse
 
 TEXT = "Iran sent drones to Russia.\n\nMoscow denied it."
 
 
 def _consistent(path: Path) -> None:
     con = warehouse.connect(path)
-    warehouse.ensure_schema(con)
+    schema.ensure_schema(con)
     now = dt.datetime(2025, 1, 1)
     # Named columns: tables may gain columns; the contract's columns never change.
     con.execute(

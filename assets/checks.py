@@ -2,9 +2,9 @@
 warn.
 
 Each rule is one check in the UI, but the rules of the assets one step produces run
-together, in one step on one connection: a step costs about 60 ms of Dagster events and a
-connection whatever the query, and a run used to spend more on 29 check steps than on the
-queries in them. Any check can still be run alone from the UI (the groups can subset).
+together, in one step on one connection: a step costs Dagster events and a connection
+whatever the query, and a run spent more on one step per check than on the queries in
+them. Any check can still be run alone from the UI (the groups can subset).
 
 Scope: the offsets and unique-key checks of sentences, entities and claims look at the
 rows of the documents parsed in this run, the only rows a run writes there (a key is still
@@ -21,8 +21,8 @@ from typing import Any
 import dagster as dg
 import duckdb
 
+from assets.resources import WorkingDuckDB
 from pipeline import quality
-from pipeline.defs.resources import WorkingDuckDB
 
 CHECKS_TAG = "salvo/checks"
 FULL = "full"
@@ -151,7 +151,7 @@ def _no_orphans(table: str) -> Rule:
         "no_orphan_rows",
         # The document of every row, always: a row left behind by a document that went away
         # belongs to no run's documents, and is what this check is for. The sentence only
-        # for the run's rows (0.06 s at 1.5M entities for all of them); see orphan_rows.
+        # for the run's rows; see orphan_rows.
         f"Every {table} row points at an existing parent ({parents})"
         + (
             f"; sentences are looked up for the rows of the documents parsed in the run "
@@ -241,8 +241,3 @@ def check_groups(
 
 
 CHECKS: list[dg.AssetChecksDefinition] = check_groups(STEPS, RULES, "checks", "The checks of")
-
-
-@dg.definitions
-def checks() -> dg.Definitions:
-    return dg.Definitions(asset_checks=CHECKS)

@@ -7,16 +7,13 @@ DuckDB decides *what* is new.
 
 import hashlib
 import json
-import time
 
 import dagster as dg
 
+from assets.checks import CHECKS_TAG, FULL
+from assets.resources import SalvoSettings
 from pipeline import seeds
-from pipeline.defs.checks import CHECKS_TAG, FULL
-from pipeline.defs.resources import SalvoSettings
 
-# A file modified more recently than this may still be being written: wait a tick.
-STABLE_SECONDS = 2.0
 WRITER_TAG = "salvo/writer"
 
 salvo_job = dg.define_asset_job(
@@ -27,40 +24,6 @@ salvo_job = dg.define_asset_job(
     # One writing run at a time (the instance's run queue limits this tag to 1).
     tags={WRITER_TAG: "working-database"},
 )
-
-
-def _fingerprints(salvo: SalvoSettings, previous: dict[str, list]) -> tuple[dict, list[str]]:
-    """Content hashes of the folder's files, re-hashing only files whose size or mtime
-    moved; files still being written keep their old entry and are reported as settling."""
-    now = time.time()
-    state: dict[str, list] = {}
-    settling: list[str] = []
-    files = seeds.list_seed_files(salvo.seeds_path)
-    manifest = salvo.seeds_path / seeds.MANIFEST_NAME
-    entries = [(f.name, f.path, f.size, f.mtime_ns) for f in files if f.problem != "outside_seeds"]
-    if manifest.is_file():
-        stat = manifest.stat()
-        entries.append((seeds.MANIFEST_NAME, manifest, stat.st_size, stat.st_mtime_ns))
-    for name, path, size, mtime_ns in entries:
-        old = previous.get(name)
-        if old and old[0] == size and old[1] == mtime_ns:
-            state[name] = old
-            continue
-        if now - mtime_ns / 1e9 < STABLE_SECONDS:
-            settling.append(name)
-            if old:
-                state[name] = old
-            continue
-        try:
-            digest = (
-                seeds.content_hash(path.read_bytes())
-                if size <= seeds.MAX_FILE_BYTES
-                else f"size:{size}"
-            )
-        except OSError:
-            continue
-        state[name] = [size, mtime_ns, digest]
-    return state, settling
 
 
 @dg.sensor(
@@ -74,7 +37,7 @@ def _fingerprints(salvo: SalvoSettings, previous: dict[str, list]) -> tuple[dict
 )
 def new_seed_files(context: dg.SensorEvaluationContext, salvo: SalvoSettings):
     previous: dict[str, list] = json.loads(context.cursor) if context.cursor else {}
-    state, settling = _fingerprints(salvo, previous)
+    state, settling = seeds.folder_fingerprints(salvo.seeds_path, previous)
     changed = sorted(
         (name, entry[2])
         for name, entry in state.items()
@@ -106,8 +69,3 @@ daily_reingest = dg.ScheduleDefinition(
         "warehouse with the full asset checks."
     ),
 )
-
-
-@dg.definitions
-def automation() -> dg.Definitions:
-    return dg.Definitions(jobs=[salvo_job], sensors=[new_seed_files], schedules=[daily_reingest])

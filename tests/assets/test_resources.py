@@ -7,8 +7,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from assets.resources import WorkingDuckDB
 from pipeline import warehouse
-from pipeline.defs.resources import WorkingDuckDB
 
 
 def test_connection_is_closed_when_the_block_raises(tmp_path: Path):

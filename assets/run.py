@@ -8,12 +8,12 @@ import sys
 
 from pipeline.lifetime import long_lived
 
-# Start-up (about 2 s) builds modules and definitions that live as long as the process.
+# Start-up builds modules and definitions that live as long as the process.
 with long_lived():
     import dagster as dg
 
+    from assets.definitions import defs
     from pipeline import settings, warehouse
-    from pipeline.definitions import defs
 
 
 def summary(path) -> str:
@@ -76,7 +76,7 @@ if __name__ == "__main__":
     code = main()
     # Everything is written and closed: the run's events (instance disposed), the warehouse
     # (published, every connection closed), the summary (flushed here). Tearing the
-    # interpreter down would cost 1.5-2 s of collecting objects that die with the process.
+    # interpreter down would spend seconds collecting objects that die with the process.
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()

@@ -9,7 +9,7 @@ import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
-from pipeline import settings, warehouse
+from pipeline import schema, settings, warehouse
 
 
 class SalvoSettings(dg.ConfigurableResource):
@@ -45,19 +45,14 @@ class WorkingDuckDB(DuckDBResource):
                 # left open after an error, it would hold the file for the rest of the
                 # process.
                 try:
-                    warehouse.ensure_schema(con)
+                    schema.ensure_schema(con)
                     yield con
                 except BaseException:
                     con.close()
                     raise
         except duckdb.IOException as exc:
             if "lock" in str(exc).lower():
-                raise RuntimeError(
-                    f"The working database {self.database} is held by another process (another "
-                    "Salvo run, or a session that opened it for writing). Salvo runs one writer "
-                    "at a time: wait for it to finish or close that session, then run again. "
-                    "Query the published file instead; it is never locked by the pipeline."
-                ) from exc
+                raise RuntimeError(warehouse.held_message(Path(self.database), exc)) from exc
             raise
 
 
@@ -80,8 +75,3 @@ def build_resources(
             connection_config=dict(warehouse.CONNECTION_CONFIG),
         ),
     }
-
-
-@dg.definitions
-def resources() -> dg.Definitions:
-    return dg.Definitions(resources=build_resources())

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
-import sqlglot
 from sqlglot import exp
 
-from pipeline.settings import PROJECT_ROOT
+from pipeline.sql_files import SQL_DIR, read_sql_folder
 
-MODELS_DIR = PROJECT_ROOT / "sql" / "models"
+MODELS_DIR = SQL_DIR / "models"
 NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
@@ -34,7 +34,6 @@ UPDATES = ("rebuild", "diff", "groups", "documents")
 CHANGE_KEEPING = ("diff", "documents")
 # The column that names a row's document.
 DOCUMENT_KEY = "doc_id"
-DIRECTIVE = re.compile(r"^--\s*@(?P<key>\w+):\s*(?P<value>\S+)\s*$")
 
 
 @dataclass(frozen=True)
@@ -59,31 +58,13 @@ class SqlModel:
         return [column for column in columns if column.lower() in self.names] or columns
 
 
-def _header(sql: str) -> tuple[str, dict[str, str]]:
-    """The description (leading comment lines) and the `-- @key: value` directives."""
-    comments, directives = [], {}
-    for line in sql.splitlines():
-        if match := DIRECTIVE.match(line.strip()):
-            directives[match["key"]] = match["value"]
-        elif line.startswith("--"):
-            comments.append(line[2:].strip())
-        elif line.strip():
-            break
-    return " ".join(comments), directives
-
-
 def load_models(directory: Path = MODELS_DIR) -> list[SqlModel]:
     models = []
-    for path in sorted(directory.glob("*.sql")):
+    for file in read_sql_folder(directory):
+        path, tree, reads = file.path, file.tree, list(file.reads)
         if not NAME.match(path.stem):
             raise ValueError(f"{path.name}: a model's file name must be a snake_case table name")
-        sql = path.read_text(encoding="utf-8").strip().rstrip(";")
-        tree = sqlglot.parse_one(sql, read="duckdb")
-        if not isinstance(tree, exp.Query):
-            raise ValueError(f"{path.name}: a model must be a single SELECT")
-        ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
-        reads = sorted({t.name for t in tree.find_all(exp.Table)} - ctes)
-        description, directives = _header(sql)
+        directives = dict(file.directives)
         update = directives.pop("update", "rebuild")
         if update not in UPDATES or directives:
             raise ValueError(
@@ -95,7 +76,13 @@ def load_models(directory: Path = MODELS_DIR) -> list[SqlModel]:
             check_per_document(path.name, tree)
         models.append(
             SqlModel(
-                path.stem, sql, tuple(reads), description, update, keys, names_read(tree, reads)
+                path.stem,
+                file.sql,
+                file.reads,
+                file.description,
+                update,
+                keys,
+                names_read(tree, reads),
             )
         )
     diffed = {model.name for model in models if model.update in CHANGE_KEEPING}
@@ -194,3 +181,9 @@ def group_keys(file: str, tree: exp.Query, reads: list[str]) -> tuple[str, ...]:
     if problems:
         raise ValueError(f"{file}: @update: groups does not apply: it " + "; ".join(problems))
     return keys
+
+
+@lru_cache(maxsize=1)
+def mart_names() -> frozenset[str]:
+    """The tables the models of `sql/models/` build."""
+    return frozenset(model.name for model in load_models())
