@@ -12,7 +12,7 @@ import dagster as dg
 
 from assets.checks import CHECKS_TAG, FULL
 from assets.resources import SalvoSettings
-from pipeline import seeds
+from pipeline import folder_watch
 
 WRITER_TAG = "salvo/writer"
 
@@ -36,8 +36,13 @@ salvo_job = dg.define_asset_job(
     ),
 )
 def new_seed_files(context: dg.SensorEvaluationContext, salvo: SalvoSettings):
-    previous: dict[str, list] = json.loads(context.cursor) if context.cursor else {}
-    state, settling = seeds.folder_fingerprints(salvo.seeds_path, previous)
+    # A sensor starting fresh compares with what the last run ingested, not with nothing.
+    previous: dict[str, list] = (
+        json.loads(context.cursor)
+        if context.cursor
+        else folder_watch.ingested_fingerprints(salvo.published_path, salvo.seeds_path)
+    )
+    state, settling = folder_watch.folder_fingerprints(salvo.seeds_path, previous)
     changed = sorted(
         (name, entry[2])
         for name, entry in state.items()

@@ -21,6 +21,7 @@ from typing import Any
 import dagster as dg
 import duckdb
 
+from assets.metadata import markdown_table
 from assets.resources import WorkingDuckDB
 from pipeline import quality
 
@@ -207,11 +208,32 @@ UNDATED_DOCUMENTS = Rule(
     severity=dg.AssetCheckSeverity.WARN,
 )
 
+
+def _quarantined(con: duckdb.DuckDBPyConnection, scope: str | None) -> Outcome:
+    rows = quality.quarantined(con)
+    shown = [(name, "" if index is None else index, reason) for name, index, reason in rows]
+    metadata = (
+        {"quarantined": dg.MetadataValue.md(markdown_table(["file", "record", "reason"], shown))}
+        if rows
+        else {}
+    )
+    return Outcome(len(rows), metadata)
+
+
+QUARANTINED_FILES = Rule(
+    "seed_files",
+    "nothing_quarantined",
+    "Warns when a file, or a record inside a file, was held back: the table in the result "
+    "names each one with its quarantine reason (seed_files.reason, seed_records.reason).",
+    _quarantined,
+    severity=dg.AssetCheckSeverity.WARN,
+)
+
 RULES: list[Rule] = (
     [_unique(t) for t in quality.KEYS]
     + [_no_orphans(t) for t in quality.PARENTS]
     + [_offsets(t) for t in quality.OFFSET_TABLES]
-    + [DOCUMENTS_EXIST, UNDATED_DOCUMENTS]
+    + [DOCUMENTS_EXIST, UNDATED_DOCUMENTS, QUARANTINED_FILES]
 )
 
 # The assets each step produces: their rules run together, right after that step.

@@ -9,6 +9,7 @@ from assets import automation, checks, ingest, marts, nlp, publish, resources, s
 def defs() -> dg.Definitions:
     return dg.Definitions(
         assets=[
+            ingest.seeds_folder,
             ingest.seed_files_and_raw_documents,
             ingest.documents,
             nlp.sentences_entities_claims,

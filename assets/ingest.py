@@ -7,7 +7,7 @@ import dagster as dg
 from assets.checks import CHECKS_TAG, FULL
 from assets.metadata import table_metadata
 from assets.resources import SalvoSettings, WorkingDuckDB
-from pipeline import warehouse
+from pipeline import quality, warehouse
 from pipeline.documents import clean_documents
 from pipeline.ledger import reconcile
 
@@ -27,10 +27,23 @@ def full_check(context: dg.AssetExecutionContext) -> bool:
     return context.run.tags.get(CHECKS_TAG) == FULL
 
 
+seeds_folder = dg.AssetSpec(
+    "seeds",
+    description=(
+        "The folder of articles the pipeline reads (SALVO_SEEDS_DIR, default seeds/): text, "
+        "Markdown, HTML, JSON and JSONL files, and an optional manifest.csv. The sensor "
+        "new_seed_files watches it; files are never changed by the pipeline."
+    ),
+    group_name="ingest",
+    kinds={"folder"},
+)
+
+
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
             "seed_files",
+            deps=[seeds_folder],
             description=(
                 "The ledger: one row per file ever seen in the seeds folder (key: source_file). "
                 "status is ingested, duplicate (every text it holds is held by another file), "
@@ -43,6 +56,7 @@ def full_check(context: dg.AssetExecutionContext) -> bool:
         ),
         dg.AssetSpec(
             "seed_records",
+            deps=["seed_files"],
             description=(
                 "One row per record found in a file (key: source_file, record_index): a text "
                 "file has one, a JSON or JSONL crawl dump one per article. status is ingested "
@@ -55,6 +69,7 @@ def full_check(context: dg.AssetExecutionContext) -> bool:
         ),
         dg.AssetSpec(
             "raw_documents",
+            deps=["seed_files"],
             description=(
                 "One row per distinct decoded text (key: doc_id, a hash of the text), with the "
                 "encoding it was read in, the file and record it came from, and the metadata "
@@ -74,6 +89,7 @@ def seed_files_and_raw_documents(
     writer_lock(salvo)
     run = reconcile(duckdb.get_connection, salvo.seeds_path, full_check(context), context.log.info)
     with duckdb.get_connection() as con:
+        held_back = quality.quarantined(con)
         ledger_meta = table_metadata(con, "seed_files", order_by="source_file")
         records_meta = table_metadata(con, "seed_records", order_by="source_file")
         raw_meta = table_metadata(
@@ -90,6 +106,11 @@ def seed_files_and_raw_documents(
                 "characters",
                 "ingested_at",
             ],
+        )
+    if held_back:
+        context.log.warning(
+            f"Quarantined (see the nothing_quarantined check): "
+            f"{quality.describe_quarantined(held_back)}"
         )
     yield dg.MaterializeResult(
         asset_key="seed_files",

@@ -140,3 +140,27 @@ def undated_share(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
         "SELECT count(*) FILTER (WHERE published_date IS NULL), count(*) FROM documents"
     ).fetchone()
     return (int(row[0]), int(row[1])) if row else (0, 0)
+
+
+def quarantined(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int | None, str | None]]:
+    """What the ledger holds back, as (source_file, record_index, reason): each quarantined
+    file (record_index None), and each quarantined record of a file that was otherwise
+    ingested (a bad line of a JSONL crawl dump, say). By file name, then record."""
+    return con.execute(
+        "SELECT source_file, NULL::INTEGER AS record_index, reason FROM seed_files "
+        "WHERE status = 'quarantined' "
+        "UNION ALL SELECT r.source_file, r.record_index, r.reason FROM seed_records r "
+        "JOIN seed_files f USING (source_file) "
+        "WHERE r.status = 'quarantined' AND f.status <> 'quarantined' "
+        "ORDER BY source_file, record_index NULLS FIRST"
+    ).fetchall()
+
+
+def describe_quarantined(rows: list[tuple[str, int | None, str | None]], limit: int = 20) -> str:
+    """One line naming what was held back and why: "a.bin (binary), b.jsonl#3 (bad_json)"."""
+    names = [
+        f"{name}{'' if index is None else f'#{index}'} ({reason or 'no reason'})"
+        for name, index, reason in rows[:limit]
+    ]
+    more = f", and {len(rows) - limit} more" if len(rows) > limit else ""
+    return ", ".join(names) + more

@@ -228,35 +228,3 @@ def read_manifest_text(folder: Path) -> str | None:
         return path.read_bytes().decode("utf-8-sig", errors="replace")
     except OSError:
         return None
-
-
-def folder_fingerprints(
-    folder: Path, previous: dict[str, list]
-) -> tuple[dict[str, list], list[str]]:
-    """Content hashes of the folder's files, re-hashing only files whose size or mtime
-    moved; files still being written keep their old entry and are reported as settling."""
-    now = time.time()
-    state: dict[str, list] = {}
-    settling: list[str] = []
-    files = list_seed_files(folder)
-    manifest = folder / MANIFEST_NAME
-    entries = [(f.name, f.path, f.size, f.mtime_ns) for f in files if f.problem != "outside_seeds"]
-    if manifest.is_file():
-        stat = manifest.stat()
-        entries.append((MANIFEST_NAME, manifest, stat.st_size, stat.st_mtime_ns))
-    for name, path, size, mtime_ns in entries:
-        old = previous.get(name)
-        if old and old[0] == size and old[1] == mtime_ns:
-            state[name] = old
-            continue
-        if now - mtime_ns / 1e9 < STABLE_SECONDS:
-            settling.append(name)
-            if old:
-                state[name] = old
-            continue
-        try:
-            digest = content_hash(path.read_bytes()) if size <= MAX_FILE_BYTES else f"size:{size}"
-        except OSError:
-            continue
-        state[name] = [size, mtime_ns, digest]
-    return state, settling

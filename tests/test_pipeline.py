@@ -221,7 +221,9 @@ def _rows_checked(result: dg.ExecuteInProcessResult) -> dict[str, int]:
     }
 
 
-def test_rerun_deletion_duplicate_and_quarantine(seeds_copy: Path, tmp_path: Path):
+def test_rerun_deletion_duplicate_and_quarantine(
+    seeds_copy: Path, tmp_path: Path, capfd: pytest.CaptureFixture
+):
     published = tmp_path / "wh" / "salvo.duckdb"
     assert run_pipeline(seeds_copy, published).success
     before = read_rows(published, "SELECT count(*) FROM claims")
@@ -247,7 +249,16 @@ def test_rerun_deletion_duplicate_and_quarantine(seeds_copy: Path, tmp_path: Pat
     (seeds_copy / "empty.txt").write_bytes(b"  \n ")
     (seeds_copy / "image.txt").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
     (seeds_copy / "001_5188f1cf9f60da7b.txt").unlink()
-    assert run_pipeline(seeds_copy, published).success
+    capfd.readouterr()
+    junk = run_pipeline(seeds_copy, published)
+    assert junk.success  # quarantine warns, it does not fail the run
+    # The run says which files were held back and why, in its log and in a WARN check.
+    logged = capfd.readouterr().err
+    assert "WARNING" in logged and "empty.txt (empty), image.txt (binary)" in logged
+    [quarantine] = [
+        e for e in junk.get_asset_check_evaluations() if e.check_name == "nothing_quarantined"
+    ]
+    assert not quarantine.passed and quarantine.severity == dg.AssetCheckSeverity.WARN
     ledger = dict(
         (r[0], r[1:])
         for r in read_rows(published, "SELECT source_file, status, reason FROM seed_files")

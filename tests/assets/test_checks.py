@@ -68,7 +68,12 @@ BREAKERS = {
     "offsets_round_trip": "UPDATE {table} SET start_char = start_char + 1",
     "documents_when_files_ingested": "UPDATE documents SET clean_text = ' '",
     "share_of_undated_documents": "UPDATE documents SET published_date = NULL",
+    "nothing_quarantined": (
+        "INSERT INTO seed_files (source_file, status, reason, encoding, documents, first_seen, "
+        "last_seen) VALUES ('b.bin', 'quarantined', 'binary', NULL, 0, now(), now())"
+    ),
 }
+WARNINGS = {"share_of_undated_documents", "nothing_quarantined"}
 
 
 def _evaluate(rule: Rule, path: Path, scope: str | None = None) -> dg.AssetCheckResult:
@@ -91,11 +96,11 @@ def test_check_passes_then_fails_when_broken(rule: Rule, tmp_path: Path):
     broken = _evaluate(rule, path)
     assert not broken.passed
     expected = (
-        dg.AssetCheckSeverity.WARN
-        if rule.name == "share_of_undated_documents"
-        else dg.AssetCheckSeverity.ERROR
+        dg.AssetCheckSeverity.WARN if rule.name in WARNINGS else dg.AssetCheckSeverity.ERROR
     )
     assert broken.severity == expected
+    if rule.name == "nothing_quarantined":
+        assert "| b.bin |  | binary |" in broken.metadata["quarantined"].value
 
 
 def _parsed_by_run_1(path: Path, *damage: str) -> None:
@@ -170,4 +175,4 @@ def test_the_check_steps_cover_every_rule_and_block():
     assert sorted(keys, key=str) == sorted((r.key for r in RULES), key=str)
     specs = {spec.key: spec for group in CHECKS for spec in group.check_specs}
     for rule in RULES:
-        assert specs[rule.key].blocking == (rule.name != "share_of_undated_documents")
+        assert specs[rule.key].blocking == (rule.name not in WARNINGS)

@@ -87,3 +87,29 @@ def test_sensor_and_schedule_run_by_default():
 
     assert new_seed_files.default_status == dg.DefaultSensorStatus.RUNNING
     assert daily_reingest.default_status == dg.DefaultScheduleStatus.RUNNING
+
+
+def test_a_fresh_sensor_does_not_run_again_for_what_a_run_ingested(seeds_copy: Path, tmp_path):
+    """`make run`, then `make dev`: the sensor's first tick finds the folder as the ledger
+    left it and requests nothing; a file added later still requests a run."""
+    from tests.conftest import run_pipeline
+
+    published = tmp_path / "warehouse" / "salvo.duckdb"
+    past = time.time() - 60
+    for path in seeds_copy.iterdir():
+        os.utime(path, (past, past))
+    assert run_pipeline(seeds_copy, published).success
+    settings = SalvoSettings(
+        seeds_dir=str(seeds_copy), warehouse=str(published), spacy_model="unused"
+    )
+
+    def tick(cursor: str | None):
+        context = dg.build_sensor_context(cursor=cursor, resources={"salvo": settings})
+        return new_seed_files(context), context.cursor
+
+    first, cursor = tick(None)
+    assert isinstance(first, dg.SkipReason), first
+    _write(seeds_copy / "new.txt", "Iran sent drones to Russia, officials said.")
+    second, _ = tick(cursor)
+    assert isinstance(second, dg.RunRequest)
+    assert second.tags["salvo/changed_files"] == "1"
