@@ -95,9 +95,7 @@ def test_check_passes_then_fails_when_broken(rule: Rule, tmp_path: Path):
     con.close()
     broken = _evaluate(rule, path)
     assert not broken.passed
-    expected = (
-        dg.AssetCheckSeverity.WARN if rule.name in WARNINGS else dg.AssetCheckSeverity.ERROR
-    )
+    expected = dg.AssetCheckSeverity.WARN if rule.name in WARNINGS else dg.AssetCheckSeverity.ERROR
     assert broken.severity == expected
     if rule.name == "nothing_quarantined":
         assert "| b.bin |  | binary |" in broken.metadata["quarantined"].value
