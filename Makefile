@@ -28,13 +28,13 @@ install: $(VENV)/.installed
 
 dagster-home:
 	@mkdir -p $(DAGSTER_HOME)
-	@cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+	@cp dagster-instance.yaml $(DAGSTER_HOME)/dagster.yaml
 
 run: install dagster-home  ## materialise everything from seeds/ into warehouse/ and summarise
 	$(BIN)/python -m assets.run
 
 dev: install dagster-home  ## the Dagster UI and daemon on http://127.0.0.1:3000
-	$(BIN)/dagster dev -m assets.definitions -h 127.0.0.1 -p 3000
+	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(BIN)/python -m assets.dev -h 127.0.0.1 -p 3000
 
 test: install  ## the test suite
 	$(BIN)/python -m pytest -q
