@@ -8,6 +8,8 @@ from typing import Any
 import dagster as dg
 import duckdb
 
+from pipeline import catalog
+
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 PREVIEW_ROWS = 8
 CELL_CHARS = 80
@@ -51,7 +53,10 @@ def table_metadata(
     return {
         "dagster/row_count": count,
         "dagster/column_schema": dg.TableSchema(
-            columns=[dg.TableColumn(name, dtype) for name, dtype in described]
+            columns=[
+                dg.TableColumn(name, dtype, description=catalog.column_description(table, name))
+                for name, dtype in described
+            ]
         ),
         "preview": dg.MetadataValue.md(markdown_table(shown, preview)),
     }

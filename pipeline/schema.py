@@ -11,174 +11,244 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import duckdb
 import polars as pl
 
-SCHEMA: dict[str, str] = {
-    "seed_files": """
-        source_file VARCHAR PRIMARY KEY,
-        content_hash VARCHAR,
-        status VARCHAR NOT NULL,
-        reason VARCHAR,
-        encoding VARCHAR,
-        documents INTEGER NOT NULL,
-        first_seen TIMESTAMP NOT NULL,
-        last_seen TIMESTAMP NOT NULL,
-        size_bytes BIGINT,
-        replacements INTEGER,
-        duplicate_of VARCHAR,
-        doc_id VARCHAR,
-        source_format VARCHAR,
-        records INTEGER,
-        quarantined_records INTEGER,
-        mtime_ns BIGINT
-    """,
-    # One row per record found in a file (a .txt file has one, a JSONL file one per line):
-    # which document it became, or why it did not.
-    "seed_records": """
-        source_file VARCHAR NOT NULL,
-        record_index INTEGER NOT NULL,
-        status VARCHAR NOT NULL,
-        reason VARCHAR,
-        doc_id VARCHAR,
-        duplicate_of VARCHAR,
-        PRIMARY KEY (source_file, record_index)
-    """,
-    "raw_documents": """
-        doc_id VARCHAR PRIMARY KEY,
-        source_file VARCHAR NOT NULL,
-        content_hash VARCHAR NOT NULL,
-        encoding VARCHAR NOT NULL,
-        raw_text VARCHAR NOT NULL,
-        characters INTEGER NOT NULL,
-        ingested_at TIMESTAMP NOT NULL,
-        record_index INTEGER,
-        source_format VARCHAR,
-        title VARCHAR,
-        outlet VARCHAR,
-        published VARCHAR,
-        date_precision VARCHAR,
-        url VARCHAR
-    """,
-    # text_hash: TEXT_HASH of clean_text, taken when it is written (null: not taken yet),
-    # so that a later stage can tell which texts changed without reading every text.
-    "documents": """
-        doc_id VARCHAR PRIMARY KEY,
-        source_file VARCHAR NOT NULL,
-        title VARCHAR,
-        outlet VARCHAR,
-        published_date DATE,
-        date_precision VARCHAR,
-        date_source VARCHAR NOT NULL,
-        clean_text VARCHAR NOT NULL,
-        ingested_at TIMESTAMP NOT NULL,
-        url VARCHAR,
-        characters INTEGER NOT NULL,
-        record_index INTEGER,
-        text_hash UBIGINT
-    """,
+
+@dataclass(frozen=True)
+class Table:
+    description: str  # what one row is
+    columns: list[tuple[str, str, str]]  # (name, SQL type and constraints, meaning)
+    primary_key: tuple[str, ...] = ()  # a key over several columns
+
+    def ddl(self) -> str:
+        lines = [f"{name} {kind}" for name, kind, _ in self.columns]
+        if self.primary_key:
+            lines.append(f"PRIMARY KEY ({', '.join(self.primary_key)})")
+        return ", ".join(lines)
+
+
+# Every table of ours: what one row is, then its columns as (name, SQL type and
+# constraints, meaning). A column added later goes at the end of its table, nullable.
+TABLES: dict[str, Table] = {
+    "seed_files": Table(
+        "The ledger: one row per file ever seen in the seeds folder.",
+        [
+            ("source_file", "VARCHAR PRIMARY KEY", "path relative to the seeds folder"),
+            ("content_hash", "VARCHAR", "hash of the file's bytes as last read"),
+            (
+                "status",
+                "VARCHAR NOT NULL",
+                "ingested, duplicate (every text it holds is held by another file), "
+                "quarantined, or deleted (gone from the folder)",
+            ),
+            ("reason", "VARCHAR", "why a quarantined file was held back (empty, binary, ...)"),
+            ("encoding", "VARCHAR", "the encoding its bytes were decoded with"),
+            ("documents", "INTEGER NOT NULL", "documents it yielded"),
+            ("first_seen", "TIMESTAMP NOT NULL", "when a run first saw the file"),
+            ("last_seen", "TIMESTAMP NOT NULL", "when a run last saw it in the folder"),
+            ("size_bytes", "BIGINT", "its size when last looked at"),
+            ("replacements", "INTEGER", "undecodable bytes replaced by U+FFFD when decoding"),
+            ("duplicate_of", "VARCHAR", "for a duplicate: the file holding its text first"),
+            ("doc_id", "VARCHAR", "the document of a file holding exactly one record"),
+            ("source_format", "VARCHAR", "txt, md, html, json or jsonl"),
+            ("records", "INTEGER", "records found in it (a JSONL file holds many)"),
+            ("quarantined_records", "INTEGER", "of those, records held back"),
+            ("mtime_ns", "BIGINT", "its modification time when last hashed, in nanoseconds"),
+        ],
+    ),
+    "seed_records": Table(
+        "One row per record found in a file (a text file has one, a JSONL file one per "
+        "line): which document it became, or why it did not.",
+        [
+            ("source_file", "VARCHAR NOT NULL", "the file"),
+            ("record_index", "INTEGER NOT NULL", "0-based position of the record in it"),
+            ("status", "VARCHAR NOT NULL", "ingested, duplicate or quarantined"),
+            ("reason", "VARCHAR", "why a quarantined record was held back"),
+            ("doc_id", "VARCHAR", "the document its text is"),
+            ("duplicate_of", "VARCHAR", "for a duplicate: the file holding its text first"),
+        ],
+        primary_key=("source_file", "record_index"),
+    ),
+    "raw_documents": Table(
+        "One row per distinct decoded text, with the metadata its record states.",
+        [
+            ("doc_id", "VARCHAR PRIMARY KEY", "stable id: a hash of the text"),
+            ("source_file", "VARCHAR NOT NULL", "the file holding it (the first, if several)"),
+            ("content_hash", "VARCHAR NOT NULL", "hash of that file's bytes"),
+            ("encoding", "VARCHAR NOT NULL", "the encoding it was decoded with"),
+            ("raw_text", "VARCHAR NOT NULL", "the text as decoded, before cleaning"),
+            ("characters", "INTEGER NOT NULL", "length of raw_text"),
+            ("ingested_at", "TIMESTAMP NOT NULL", "when this text first arrived"),
+            ("record_index", "INTEGER", "its record in the file"),
+            ("source_format", "VARCHAR", "the file's format"),
+            ("title", "VARCHAR", "title stated by the record (JSON field, HTML, front matter)"),
+            ("outlet", "VARCHAR", "outlet stated by the record"),
+            ("published", "VARCHAR", "publication date as the record states it"),
+            ("date_precision", "VARCHAR", "precision the record gives for it"),
+            ("url", "VARCHAR", "address stated by the record"),
+        ],
+    ),
+    "documents": Table(
+        "One row per distinct article: the cleaned text sentences index into, with title, "
+        "outlet and publication date.",
+        [
+            ("doc_id", "VARCHAR PRIMARY KEY", "stable id derived from the content"),
+            ("source_file", "VARCHAR NOT NULL", "path relative to the seeds folder"),
+            ("title", "VARCHAR", "headline, null where none can be found"),
+            ("outlet", "VARCHAR", "publishing outlet where stated or given in metadata"),
+            ("published_date", "DATE", "publication date, null when unknown"),
+            ("date_precision", "VARCHAR", "day, month or year"),
+            ("date_source", "VARCHAR NOT NULL", "metadata, text or unknown"),
+            ("clean_text", "VARCHAR NOT NULL", "the cleaned article body"),
+            ("ingested_at", "TIMESTAMP NOT NULL", "first time this content was ingested"),
+            ("url", "VARCHAR", "address from the manifest or the record"),
+            ("characters", "INTEGER NOT NULL", "length of clean_text"),
+            ("record_index", "INTEGER", "its record in source_file"),
+            (
+                "text_hash",
+                "UBIGINT",
+                "DuckDB's hash of clean_text, taken when it is written (null: not yet)",
+            ),
+        ],
+    ),
     # The three NLP tables carry no PRIMARY KEY: their ids are derived from doc_id and
     # character offsets, a document's rows are replaced as a whole, and the blocking
     # unique_* asset checks verify every run. DuckDB's key index would cost a third of the
     # write speed of the largest tables (docs/performance.md).
-    "sentences": """
-        sentence_id VARCHAR NOT NULL,
-        doc_id VARCHAR NOT NULL,
-        position INTEGER NOT NULL,
-        start_char INTEGER NOT NULL,
-        end_char INTEGER NOT NULL,
-        text VARCHAR NOT NULL
-    """,
-    "entities": """
-        mention_id VARCHAR NOT NULL,
-        doc_id VARCHAR NOT NULL,
-        sentence_id VARCHAR NOT NULL,
-        start_char INTEGER NOT NULL,
-        end_char INTEGER NOT NULL,
-        text VARCHAR NOT NULL,
-        label VARCHAR NOT NULL,
-        actor_code VARCHAR,
-        weapon_class VARCHAR,
-        source VARCHAR NOT NULL
-    """,
-    "claims": """
-        claim_id VARCHAR NOT NULL,
-        doc_id VARCHAR NOT NULL,
-        sentence_id VARCHAR NOT NULL,
-        relation VARCHAR NOT NULL,
-        supplier VARCHAR,
-        recipient VARCHAR,
-        weapon_class VARCHAR NOT NULL,
-        weapon_text VARCHAR NOT NULL,
-        quantity DOUBLE,
-        quantity_text VARCHAR,
-        attributed_to VARCHAR,
-        hedged BOOLEAN NOT NULL,
-        negated BOOLEAN NOT NULL,
-        trigger_text VARCHAR,
-        calibre_mm VARCHAR,
-        extractor_version VARCHAR NOT NULL
-    """,
-    # Which documents went through the NLP pass, and with which extractor and lexicon:
-    # a changed version re-extracts exactly the documents it affects. run_id: the Dagster
-    # run that parsed the document (its checks look at those rows).
-    "nlp_runs": """
-        doc_id VARCHAR PRIMARY KEY,
-        extractor_version VARCHAR NOT NULL,
-        model VARCHAR NOT NULL,
-        processed_at TIMESTAMP NOT NULL,
-        run_id VARCHAR
-    """,
-    "pipeline_state": """
-        key VARCHAR PRIMARY KEY,
-        value VARCHAR
-    """,
-    # What each mart was last built from: a digest of its SQL and input tables, and of the
-    # rows the build left. The same inputs and untouched rows: the mart is not rebuilt.
-    # For a diff-updated mart, previous_rows_digest is the digest of its rows before that
-    # update, whose changed rows are in mart_changes.<mart> (null after a rebuild).
-    "mart_builds": """
-        mart VARCHAR PRIMARY KEY,
-        inputs_digest VARCHAR NOT NULL,
-        rows_digest VARCHAR,
-        built_at TIMESTAMP NOT NULL,
-        previous_rows_digest VARCHAR
-    """,
-    # The stories stage's tables. passage_bands is the LSH index: BANDS keys per passage,
-    # kept so a new document is compared without re-reading old texts.
-    "passage_bands": """
-        doc_id VARCHAR NOT NULL,
-        passage INTEGER NOT NULL,
-        band SMALLINT NOT NULL,
-        band_key BIGINT NOT NULL
-    """,
-    "story_links": """
-        doc_id VARCHAR NOT NULL,
-        other_doc_id VARCHAR NOT NULL,
-        passages INTEGER NOT NULL,
-        other_passages INTEGER NOT NULL,
-        shared_passages INTEGER NOT NULL,
-        overlap DOUBLE NOT NULL,
-        same_story BOOLEAN NOT NULL,
-        PRIMARY KEY (doc_id, other_doc_id)
-    """,
-    # text_hash: DuckDB's hash of the text, cheaper to compare than md5 in every run; not
-    # stable across DuckDB versions, so a mismatch is confirmed with text_md5.
-    "document_stories": """
-        doc_id VARCHAR PRIMARY KEY,
-        source_file VARCHAR NOT NULL,
-        story_id VARCHAR NOT NULL,
-        story_documents INTEGER NOT NULL,
-        nearest_doc_id VARCHAR,
-        similarity DOUBLE,
-        shared_passages INTEGER,
-        passages INTEGER NOT NULL,
-        text_md5 VARCHAR NOT NULL,
-        text_hash UBIGINT
-    """,
+    "sentences": Table(
+        "One row per sentence of documents.clean_text.",
+        [
+            ("sentence_id", "VARCHAR NOT NULL", "stable: doc_id plus position"),
+            ("doc_id", "VARCHAR NOT NULL", "the document"),
+            ("position", "INTEGER NOT NULL", "0-based order in the document"),
+            ("start_char", "INTEGER NOT NULL", "offset into documents.clean_text"),
+            ("end_char", "INTEGER NOT NULL", "end offset (exclusive)"),
+            ("text", "VARCHAR NOT NULL", "the sentence"),
+        ],
+    ),
+    "entities": Table(
+        "One row per entity mention: the lexicon's actors and weapons and the statistical "
+        "named entities.",
+        [
+            ("mention_id", "VARCHAR NOT NULL", "stable: doc_id, offsets and label"),
+            ("doc_id", "VARCHAR NOT NULL", "the document"),
+            ("sentence_id", "VARCHAR NOT NULL", "the sentence it is in"),
+            ("start_char", "INTEGER NOT NULL", "offset into documents.clean_text"),
+            ("end_char", "INTEGER NOT NULL", "end offset (exclusive)"),
+            ("text", "VARCHAR NOT NULL", "the surface form"),
+            ("label", "VARCHAR NOT NULL", "ACTOR, WEAPON, PERSON, ORG, GPE, DATE, ..."),
+            ("actor_code", "VARCHAR", "canonical actor of an ACTOR mention"),
+            ("weapon_class", "VARCHAR", "canonical class of a WEAPON mention"),
+            ("source", "VARCHAR NOT NULL", "lexicon or ner: what found it"),
+        ],
+    ),
+    "claims": Table(
+        "One row per claim found in a sentence: a transfer, use or production of weapons.",
+        [
+            ("claim_id", "VARCHAR NOT NULL", "stable: sentence, roles and weapon position"),
+            ("doc_id", "VARCHAR NOT NULL", "the document"),
+            ("sentence_id", "VARCHAR NOT NULL", "the sentence that is its evidence"),
+            ("relation", "VARCHAR NOT NULL", "supply, use, produce or purchase"),
+            ("supplier", "VARCHAR", "actor code of the origin or provider (producer)"),
+            ("recipient", "VARCHAR", "actor code of the receiver or user"),
+            ("weapon_class", "VARCHAR NOT NULL", "canonical weapon class"),
+            ("weapon_text", "VARCHAR NOT NULL", "the words of the weapon in the sentence"),
+            ("quantity", "DOUBLE", "number of items when stated"),
+            ("quantity_text", "VARCHAR", "the words of the quantity"),
+            ("attributed_to", "VARCHAR", "who the claim is attributed to; null: the outlet"),
+            ("hedged", "BOOLEAN NOT NULL", "reported as possible, alleged or planned"),
+            ("negated", "BOOLEAN NOT NULL", "the sentence denies it"),
+            ("trigger_text", "VARCHAR", "the word that states the relation"),
+            ("calibre_mm", "VARCHAR", "calibres in millimetres named with the weapon"),
+            ("extractor_version", "VARCHAR NOT NULL", "the extraction code, lexicon and model"),
+        ],
+    ),
+    "nlp_runs": Table(
+        "Which documents went through the NLP pass, and with which extractor: a changed "
+        "version re-extracts exactly the documents it affects.",
+        [
+            ("doc_id", "VARCHAR PRIMARY KEY", "the document"),
+            ("extractor_version", "VARCHAR NOT NULL", "the extraction that parsed it"),
+            ("model", "VARCHAR NOT NULL", "the spaCy model"),
+            ("processed_at", "TIMESTAMP NOT NULL", "when it was parsed"),
+            ("run_id", "VARCHAR", "the Dagster run that parsed it (its checks look at it)"),
+        ],
+    ),
+    "pipeline_state": Table(
+        "Small facts the stages keep between runs (versions and fingerprints).",
+        [
+            ("key", "VARCHAR PRIMARY KEY", "what the fact is about"),
+            ("value", "VARCHAR", "its value"),
+        ],
+    ),
+    "mart_builds": Table(
+        "What each mart was last built from: a mart whose inputs and rows are unchanged is "
+        "not rebuilt.",
+        [
+            ("mart", "VARCHAR PRIMARY KEY", "the mart's table"),
+            ("inputs_digest", "VARCHAR NOT NULL", "digest of its SQL and the tables it reads"),
+            ("rows_digest", "VARCHAR", "digest of the rows the build left"),
+            ("built_at", "TIMESTAMP NOT NULL", "when"),
+            (
+                "previous_rows_digest",
+                "VARCHAR",
+                "for a mart updated in place: its rows' digest before that update",
+            ),
+        ],
+    ),
+    "passage_bands": Table(
+        "The stories stage's index: LSH band keys per passage of each document, kept so "
+        "that a new document is compared without re-reading old texts.",
+        [
+            ("doc_id", "VARCHAR NOT NULL", "the document"),
+            ("passage", "INTEGER NOT NULL", "0-based passage number in it"),
+            ("band", "SMALLINT NOT NULL", "the LSH band"),
+            ("band_key", "BIGINT NOT NULL", "the band's hash of the passage's MinHash"),
+        ],
+    ),
+    "story_links": Table(
+        "Pairs of documents that share passages (doc_id is the smaller id).",
+        [
+            ("doc_id", "VARCHAR NOT NULL", "one document"),
+            ("other_doc_id", "VARCHAR NOT NULL", "the other"),
+            ("passages", "INTEGER NOT NULL", "passages of doc_id"),
+            ("other_passages", "INTEGER NOT NULL", "passages of other_doc_id"),
+            ("shared_passages", "INTEGER NOT NULL", "passages with a near-copy in the other"),
+            ("overlap", "DOUBLE NOT NULL", "the larger share of either one's passages shared"),
+            ("same_story", "BOOLEAN NOT NULL", "one wire copy republished or rewritten"),
+        ],
+        primary_key=("doc_id", "other_doc_id"),
+    ),
+    "document_stories": Table(
+        "One row per document: the story it belongs to (documents linked as same_story, "
+        "directly or through others).",
+        [
+            ("doc_id", "VARCHAR PRIMARY KEY", "the document"),
+            ("source_file", "VARCHAR NOT NULL", "its file"),
+            ("story_id", "VARCHAR NOT NULL", "the story: its smallest doc_id"),
+            ("story_documents", "INTEGER NOT NULL", "documents in the story"),
+            ("nearest_doc_id", "VARCHAR", "the most similar document in the story"),
+            ("similarity", "DOUBLE", "overlap with nearest_doc_id"),
+            ("shared_passages", "INTEGER", "passages shared with nearest_doc_id"),
+            ("passages", "INTEGER NOT NULL", "passages of the document"),
+            ("text_md5", "VARCHAR NOT NULL", "md5 of the text it was indexed with"),
+            (
+                "text_hash",
+                "UBIGINT",
+                "DuckDB's hash of that text (cheaper to compare; confirmed with text_md5)",
+            ),
+        ],
+    ),
 }
+
+
+# Each table's column list, as CREATE TABLE takes it.
+SCHEMA: dict[str, str] = {table: t.ddl() for table, t in TABLES.items()}
+
 
 # documents.text_hash, as SQL over a documents row.
 TEXT_HASH = "hash(clean_text)"
@@ -207,19 +277,19 @@ POLARS_TYPES: dict[str, Any] = {
 }
 
 
-def _column_lines(table: str) -> list[str]:
-    lines = [line.strip().rstrip(",") for line in SCHEMA[table].strip().splitlines()]
-    return [line for line in lines if line and not line.upper().startswith("PRIMARY KEY")]
-
-
 def columns_of(table: str) -> list[str]:
     """Column names of a table of ours, in declaration order."""
-    return [line.split()[0] for line in _column_lines(table)]
+    return [name for name, _, _ in TABLES[table].columns]
 
 
 def sql_types(table: str) -> dict[str, str]:
     """Column name -> SQL type, in declaration order."""
-    return {line.split()[0]: line.split()[1] for line in _column_lines(table)}
+    return {name: kind.split()[0] for name, kind, _ in TABLES[table].columns}
+
+
+def column_descriptions(table: str) -> dict[str, str]:
+    """Column name -> what it means, in declaration order."""
+    return {name: meaning for name, _, meaning in TABLES[table].columns}
 
 
 def polars_schema(table: str) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import schema, warehouse
+from pipeline import catalog, schema, warehouse
 from pipeline.settings import PROJECT_ROOT
 
 
@@ -81,3 +81,27 @@ def test_the_library_imports_no_dagster():
         [sys.executable, "-c", probe], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == ""
+
+
+def test_every_column_of_the_warehouse_says_what_it_means(seeded_warehouse):
+    """The Dagster UI shows these descriptions on every asset page; a new column without
+    one fails here."""
+    published, result = seeded_warehouse
+    con = warehouse.connect(published, read_only=True)
+    try:
+        columns = con.execute(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = 'main' ORDER BY ALL"
+        ).fetchall()
+    finally:
+        con.close()
+    tables = {table for table, _ in columns}
+    assert not [t for t in tables if not catalog.table_description(t)]
+    assert not [(t, c) for t, c in columns if not catalog.column_description(t, c)]
+    # The materialisations carry them, for the UI's column table.
+    from tests.conftest import materialization_metadata
+
+    shown = materialization_metadata(result, "claims_enriched")["dagster/column_schema"]
+    described = {column.name: column.description for column in shown.columns}
+    assert described["supplier"] == catalog.column_description("claims", "supplier")
+    assert described["month"].startswith("first day of the publication month")

@@ -8,7 +8,7 @@ never declared twice.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -49,6 +49,8 @@ class SqlModel:
     # that is not among them cannot change its result. None when the SQL may read whole
     # rows (a `*` outside count(*), a table used as a value, NATURAL JOIN, COLUMNS()).
     names: frozenset[str] | None = None
+    # Output column -> its meaning, from the `--` comment beside or above it in the SQL.
+    column_comments: dict[str, str] = field(default_factory=dict)
 
     def columns_read(self, columns: list[str]) -> list[str]:
         """Of a table's columns, in its order, those the SQL can read (all of them when it
@@ -83,6 +85,7 @@ def load_models(directory: Path = MODELS_DIR) -> list[SqlModel]:
                 update,
                 keys,
                 names_read(tree, reads),
+                column_comments(tree),
             )
         )
     diffed = {model.name for model in models if model.update in CHANGE_KEEPING}
@@ -93,6 +96,17 @@ def load_models(directory: Path = MODELS_DIR) -> list[SqlModel]:
                 f"updated by diff or by document; {model.reads[0]} is not"
             )
     return models
+
+
+def column_comments(tree: exp.Query) -> dict[str, str]:
+    """Each output column's `--` comment (sqlglot attaches one to the column or to a node
+    inside it), by column name."""
+    found = {}
+    for column in tree.expressions:
+        comments = [c.strip() for node in column.walk() for c in node.comments or []]
+        if comments:
+            found[column.alias_or_name] = " ".join(comments)
+    return found
 
 
 def names_read(tree: exp.Query, reads: list[str]) -> frozenset[str] | None:

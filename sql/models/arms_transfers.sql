@@ -13,22 +13,24 @@ SELECT
     supplier,
     recipient,
     weapon_class,
-    min(month) FILTER (WHERE NOT negated) AS first_month,
-    max(month) FILTER (WHERE NOT negated) AS last_month,
-    count(*) FILTER (WHERE NOT negated) AS claims,
-    count(DISTINCT doc_id) FILTER (WHERE NOT negated) AS documents,
+    min(month) FILTER (WHERE NOT negated) AS first_month,  -- first month it was reported in
+    max(month) FILTER (WHERE NOT negated) AS last_month,  -- last month it was reported in
+    count(*) FILTER (WHERE NOT negated) AS claims,  -- claims that are not denied
+    count(DISTINCT doc_id) FILTER (WHERE NOT negated) AS documents,  -- documents stating it
+    -- stories stating it (near-copies of one wire story count once)
     count(DISTINCT story_id) FILTER (WHERE NOT negated) AS independent_stories,
-    count(DISTINCT outlet) FILTER (WHERE NOT negated) AS outlets,
+    count(DISTINCT outlet) FILTER (WHERE NOT negated) AS outlets,  -- outlets stating it
+    -- distinct sources the claims are attributed to
     count(DISTINCT attributed_to) FILTER (WHERE NOT negated) AS claimants,
-    max(quantity) FILTER (WHERE NOT negated) AS largest_quantity,
-    -- Ties between wordings of the same number go to the last wording alphabetically, so
-    -- reruns agree.
+    max(quantity) FILTER (WHERE NOT negated) AS largest_quantity,  -- largest stated number
+    -- the wording of largest_quantity (of several, the last alphabetically)
     arg_max(quantity_text, (quantity, quantity_text))
         FILTER (WHERE NOT negated AND quantity IS NOT NULL) AS largest_quantity_text,
+    -- share of the claims reported as possible, alleged or unverified
     round(avg(CAST(hedged AS INTEGER)) FILTER (WHERE NOT negated), 3) AS hedged_share,
-    bool_or(negated) AS denied,
-    count(*) FILTER (WHERE negated) AS denied_claims,
-    list(DISTINCT relation ORDER BY relation) AS relations
+    bool_or(negated) AS denied,  -- some claim denies the transfer
+    count(*) FILTER (WHERE negated) AS denied_claims,  -- claims denying it
+    list(DISTINCT relation ORDER BY relation) AS relations  -- the relations of its claims
 FROM claims_enriched
 WHERE relation IN ('supply', 'purchase', 'use')
     AND supplier IS NOT NULL

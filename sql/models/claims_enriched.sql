@@ -19,7 +19,7 @@ SELECT
     c.attributed_to,
     c.hedged,
     c.negated,
-    s.text AS sentence,
+    s.text AS sentence,  -- the sentence it was read in
     d.title,
     d.outlet,
     d.published_date,
@@ -27,14 +27,14 @@ SELECT
     CASE
         WHEN d.date_precision IS DISTINCT FROM 'year'
             THEN CAST(date_trunc('month', d.published_date) AS DATE)
-    END AS month,
+    END AS month,  -- first day of the publication month; null: unknown or year only
     d.source_file,
     d.url,
-    coalesce(st.story_id, c.doc_id) AS story_id,
+    coalesce(st.story_id, c.doc_id) AS story_id,  -- the story its document belongs to
     c.doc_id,
     c.sentence_id,
-    s.start_char AS sentence_start_char,
-    s.end_char AS sentence_end_char,
+    s.start_char AS sentence_start_char,  -- the sentence's offset in clean_text
+    s.end_char AS sentence_end_char,  -- its end offset (exclusive)
     c.trigger_text,
     c.extractor_version
 -- Left joins: a claim whose document or sentence went missing stays visible (with nulls)

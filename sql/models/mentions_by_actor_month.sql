@@ -5,7 +5,7 @@
 -- under a null month, never dropped.
 SELECT
     month,
-    code AS actor_code,
+    code AS actor_code,  -- the actor named
     mentions,
     documents,
     independent_stories

@@ -19,13 +19,13 @@ WITH roles AS (
 )
 SELECT
     month,
-    actor_code,
-    role,
+    actor_code,  -- the supplier's or the recipient's actor code
+    role,  -- supplier or recipient
     weapon_class,
-    count(*) AS claims,
-    count(DISTINCT doc_id) AS documents,
-    count(DISTINCT story_id) AS independent_stories,
-    count(*) FILTER (WHERE negated) AS negated_claims
+    count(*) AS claims,  -- claims, denied ones included
+    count(DISTINCT doc_id) AS documents,  -- documents the claims were read in
+    count(DISTINCT story_id) AS independent_stories,  -- stories they were read in
+    count(*) FILTER (WHERE negated) AS negated_claims  -- of claims, denials
 FROM roles
 GROUP BY ALL
 ORDER BY month NULLS LAST, claims DESC, actor_code, role, weapon_class

@@ -24,12 +24,12 @@ WITH per_document AS (
     GROUP BY ALL
 )
 SELECT
-    month,
-    label,
-    code,
-    CAST(sum(mentions) AS BIGINT) AS mentions,
-    count(*) AS documents,
-    count(DISTINCT story) AS independent_stories
+    month,  -- first day of the publication month; null: undated or year only
+    label,  -- ACTOR or WEAPON
+    code,  -- the actor_code or weapon_class
+    CAST(sum(mentions) AS BIGINT) AS mentions,  -- mentions in that month's documents
+    count(*) AS documents,  -- documents naming it
+    count(DISTINCT story) AS independent_stories  -- stories naming it
 FROM per_document
 GROUP BY ALL
 ORDER BY label, month NULLS LAST, mentions DESC, code

@@ -5,7 +5,7 @@
 -- under a null month, never dropped.
 SELECT
     month,
-    code AS weapon_class,
+    code AS weapon_class,  -- the weapon class named
     mentions,
     documents,
     independent_stories
