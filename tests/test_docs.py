@@ -87,7 +87,7 @@ def test_write_rewrites_only_the_output_blocks(tmp_path, seeded_warehouse):
     assert changed == [readme] and not problems
     text = readme.read_text()
     assert text.startswith("Before.\n\n```sql\nSELECT 1 + 1 AS two\n```\n\n```text\n┌")
-    assert "│   2 │" in text and "old" not in text and text.endswith("```\n\nAfter.\n")
+    assert "│     2 │" in text and "old" not in text and text.endswith("```\n\nAfter.\n")
     assert docs_examples.write(published, tmp_path) == ([], [])
 
 

@@ -95,7 +95,8 @@ def find_examples(path: Path) -> tuple[list[Example], list[str]]:
     blocks = fenced_blocks(lines)
     examples: list[Example] = []
     problems: list[str] = []
-    for block, following in zip(blocks, [*blocks[1:], None], strict=True):
+    for index, block in enumerate(blocks):
+        following = blocks[index + 1] if index + 1 < len(blocks) else None
         if block.info != "sql":
             continue
         between = lines[block.end + 1 : following.line] if following else []
