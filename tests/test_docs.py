@@ -120,6 +120,22 @@ def sections(path: Path) -> list[tuple[str, str]]:
     return found
 
 
+def undocumented(columns: dict[str, list[str]], page: Path) -> list[str]:
+    """What a table reference leaves out: a table is documented under a heading that names
+    it in backticks, and each of its columns backticked in that heading's section."""
+    found = sections(page)
+    missing = []
+    for table, names in columns.items():
+        texts = [body for heading, body in found if f"`{table}`" in heading]
+        if not texts:
+            missing.append(f"table `{table}`: no heading names it")
+            continue
+        absent = [name for name in names if not any(f"`{name}`" in text for text in texts)]
+        if absent:
+            missing.append(f"table `{table}`: columns {', '.join(absent)}")
+    return missing
+
+
 def test_every_table_and_column_of_the_warehouse_is_in_the_table_reference(warehouse):
     columns: dict[str, list[str]] = {}
     for table, column in warehouse.execute(
@@ -127,17 +143,21 @@ def test_every_table_and_column_of_the_warehouse_is_in_the_table_reference(wareh
         "WHERE table_schema = 'main' ORDER BY table_name, ordinal_position"
     ).fetchall():
         columns.setdefault(table, []).append(column)
-    found = sections(QUERYING)
-    missing = []
-    for table, names in columns.items():
-        texts = [body for heading, body in found if f"`{table}`" in heading]
-        if not texts:
-            missing.append(f"table `{table}`: no heading names it")
-            continue
-        undocumented = [name for name in names if not any(f"`{name}`" in t for t in texts)]
-        if undocumented:
-            missing.append(f"table `{table}`: columns {', '.join(undocumented)}")
+    missing = undocumented(columns, QUERYING)
     assert not missing, "docs/querying.md does not document:\n" + "\n".join(missing)
+
+
+def test_a_table_or_column_missing_from_the_reference_is_named(tmp_path):
+    page = tmp_path / "querying.md"
+    page.write_text(
+        "## Tables\n\n### `a`\n\n`x` and `y`.\n\n#### Notes on `a`\n\n`w`\n\n"
+        "### `b`\n\n`x`\n\n```sql\n# `c`\n```\n\n## Other\n\n`z`\n"
+    )
+    columns = {"a": ["x", "y", "w"], "b": ["x", "z"], "c": ["x"]}
+    assert undocumented(columns, page) == [
+        "table `b`: columns z",
+        "table `c`: no heading names it",
+    ]
 
 
 # Links
