@@ -9,6 +9,7 @@ the articles of seeds/), rendered by `tools/docs_examples.py`, the tool that wri
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -89,6 +90,11 @@ def test_write_rewrites_only_the_output_blocks(tmp_path, seeded_warehouse):
     assert text.startswith("Before.\n\n```sql\nSELECT 1 + 1 AS two\n```\n\n```text\n┌")
     assert "│     2 │" in text and "old" not in text and text.endswith("```\n\nAfter.\n")
     assert docs_examples.write(published, tmp_path) == ([], [])
+
+
+def test_the_docs_tool_builds_its_warehouse_with_the_command_of_make_run():
+    command = docs_examples.run_command()
+    assert command[0] == sys.executable and len(command) > 1
 
 
 def test_a_sql_block_without_output_is_malformed(tmp_path):

@@ -30,8 +30,6 @@ from pathlib import Path
 import duckdb
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-# The command `make run` runs, with the project's interpreter.
-RUN_COMMAND = [sys.executable, "-m", "pipeline.run"]
 # What `make query` passes to DuckDB's renderer: the docs show what a user sees.
 MAX_WIDTH = 200
 MAX_ROWS = 40
@@ -215,6 +213,18 @@ def write(warehouse: Path, root: Path = PROJECT_ROOT) -> tuple[list[Path], list[
     return changed, problems
 
 
+def run_command(root: Path = PROJECT_ROOT) -> list[str]:
+    """The command of the Makefile's `run` target, with this interpreter: the docs show what
+    `make run` builds, wherever the entry point moves."""
+    lines = (root / "Makefile").read_text(encoding="utf-8").splitlines()
+    for index, line in enumerate(lines[:-1]):
+        if line.startswith("run:"):
+            words = lines[index + 1].split()
+            if words and words[0] == "$(BIN)/python":
+                return [sys.executable, *words[1:]]
+    raise SystemExit("The Makefile has no `run:` target whose recipe is `$(BIN)/python ...`.")
+
+
 def build_seed_warehouse(folder: Path, root: Path = PROJECT_ROOT) -> Path:
     """Run the pipeline as `make run` does on a copy of seeds/, into `folder`; return the
     published file. Nothing outside `folder` is written."""
@@ -230,10 +240,11 @@ def build_seed_warehouse(folder: Path, root: Path = PROJECT_ROOT) -> Path:
         "SALVO_WAREHOUSE": str(published),
         "DAGSTER_HOME": str(home),
     }
-    run = subprocess.run(RUN_COMMAND, cwd=root, env=env, capture_output=True, text=True)
+    command = run_command(root)
+    run = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True)
     if run.returncode != 0 or not published.exists():
         sys.stderr.write(run.stdout + run.stderr)
-        raise SystemExit(f"The seed run failed ({' '.join(RUN_COMMAND)}); see its log above.")
+        raise SystemExit(f"The seed run failed ({' '.join(command)}); see its log above.")
     return published
 
 
