@@ -12,7 +12,7 @@ export DAGSTER_HOME := $(CURDIR)/.dagster_home
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 
-.PHONY: install run dev test lint eval query chaos bench clean dagster-home
+.PHONY: install run dev test lint eval query chaos bench docs clean dagster-home
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -57,6 +57,9 @@ chaos: install  ## random-kill trials against the real pipeline (TRIALS=50 by de
 
 bench: install  ## throughput, memory and incremental-run benchmark (prints a table)
 	$(BIN)/python -m pipeline.bench
+
+docs: install  ## rewrite the output under every SQL example of README.md and docs/
+	$(BIN)/python tools/docs_examples.py --write
 
 clean:
 	rm -rf $(VENV) .tools warehouse/*.duckdb warehouse/.*.duckdb* warehouse/*.wal
