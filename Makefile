@@ -59,7 +59,7 @@ bench: install  ## throughput, memory and incremental-run benchmark (prints a ta
 	$(BIN)/python -m pipeline.bench
 
 docs: install  ## rewrite the output under every SQL example of README.md and docs/
-	$(BIN)/python tools/docs_examples.py --write
+	$(BIN)/python -m tools.docs_examples --write
 
 clean:
 	rm -rf $(VENV) .tools warehouse/*.duckdb warehouse/.*.duckdb* warehouse/*.wal

@@ -206,3 +206,13 @@ def test_relative_links_lead_to_files_and_headings_that_exist(path):
             elif anchor and linked.suffix == ".md" and anchor not in anchors(linked):
                 broken.append(f"line {number + 1}: {target} (no such heading)")
     assert not broken, f"broken links in {path.relative_to(PROJECT_ROOT)}:\n" + "\n".join(broken)
+
+
+def test_the_table_reference_is_what_the_code_declares(warehouse):
+    """The column tables of docs/querying.md come from pipeline/tables.toml and the marts'
+    SQL comments (`make docs` rewrites them): a meaning changed in one place only fails."""
+    from tools import docs_reference
+
+    page = docs_examples.PROJECT_ROOT / docs_reference.PAGE
+    lines = page.read_text(encoding="utf-8").splitlines()
+    assert docs_reference.regenerate(lines, warehouse) == lines

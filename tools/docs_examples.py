@@ -8,7 +8,7 @@ default; exit status 1) or rewrites the text blocks (`--write`, what `make docs`
 `tests/test_docs.py` uses the same parsing and rendering, so what is written here is what
 the tests expect.
 
-Usage: python tools/docs_examples.py [--write] [--warehouse FILE]
+Usage: python -m tools.docs_examples [--write] [--warehouse FILE]
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+
+from tools import docs_reference
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # What `make query` passes to DuckDB's renderer: the docs show what a user sees.
@@ -184,6 +186,15 @@ def check(warehouse: Path, root: Path = PROJECT_ROOT) -> list[str]:
                 continue
             if printed != normalise(example.shown):
                 problems.append(difference(example, printed))
+        page = root / docs_reference.PAGE
+        lines = page.read_text(encoding="utf-8").splitlines()
+        regenerated = docs_reference.regenerate(lines, con)
+        if regenerated != lines:
+            diff = difflib.unified_diff(lines, regenerated, "written", "generated", lineterm="")
+            problems.append(
+                f"{docs_reference.PAGE}: the table reference differs from what the code "
+                "declares (run `make docs`):\n" + "\n".join(list(diff)[:60])
+            )
     return problems
 
 
@@ -206,6 +217,8 @@ def write(warehouse: Path, root: Path = PROJECT_ROOT) -> tuple[list[Path], list[
                     problems.append(failure(example, exc))
                     continue
                 lines[example.start : example.end] = printed.splitlines()
+            if path.relative_to(root).as_posix() == docs_reference.PAGE:
+                lines = docs_reference.regenerate(lines, con)
             updated = "\n".join(lines) + "\n"
             if updated != original:
                 path.write_text(updated, encoding="utf-8")
@@ -232,7 +245,7 @@ def build_seed_warehouse(folder: Path, root: Path = PROJECT_ROOT) -> Path:
     shutil.copytree(root / "seeds", seeds)
     home = folder / "dagster_home"
     home.mkdir()
-    shutil.copy(root / "dagster.yaml", home / "dagster.yaml")
+    shutil.copy(root / "dagster-instance.yaml", home / "dagster.yaml")
     published = folder / "warehouse" / "salvo.duckdb"
     env = {
         **os.environ,
