@@ -12,7 +12,7 @@ export DAGSTER_HOME := $(CURDIR)/.dagster_home
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 
-.PHONY: install run dev test lint eval query chaos bench docs clean dagster-home
+.PHONY: install run dev test test-slow lint eval query chaos bench docs clean dagster-home
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -36,13 +36,16 @@ run: install dagster-home  ## materialise everything from seeds/ into warehouse/
 dev: install dagster-home  ## the Dagster UI and daemon on http://127.0.0.1:3000
 	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(BIN)/python -m assets.dev -h 127.0.0.1 -p 3000
 
-test: install  ## the test suite
-	$(BIN)/python -m pytest -q
+test: install  ## the test suite, without the slow end-to-end tier (make test-slow)
+	$(BIN)/python -m pytest -q -m "not slow"
+
+test-slow: install  ## the slow tier: huge inputs, concurrent runs, chaos and bench smoke runs
+	$(BIN)/python -m pytest -q -m slow
 
 lint: install  ## ruff, mypy and the Dagster code location
-	$(BIN)/ruff check pipeline assets tests
-	$(BIN)/ruff format --check pipeline assets tests
-	$(BIN)/mypy pipeline assets
+	$(BIN)/ruff check pipeline assets tests tools
+	$(BIN)/ruff format --check pipeline assets tests tools
+	$(BIN)/mypy pipeline assets tools
 	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(BIN)/dg check defs
 
 eval: run  ## score the seed warehouse against the hand-checked claims
