@@ -10,7 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline import chaos, warehouse
+from pipeline import warehouse
+from tools import chaos
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import spacy
 
-from pipeline import bench
 from pipeline.seeds import document_id
+from tools import bench
 
 
 @pytest.fixture(scope="module")

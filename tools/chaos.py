@@ -179,7 +179,7 @@ def inspect(path: Path) -> dict:
 def inspect_in_fresh_process(path: Path, code: Path = PROJECT_ROOT) -> dict:
     """`inspect` in a new Python process, as a user opening the file would."""
     done = subprocess.run(
-        [sys.executable, "-m", "pipeline.chaos", "--inspect", str(path)],
+        [sys.executable, "-m", "tools.chaos", "--inspect", str(path)],
         cwd=code,
         capture_output=True,
         text=True,
@@ -320,10 +320,10 @@ class State:
 
 
 def snapshot_code(target: Path) -> Path:
-    """Copy the code a run imports, so that edits made to the project while the trials
-    run (other people work in it) cannot change the reference halfway."""
+    """Copy the code a run and the inspector import, so that edits made to the project
+    while the trials run (other people work in it) cannot change the reference halfway."""
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for name in ("pipeline", "assets", "sql"):
+    for name in ("pipeline", "assets", "sql", "tools"):
         shutil.copytree(PROJECT_ROOT / name, target / name, ignore=ignore)
     for name in ("pyproject.toml", "dagster.yaml"):
         if (PROJECT_ROOT / name).exists():

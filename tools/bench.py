@@ -16,7 +16,7 @@ measures, each in a fresh child process as a user would run it:
 
 It prints numbers; nothing here is a timed test. Usage:
 
-    python -m pipeline.bench [--sizes 1000,10000] [--quick] [--keep DIR]
+    python -m tools.bench [--sizes 1000,10000] [--quick] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -1450,7 +1450,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     print(f"Machine: {machine()}")
     print(
-        f"Model: {spacy_model()}; command: python -m pipeline.bench --sizes "
+        f"Model: {spacy_model()}; command: python -m tools.bench --sizes "
         f"{','.join(map(str, sizes))}"
     )
     generator = CorpusGenerator(seed=args.seed)
