@@ -9,17 +9,19 @@ from pathlib import Path
 
 import pytest
 
-from tools import bench
+from tools import bench, bench_process
 
 
 def test_run_child_measures_wall_time_and_memory(tmp_path: Path):
     code = "import time; block = bytearray(64 * 1024 * 1024); block[::4096] = b'x' * 16384; "
     code += "time.sleep(0.5)"
-    child = bench.run_child([sys.executable, "-c", code], dict(os.environ), tmp_path / "c.log")
+    child = bench_process.run_child(
+        [sys.executable, "-c", code], dict(os.environ), tmp_path / "c.log"
+    )
     assert child.returncode == 0
     assert child.wall_seconds >= 0.5
-    assert child.max_process_rss >= 64 * bench.MiB
-    assert child.tree_rss >= 64 * bench.MiB and child.tree_pss > 0
+    assert child.max_process_rss >= 64 * bench_process.MiB
+    assert child.tree_rss >= 64 * bench_process.MiB and child.tree_pss > 0
 
 
 @pytest.mark.slow
