@@ -72,9 +72,9 @@ def bench_size(size: int, generator: CorpusGenerator, root: Path, say) -> SizeRe
     added: list[PipelineRun] = []
     into_empty: list[PipelineRun] = []
     for extra in range(ADD_REPEATS):
-        # Paired: the machine's speed drifts by seconds over a few minutes, and runs of both
-        # kinds taken in turn see the same drift (all of one kind first would not). Which
-        # goes first alternates, so a slow start does not always fall on the same kind.
+        # Paired: the machine's speed drifts during a bench, and runs of both kinds taken
+        # in turn see the same drift (all of one kind first would not). Which goes first
+        # alternates, so a slow start does not always fall on the same kind.
         empty = Deployment(root / f"empty_{size}_{extra}")
         for target in (deployment, empty)[:: 1 if extra % 2 == 0 else -1]:
             generator.write(target.seeds, size + extra, size + extra + 1)

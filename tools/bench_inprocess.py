@@ -46,10 +46,9 @@ def duckdb_write_rate(
     rows staged as Parquet files; per WRITE_DOCUMENTS documents, a connection opened, one
     transaction that looks up which documents were parsed before (and deletes their rows)
     and bulk-inserts the files, and the connection closed (a checkpoint). Staging is timed
-    too. The seconds are the median of `repeats` replays, each into a new database: one
-    replay of a few seconds moves by a fifth from run to run. Keyed: the same tables with a
-    PRIMARY KEY on their id, as earlier versions created them (what DuckDB's key index
-    costs)."""
+    too. The seconds are the median of `repeats` replays, each into a new database, as one
+    replay is noisy. Keyed: the same tables with a PRIMARY KEY on their id, as earlier
+    versions created them (what DuckDB's key index costs)."""
     source = duckdb.connect(str(published), read_only=True)
     try:
         frames = {

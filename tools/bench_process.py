@@ -111,7 +111,7 @@ def _busy_seconds() -> float:
 # Starts the measured command and reports its own wait4 rusage. The bench process is not
 # the direct parent because ru_maxrss keeps the high-water mark of the process before exec,
 # and a child forked from the bench (which has loaded Dagster, DuckDB and a corpus) would
-# start from the bench's size; this launcher is a few MB.
+# start from the bench's size; this launcher imports only the standard library (-S).
 LAUNCHER = """
 import json, os, subprocess, sys, time
 started_at, start = time.time(), time.perf_counter()

@@ -19,8 +19,8 @@ from pipeline.settings import PROJECT_ROOT
 from tools.bench_process import ChildRun, run_child
 
 DAGSTER_YAML = PROJECT_ROOT / "dagster.yaml"
-# Runs of a few seconds vary by a second or more on a shared machine: each incremental run
-# and the write replay are measured this many times and the median is reported.
+# Runs vary from one to the next on a shared machine: each incremental run and the write
+# replay are measured this many times and the median is reported.
 REPEATS = 3
 # The add-one runs, each paired with the same add into an empty warehouse: the target is
 # their ratio, so both medians get more runs.

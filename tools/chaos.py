@@ -190,7 +190,7 @@ class Baseline:
     def pick_delay(self, rng: random.Random) -> float:
         """A kill time: a quarter anywhere in the run, the rest inside one step picked at
         random (ingestion, the spaCy pass, a mart, the publish ...), so that every stage
-        is hit although start-up takes most of the wall time."""
+        is hit, the short ones too."""
         horizon = self.reference_seconds * 1.05
         starts = sorted(self.timeline.values())
         if rng.random() < 0.25 or not starts:
