@@ -56,10 +56,10 @@ query: install  ## make query SQL="SELECT ..." against the published warehouse (
 	$(BIN)/python -m pipeline.query "$$SQL"
 
 chaos: install  ## random-kill trials against the real pipeline (TRIALS=50 by default)
-	$(BIN)/python -m pipeline.chaos --trials $${TRIALS:-50}
+	$(BIN)/python -m tools.chaos --trials $${TRIALS:-50}
 
 bench: install  ## throughput, memory and incremental-run benchmark (prints a table)
-	$(BIN)/python -m pipeline.bench
+	$(BIN)/python -m tools.bench
 
 docs: install  ## rewrite the output under every SQL example of README.md and docs/
 	$(BIN)/python -m tools.docs_examples --write

@@ -1,7 +1,7 @@
 """Users drop whatever they have into seeds/ and query the warehouse while runs go on:
 nothing they do may crash a run, corrupt the warehouse, lose stored data or leave stale
 rows. These tests try, with real DuckDB files and, for readers, writers and locks, real
-subprocesses. The random-kill trials are in tests/test_chaos.py."""
+subprocesses. The random-kill trials are in tests/tools/test_chaos.py."""
 
 from __future__ import annotations
 
@@ -23,10 +23,11 @@ import pytest
 
 from assets import ingest
 from assets.resources import build_resources
-from pipeline import chaos, schema, seeds, warehouse
+from pipeline import schema, seeds, warehouse
 from pipeline.nlp.rows import MAX_SEGMENT_CHARS, segments
 from pipeline.settings import PROJECT_ROOT
 from tests.conftest import materialization_metadata, run_pipeline
+from tools import chaos_invariants
 
 FIRST = "000_f47544dfd5c9f124.txt"
 SECOND = "001_5188f1cf9f60da7b.txt"
@@ -708,7 +709,7 @@ def test_changes_deletions_and_reruns_through_the_whole_pipeline(seeds_copy: Pat
     assert ledger[FIRST][:2] == ("ingested", None)
     con = duckdb.connect(str(published), read_only=True)
     try:
-        assert chaos.invariant_violations(con) == []
+        assert chaos_invariants.invariant_violations(con) == []
     finally:
         con.close()
 

@@ -2,7 +2,7 @@
 
 Each trial starts from the same state (a warehouse built from a first version of a seeds
 folder), changes the folder (files added, changed, deleted; every format), starts
-`python -m pipeline.run` in a subprocess and kills its whole process group with SIGKILL
+`python -m assets.run` in a subprocess and kills its whole process group with SIGKILL
 after a random delay: during start-up, ingestion, the spaCy pass, a write, the marts or
 the publish. Then, each time in a fresh process:
 
@@ -15,14 +15,12 @@ the publish. Then, each time in a fresh process:
 
 Every failure is one violation; the last line printed is ``violations: N``.
 
-Checksums leave out the run-timestamp columns listed in
-`pipeline.warehouse.RUN_TIMESTAMP_COLUMNS`; everything else must match.
+The checks are in `chaos_invariants.py`, the seeds folder's two versions in `chaos_seeds.py`.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import random
@@ -37,149 +35,23 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
-
-from pipeline import quality, warehouse
-from pipeline.marts.models import load_models
 from pipeline.settings import PROJECT_ROOT
+from tools.chaos_invariants import inspect
+from tools.chaos_seeds import write_seed_versions
 
 SEEDS = PROJECT_ROOT / "seeds"
 # A run that has not finished in this long is stuck: that is a violation too.
 RUN_TIMEOUT_SECONDS = 600
-# Files of the changed folder are dated this far back, so that the run does not wait for
-# them to settle (pipeline.seeds.STABLE_SECONDS) and kill times stay comparable.
-OLD_SECONDS = 3600
-# Tables whose rows are keyed by a document but may hold documents that have no row in
-# `documents`: the ledger and the raw texts (quarantined or duplicate records).
-LEDGER_TABLES = ("seed_files", "seed_records", "raw_documents", "documents")
 _STEP = re.compile(r" - salvo_job - [0-9a-f-]+ - (?P<step>[a-z_][a-z0-9_]*) - ")
 
 
-# --- invariants --------------------------------------------------------------------------
-
-
-def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
-    row = con.execute(sql).fetchone()
-    return int(row[0]) if row and row[0] is not None else 0
-
-
-def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
-    rows = con.execute(
-        "SELECT table_name FROM information_schema.tables "
-        "WHERE table_schema = 'main' AND table_catalog = current_database()"
-    ).fetchall()
-    return {r[0] for r in rows}
-
-
-def invariant_violations(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Every broken invariant of a warehouse, as one line each (empty: all hold)."""
-    problems: list[str] = []
-    tables = _tables(con)
-    for table in quality.KEYS:
-        if table not in tables:
-            problems.append(f"missing table {table}")
-            continue
-        if n := quality.duplicate_keys(con, table):
-            problems.append(f"{table}: {n} rows with a null or duplicate key")
-    if "seed_records" in tables and (
-        n := _count(
-            con,
-            "SELECT count(*) FROM (SELECT 1 FROM seed_records "
-            "GROUP BY source_file, record_index HAVING count(*) > 1)",
-        )
-    ):
-        problems.append(f"seed_records: {n} duplicate keys")
-    for table in quality.PARENTS:
-        if table in tables and (n := quality.orphan_rows(con, table)):
-            problems.append(f"{table}: {n} orphan rows")
-    # Any other table keyed by document (NLP bookkeeping, stories, ...) must point at one.
-    with_doc_id = {
-        r[0]
-        for r in con.execute(
-            "SELECT table_name FROM information_schema.columns WHERE column_name = 'doc_id' "
-            "AND table_schema = 'main' AND table_catalog = current_database()"
-        ).fetchall()
-    }
-    marts = {m.name for m in load_models()}
-    for table in sorted(with_doc_id - set(LEDGER_TABLES) - set(quality.PARENTS) - marts):
-        quoted = '"' + table.replace('"', '""') + '"'
-        n = _count(
-            con,
-            f"SELECT count(*) FROM {quoted} t WHERE t.doc_id IS NOT NULL AND NOT EXISTS "
-            "(SELECT 1 FROM documents d WHERE d.doc_id = t.doc_id)",
-        )
-        if n:
-            problems.append(f"{table}: {n} rows of documents that do not exist")
-    if {"seed_files", "seed_records", "raw_documents", "documents"} <= tables:
-        checks = {
-            "ingested records whose text is missing": (
-                "SELECT count(*) FROM seed_records r WHERE r.status = 'ingested' AND NOT EXISTS "
-                "(SELECT 1 FROM documents d WHERE d.doc_id = r.doc_id)"
-            ),
-            "documents whose file is not ingested": (
-                "SELECT count(*) FROM documents d WHERE NOT EXISTS (SELECT 1 FROM seed_files f "
-                "WHERE f.source_file = d.source_file AND f.status = 'ingested')"
-            ),
-            "ingested files without documents": (
-                "SELECT count(*) FROM seed_files f WHERE f.status = 'ingested' AND NOT EXISTS "
-                "(SELECT 1 FROM documents d WHERE d.source_file = f.source_file)"
-            ),
-            "files whose documents count is wrong": (
-                "SELECT count(*) FROM seed_files f WHERE f.documents <> (SELECT count(*) FROM "
-                "documents d WHERE d.source_file = f.source_file)"
-            ),
-        }
-        for what, sql in checks.items():
-            if n := _count(con, sql):
-                problems.append(f"ledger: {n} {what}")
-    for model in load_models():
-        if model.name not in tables:
-            problems.append(f"missing mart {model.name}")
-            continue
-        stored = warehouse.query_checksum(con, f"SELECT * FROM {model.name}")
-        try:
-            recomputed = warehouse.query_checksum(con, model.sql)
-        except duckdb.Error as exc:
-            problems.append(f"{model.name}: its SQL fails on the published tables ({exc})")
-            continue
-        if stored != recomputed:
-            problems.append(
-                f"{model.name}: {stored[0]} rows stored differ from the {recomputed[0]} "
-                "its SQL gives on the base tables"
-            )
-    return problems
-
-
-def digest_of(checksums: dict[str, tuple[int, str]]) -> str:
-    text = json.dumps(sorted((t, list(v)) for t, v in checksums.items()))
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def inspect(path: Path) -> dict:
-    """What a fresh reader sees in a published file: does it open, which invariants
-    fail, and the checksums of its tables."""
-    if not path.exists():
-        return {"opens": False, "error": "no file", "violations": [], "checksums": {}}
-    try:
-        con = duckdb.connect(str(path), read_only=True)
-    except duckdb.Error as exc:
-        return {"opens": False, "error": str(exc), "violations": [], "checksums": {}}
-    try:
-        checksums = warehouse.table_checksums(con)
-        return {
-            "opens": True,
-            "violations": invariant_violations(con),
-            "checksums": {t: list(v) for t, v in checksums.items()},
-            "digest": digest_of(checksums),
-        }
-    finally:
-        con.close()
+# --- runs --------------------------------------------------------------------------------
 
 
 def inspect_in_fresh_process(path: Path, code: Path = PROJECT_ROOT) -> dict:
     """`inspect` in a new Python process, as a user opening the file would."""
     done = subprocess.run(
-        [sys.executable, "-m", "pipeline.chaos", "--inspect", str(path)],
+        [sys.executable, "-m", "tools.chaos", "--inspect", str(path)],
         cwd=code,
         capture_output=True,
         text=True,
@@ -189,96 +61,6 @@ def inspect_in_fresh_process(path: Path, code: Path = PROJECT_ROOT) -> dict:
         return {"opens": False, "error": done.stderr[-2000:], "violations": [], "checksums": {}}
     report: dict = json.loads(done.stdout)
     return report
-
-
-# --- the seeds: a first version and a changed one ----------------------------------------
-
-
-def _age(folder: Path) -> None:
-    past = time.time() - OLD_SECONDS
-    for path in folder.rglob("*"):
-        if path.is_file() and not path.is_symlink():
-            os.utime(path, (past, past))
-
-
-def _paragraphs(path: Path) -> list[str]:
-    text = path.read_text(encoding="utf-8")
-    return [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
-
-
-def write_seed_versions(source: Path, first: Path, second: Path) -> None:
-    """Two versions of a seeds folder made from the seed articles.
-
-    The first holds four seed articles, the manifest, an HTML page, a JSONL dump of two
-    records, a Markdown note, a duplicate, a cp1252 file and three files to quarantine.
-    The second adds the fifth article back, appends a paragraph to one article, deletes
-    another, changes one JSONL record and adds one, and turns the duplicate into a
-    different article: ingestion, deletion, the NLP pass and every mart have work.
-    """
-    articles = sorted(p for p in source.glob("*.txt"))
-    assert len(articles) >= 5, f"need the five seed articles in {source}"
-    first.mkdir(parents=True)
-    for article in articles[:4]:
-        shutil.copy2(article, first / article.name)
-    manifest = source / "manifest.csv"
-    if manifest.exists():
-        shutil.copy2(manifest, first / manifest.name)
-    a, b = _paragraphs(articles[0]), _paragraphs(articles[1])
-    page = "".join(f"<p>{p}</p>" for p in a[1:])
-    (first / "page.html").write_text(
-        f"<html><head><title>{a[0]}</title><meta property='og:site_name' content='Chaos "
-        "Gazette'></head><body><nav>Home | World | Europe</nav><article>"
-        f"<h1>{a[0]}</h1>{page}</article><footer>Subscribe to our newsletter</footer>"
-        "</body></html>",
-        encoding="utf-8",
-    )
-    records = [
-        {"title": b[0], "text": "\n\n".join(b[:6]), "published": "2024-01-21", "site": "Wire"},
-        {"title": "Second record", "body": "\n\n".join(b[6:]) or b[0], "date": "2024-02"},
-    ]
-    (first / "dump.jsonl").write_text(
-        "".join(json.dumps(r) + "\n" for r in records), encoding="utf-8"
-    )
-    (first / "note.md").write_text(
-        "---\ntitle: Chaos note\ndate: 2024-03-01\n---\n# Chaos note\n\n"
-        + "\n\n".join(f"**{p}**" for p in a[:4]),
-        encoding="utf-8",
-    )
-    shutil.copy2(articles[2], first / "copy_of_article.txt")
-    (first / "accents_cp1252.txt").write_bytes(
-        (
-            "\u201cOfficials\u201d put the cost at \u20ac3 million, the minist\u00e8re said.\n\n"
-        ).encode("cp1252")
-        + articles[3].read_text(encoding="utf-8").encode("cp1252", errors="replace")
-    )
-    (first / "empty.txt").write_bytes(b" \n\t\n")
-    (first / "image.txt").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
-    (first / "chrome_only.txt").write_text(
-        "Subscribe to our newsletter\nAccept all cookies\n", encoding="utf-8"
-    )
-
-    shutil.copytree(first, second)
-    shutil.copy2(articles[4], second / articles[4].name)
-    (second / articles[0].name).write_text(
-        articles[0].read_text(encoding="utf-8")
-        + "\n\nIran also sent Shahed drones to Russia, officials said on Friday.\n",
-        encoding="utf-8",
-    )
-    (second / articles[1].name).unlink()
-    records[1]["body"] = "Russia received artillery shells from North Korea, Seoul said."
-    records.append({"content": "Belarus bought Iskander missiles from Russia, Minsk said."})
-    (second / "dump.jsonl").write_text(
-        "".join(json.dumps(r) + "\n" for r in records), encoding="utf-8"
-    )
-    (second / "copy_of_article.txt").write_text(
-        "Ukraine received Patriot air defence systems from Germany, Berlin said.\n",
-        encoding="utf-8",
-    )
-    _age(first)
-    _age(second)
-
-
-# --- runs --------------------------------------------------------------------------------
 
 
 @dataclass
@@ -320,22 +102,22 @@ class State:
 
 
 def snapshot_code(target: Path) -> Path:
-    """Copy the code a run imports, so that edits made to the project while the trials
-    run (other people work in it) cannot change the reference halfway."""
+    """Copy the code a run and the inspector import, so that edits made to the project
+    while the trials run (other people work in it) cannot change the reference halfway."""
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for name in ("pipeline", "assets", "sql"):
+    for name in ("pipeline", "assets", "sql", "tools"):
         shutil.copytree(PROJECT_ROOT / name, target / name, ignore=ignore)
-    for name in ("pyproject.toml", "dagster.yaml"):
+    for name in ("pyproject.toml", "dagster-instance.yaml"):
         if (PROJECT_ROOT / name).exists():
             shutil.copy2(PROJECT_ROOT / name, target / name)
     return target
 
 
 def start_run(state: State, code: Path = PROJECT_ROOT) -> subprocess.Popen[str]:
-    """`python -m pipeline.run` in its own process group (so that a kill takes its spaCy
+    """`python -m assets.run` in its own process group (so that a kill takes its spaCy
     workers too), output captured. `python -m` puts `code` first on the import path."""
     return subprocess.Popen(
-        [sys.executable, "-m", "pipeline.run"],
+        [sys.executable, "-m", "assets.run"],
         cwd=code,
         env=state.environment(),
         stdout=subprocess.PIPE,
@@ -408,7 +190,7 @@ class Baseline:
     def pick_delay(self, rng: random.Random) -> float:
         """A kill time: a quarter anywhere in the run, the rest inside one step picked at
         random (ingestion, the spaCy pass, a mart, the publish ...), so that every stage
-        is hit although start-up takes most of the wall time."""
+        is hit, the short ones too."""
         horizon = self.reference_seconds * 1.05
         starts = sorted(self.timeline.values())
         if rng.random() < 0.25 or not starts:

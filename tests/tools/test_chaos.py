@@ -10,7 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline import chaos, warehouse
+from pipeline import warehouse
+from tools import chaos, chaos_invariants, chaos_seeds
 
 
 @pytest.fixture
@@ -24,7 +25,7 @@ def warehouse_copy(seeded_warehouse, tmp_path: Path) -> Path:
 def _violations(path: Path) -> list[str]:
     con = duckdb.connect(str(path), read_only=True)
     try:
-        return chaos.invariant_violations(con)
+        return chaos_invariants.invariant_violations(con)
     finally:
         con.close()
 
@@ -39,9 +40,9 @@ def _break(path: Path, sql: str) -> None:
 
 def test_a_good_warehouse_has_no_violations(warehouse_copy: Path):
     assert _violations(warehouse_copy) == []
-    report = chaos.inspect(warehouse_copy)
+    report = chaos_invariants.inspect(warehouse_copy)
     assert report["opens"] and report["violations"] == []
-    assert report["digest"] == chaos.inspect(warehouse_copy)["digest"]
+    assert report["digest"] == chaos_invariants.inspect(warehouse_copy)["digest"]
 
 
 @pytest.mark.parametrize(
@@ -69,13 +70,13 @@ def test_each_broken_invariant_is_reported(warehouse_copy: Path, sql: str, expec
 def test_a_file_that_does_not_open_is_a_violation(tmp_path: Path):
     broken = tmp_path / "broken.duckdb"
     broken.write_bytes(b"not a database" * 100)
-    assert chaos.inspect(broken)["opens"] is False
-    assert chaos.inspect(tmp_path / "absent.duckdb")["opens"] is False
+    assert chaos_invariants.inspect(broken)["opens"] is False
+    assert chaos_invariants.inspect(tmp_path / "absent.duckdb")["opens"] is False
 
 
 def test_seed_versions_cover_every_format_and_change(tmp_path: Path):
     first, second = tmp_path / "v1", tmp_path / "v2"
-    chaos.write_seed_versions(chaos.SEEDS, first, second)
+    chaos_seeds.write_seed_versions(chaos.SEEDS, first, second)
     names_first = {p.name for p in first.iterdir()}
     names_second = {p.name for p in second.iterdir()}
     assert {"page.html", "dump.jsonl", "note.md", "empty.txt", "image.txt"} <= names_first
@@ -128,4 +129,6 @@ def test_checksums_are_what_the_harness_compares(warehouse_copy: Path):
     finally:
         con.close()
     assert {"seed_files", "documents", "claims", "claim_corroboration"} <= set(checksums)
-    assert chaos.digest_of(checksums) == chaos.inspect(warehouse_copy)["digest"]
+    assert (
+        chaos_invariants.digest_of(checksums) == chaos_invariants.inspect(warehouse_copy)["digest"]
+    )
