@@ -12,7 +12,7 @@ export DAGSTER_HOME := $(CURDIR)/.dagster_home
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 
-.PHONY: install run dev test test-slow lint eval query chaos bench docs clean dagster-home
+.PHONY: install run dev test test-slow lint eval query report chaos bench docs clean dagster-home
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -54,6 +54,9 @@ eval: run  ## score the seed warehouse against the hand-checked claims
 
 query: install  ## make query SQL="SELECT ..." against the published warehouse (read-only)
 	$(BIN)/python -m pipeline.query "$$SQL"
+
+report: install  ## the evidence report (report.html beside the published warehouse), no pipeline run
+	$(BIN)/python -m pipeline.report
 
 chaos: install  ## random-kill trials against the real pipeline (TRIALS=50 by default)
 	$(BIN)/python -m tools.chaos --trials $${TRIALS:-50}
