@@ -50,7 +50,7 @@ def actor(code: Any, names: dict[str, str]) -> str:
         return tag("span", "?", "actor unknown", title="not stated")
     name = names.get(str(code))
     return tag("span", esc(code), "actor", title=name) + (
-        tag("small", esc(name), "name") if name else ""
+        " " + tag("small", esc(name), "name") if name else ""
     )
 
 
