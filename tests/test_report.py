@@ -27,7 +27,7 @@ from assets.report import evidence_report
 from assets.resources import SalvoSettings
 from pipeline.report import __main__ as report_cli
 from pipeline.report import build_report, write_report
-from pipeline.report.claims import highlight
+from pipeline.report.claims import highlight, published_text
 from pipeline.report.data import Span
 from tests.conftest import read_rows
 
@@ -188,6 +188,17 @@ def test_overlapping_mentions_keep_the_longest_and_text_stays_whole():
         'of <mark class="actor supplier" title="actor: IRN (supplier)">Iran</mark>.'
     )
     assert re.sub(r"<[^>]+>", "", marked).replace("&lt;", "<").replace("&gt;", ">") == sentence
+
+
+def test_publication_dates_read_to_their_precision():
+    day = dt.date(2024, 1, 21)
+    assert [published_text(day, p) for p in ("day", "month", "year", None)] == [
+        "2024-01-21",
+        "2024-01",
+        "2024",
+        "2024-01-21",
+    ]
+    assert published_text(None, None) == "undated"
 
 
 def test_a_transfer_without_claims_is_listed_and_says_so(tmp_path: Path):
@@ -400,7 +411,7 @@ def test_a_reader_opens_a_transfer_in_headless_chromium(seeded_warehouse, tmp_pa
     )
     evidence = read_rows(
         path,
-        "SELECT sentence, attributed_to, outlet, CAST(published_date AS VARCHAR), story_id, "
+        "SELECT sentence, attributed_to, outlet, published_date, date_precision, story_id, "
         "source_file FROM claims_enriched WHERE supplier = 'PRK' AND recipient = 'RUS' "
         "AND weapon_class = 'artillery_ammunition' AND relation IN ('supply', 'purchase', 'use')",
     )
@@ -436,9 +447,10 @@ def test_a_reader_opens_a_transfer_in_headless_chromium(seeded_warehouse, tmp_pa
             assert any(
                 sentence == claim["sentence"]
                 and (f"according to {who}" if who else "unattributed") in claim["head"]
-                and claim["source"].startswith(f"{outlet or 'unknown outlet'} · {date}")
-                and f"story {story[:8]} · {source_file} · " in claim["source"]
-                for sentence, who, outlet, date, story, source_file in evidence
+                and claim["source"].startswith(f"{outlet or 'unknown outlet'} · ")
+                and f" · {published_text(date, precision)} · story {story[:8]} · {source_file} · "
+                in claim["source"]
+                for sentence, who, outlet, date, precision, story, source_file in evidence
             ), claim
         marked = {(m["kind"], m["text"]) for c in seen["claims"] for m in c["marks"]}
         assert ("actor supplier", "North Korea") in marked

@@ -3,6 +3,7 @@ weapons marked, and where it was read."""
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -97,6 +98,17 @@ def event_time(row: dict[str, Any]) -> str:
     )
 
 
+def published_text(date: Any, precision: Any) -> str:
+    """A publication date to the precision it is known: 2024-01-21, 2024-01 or 2024."""
+    if not isinstance(date, dt.date):
+        return text_of(date) or "undated"
+    if precision == "year":
+        return f"{date.year}"
+    if precision == "month":
+        return date.strftime("%Y-%m")
+    return date.isoformat()
+
+
 def render_claim(claim: Claim, extras: Sequence[str]) -> str:
     row = claim.row
     flags = [badge(row.get("relation") or "?", "relation")]
@@ -128,9 +140,7 @@ def render_claim(claim: Claim, extras: Sequence[str]) -> str:
         if sentence
         else tag("blockquote", "(sentence not in the warehouse)", "sentence missing")
     )
-    published = text_of(row.get("published_date")) or "undated"
-    if row.get("date_precision") and row.get("date_precision") != "day":
-        published += f" ({text_of(row.get('date_precision'))})"
+    published = published_text(row.get("published_date"), row.get("date_precision"))
     title = row.get("title")
     url = row.get("url")
     title_html = esc(title or "(untitled)")
