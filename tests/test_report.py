@@ -28,7 +28,7 @@ from assets.resources import SalvoSettings
 from pipeline.report import __main__ as report_cli
 from pipeline.report import build_report, write_report
 from pipeline.report.claims import highlight, published_text
-from pipeline.report.data import Span
+from pipeline.report.data import Claim, Limits, Span, sample_claims
 from tests.conftest import read_rows
 
 DOC = "doc1"
@@ -253,6 +253,40 @@ def test_charts_beside_the_warehouse_are_inlined(tmp_path: Path):
     page, data = build_report(path)
     assert [c.name for c in data.charts] == ["mentions_by_month"]
     assert f'src="data:image/png;base64,{base64.b64encode(png).decode()}"' in page
+
+
+def test_a_sample_of_claims_puts_denials_first_and_spreads_over_stories():
+    rows = [("a", False), ("a", False), ("a", False), ("b", True), ("c", False), ("c", False)]
+    claims = [
+        Claim({"claim_id": f"c{i}", "story_id": s, "negated": n}) for i, (s, n) in enumerate(rows)
+    ]
+    picked = [c.row["claim_id"] for c in sample_claims(claims, 3)]
+    assert picked == ["c0", "c3", "c4"]  # the denial, then story a's first and story c's first
+    assert sample_claims(claims, 0) == claims and sample_claims(claims, 6) == claims
+
+
+def test_limits_keep_the_best_supported_rows_and_say_what_is_left_out(tmp_path: Path):
+    path = make_warehouse(tmp_path / "w.duckdb")
+    page, data = build_report(path, Limits(rows=1, claims=0))
+    assert [t.row["supplier"] for t in data.transfers] == ["PRK"]
+    assert (data.transfers_total, data.in_register, data.claims) == (2, 1, 2)
+    assert "Showing the 1 best-supported of 2 register rows" in page
+    assert "<b>2</b> transfers" in page
+    con = duckdb.connect(str(path))
+    con.execute(
+        "INSERT INTO claims_enriched SELECT * REPLACE ('c3' AS claim_id) "
+        "FROM claims_enriched WHERE claim_id = 'c1'"
+    )
+    con.close()
+    page, data = build_report(path, Limits(rows=0, claims=1))
+    assert [(t.total, len(t.claims)) for t in data.transfers] == [(2, 1), (0, 0)]
+    assert (
+        "Showing 1 of 2 claims: the denied ones first, then one claim of every story before a "
+        "second of any. All of them: <code>SELECT * FROM claims_enriched WHERE supplier = "
+        "&#x27;PRK&#x27; AND recipient = &#x27;RUS&#x27; AND weapon_class = "
+        "&#x27;artillery_ammunition&#x27; AND relation IN (&#x27;supply&#x27;) "
+        "ORDER BY published_date, claim_id</code>"
+    ) in page
 
 
 def test_asset_writes_the_report_beside_the_published_warehouse(tmp_path: Path):

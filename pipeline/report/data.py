@@ -9,8 +9,8 @@ the marts appended their rows in.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,10 +18,8 @@ from typing import Any
 
 import duckdb
 
-from pipeline.marts.charts import CHARTS, chart_folder
-from pipeline.settings import PROJECT_ROOT
+from pipeline.report.files import Chart, read_actor_names, read_charts
 
-ACTOR_CODES = PROJECT_ROOT / "pipeline" / "lexicon" / "actor_codes.csv"
 # The relations arms_transfers counts (sql/models/arms_transfers.sql), for a warehouse
 # whose arms_transfers has no `relations` column to say so row by row.
 TRANSFER_RELATIONS = ("supply", "purchase", "use")
@@ -119,13 +117,21 @@ class Group:
     row: dict[str, Any]
     claims: list[Claim] = field(default_factory=list)
     corroboration: list[dict[str, Any]] = field(default_factory=list)
+    # How many claims are behind the row, and how many of them deny it; `claims` may hold
+    # a sample of them.
+    total: int = 0
+    denied: int = 0
 
 
 @dataclass(frozen=True)
-class Chart:
-    name: str
-    title: str
-    png: bytes
+class Limits:
+    """How much of a large warehouse one page holds: the `rows` best-supported rows of each
+    section and, per row, a sample of `claims` claims (denied ones first, then one claim of
+    every story before a second of any). 0 means all. The seed warehouse is far below
+    both; a 3,000-article synthetic corpus has 12k transfer rows and 41k claims."""
+
+    rows: int = 500
+    claims: int = 50
 
 
 @dataclass
@@ -136,7 +142,12 @@ class ReportData:
     transfers: list[Group]
     others: list[Group]
     charts: list[Chart]
+    limits: Limits
+    # Before the limits: the rows of each section, the claims and those the register counts.
+    transfers_total: int
+    others_total: int
     claims: int
+    in_register: int
     documents: int
     stories: int
     outlets: int
@@ -262,46 +273,45 @@ def sentence_spans(row: dict[str, Any], mentions: Iterable[tuple]) -> list[Span]
     return spans
 
 
-def read_actor_names(path: Path = ACTOR_CODES) -> dict[str, str]:
-    """actor_code -> display name from the lexicon; {} when it cannot be read."""
-    try:
-        with path.open(encoding="utf-8", newline="") as handle:
-            lines = (line for line in handle if not line.startswith("#"))
-            return {
-                row["actor_code"]: row["name"]
-                for row in csv.DictReader(lines)
-                if row.get("actor_code") and row.get("name")
-            }
-    except (OSError, KeyError, csv.Error):
-        return {}
-
-
-def read_charts(warehouse: Path) -> list[Chart]:
-    """The PNG charts the marts wrote beside the warehouse, by file name."""
-    folder = chart_folder(warehouse)
-    if not folder.is_dir():
-        return []
-    charts = []
-    for path in sorted(folder.glob("*.png")):
-        if path.name.startswith("."):
-            continue
-        known = CHARTS.get(path.stem)
-        title = known.title if known else path.stem.replace("_", " ")
-        charts.append(Chart(path.stem, title, path.read_bytes()))
-    return charts
-
-
 def relations_of(transfer: Group) -> Sequence[str]:
     """The relations of the claims a register row counts."""
     return transfer.row.get("relations") or TRANSFER_RELATIONS
+
+
+def sample_claims(claims: list[Claim], limit: int) -> list[Claim]:
+    """At most `limit` of a row's claims (0: all): the denied ones first, then the claims of
+    every story in turn, so the sample spans as many independent stories as it can; in the
+    claims' own order."""
+    if not limit or len(claims) <= limit:
+        return claims
+    denied = [c for c in claims if c.row.get("negated")]
+    stories: dict[Any, list[Claim]] = {}
+    for index, claim in enumerate(claims):
+        if not claim.row.get("negated"):
+            story = claim.row.get("story_id") or claim.row.get("doc_id") or index
+            stories.setdefault(story, []).append(claim)
+    turns = [c for turn in itertools.zip_longest(*stories.values()) for c in turn if c]
+    kept = {id(c) for c in (denied + turns)[:limit]}
+    return [c for c in claims if id(c) in kept]
+
+
+def limited(groups: list[Group], limits: Limits) -> list[Group]:
+    for group in groups:
+        group.total = len(group.claims)
+        group.denied = sum(1 for c in group.claims if c.row.get("negated"))
+        group.claims = sample_claims(group.claims, limits.claims)
+    return groups[: limits.rows] if limits.rows else groups
 
 
 def count_distinct(claims: Iterable[Claim], column: str) -> int:
     return len({c.row.get(column) for c in claims if c.row.get(column) is not None})
 
 
-def load(con: duckdb.DuckDBPyConnection, warehouse: Path) -> ReportData:
+def load(
+    con: duckdb.DuckDBPyConnection, warehouse: Path, limits: Limits | None = None
+) -> ReportData:
     """Everything the report shows, from an open (read-only) connection to `warehouse`."""
+    limits = limits or Limits()
     transfer_rows, transfer_extras = read_table(con, "arms_transfers", TRANSFER_COLUMNS)
     corroboration, _ = read_table(con, "claim_corroboration", CORROBORATION_COLUMNS)
     claim_rows, claim_extras = read_table(con, "claims_enriched", CLAIM_COLUMNS)
@@ -356,10 +366,14 @@ def load(con: duckdb.DuckDBPyConnection, warehouse: Path) -> ReportData:
         warehouse=warehouse,
         size=stat.st_size,
         modified=dt.datetime.fromtimestamp(int(stat.st_mtime), tz=dt.UTC),
-        transfers=transfers,
-        others=outside,
+        transfers=limited(transfers, limits),
+        others=limited(outside, limits),
         charts=read_charts(warehouse),
+        limits=limits,
+        transfers_total=len(transfers),
+        others_total=len(outside),
         claims=len(claims),
+        in_register=len(placed),
         documents=int(documents[0]) if documents else count_distinct(claims, "doc_id"),
         stories=count_distinct(claims, "story_id"),
         outlets=count_distinct(claims, "outlet"),

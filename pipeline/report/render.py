@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from pipeline.report.claims import render_claims
-from pipeline.report.data import Group, ReportData
+from pipeline.report.data import Group, ReportData, relations_of
 from pipeline.report.markup import actor, badge, esc, extras_list, month_of, tag, text_of
 from pipeline.report.style import CSS, SCRIPT
 
@@ -53,6 +53,52 @@ def systems_of(row: dict[str, Any], extras: Sequence[str]) -> str:
     return tag("small", esc("; ".join(values)), "systems") if values else ""
 
 
+def sql_literal(value: Any) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def claims_query(row: dict[str, Any], relations: Sequence[str]) -> str:
+    """The query that lists every claim behind a row."""
+    conditions = [
+        f"{column} = {sql_literal(row[column])}"
+        if row.get(column) is not None
+        else f"{column} IS NULL"
+        for column in ("supplier", "recipient", "weapon_class")
+    ]
+    if relations:
+        conditions.append(f"relation IN ({', '.join(sql_literal(r) for r in relations)})")
+    return (
+        "SELECT * FROM claims_enriched WHERE "
+        + " AND ".join(conditions)
+        + " ORDER BY published_date, claim_id"
+    )
+
+
+def sample_note(group: Group, relations: Sequence[str]) -> str:
+    """Says when a row shows a sample of its claims, and how to list them all."""
+    if len(group.claims) >= group.total:
+        return ""
+    return tag(
+        "p",
+        f"Showing {len(group.claims)} of {group.total} claims: the denied ones first, then "
+        "one claim of every story before a second of any. All of them: "
+        + tag("code", esc(claims_query(group.row, relations))),
+        "sampled",
+    )
+
+
+def rows_note(shown: int, total: int, what: str) -> str:
+    if shown >= total:
+        return ""
+    return tag(
+        "p",
+        f"Showing the {shown} best-supported of {total} {what}; "
+        + tag("code", "python -m pipeline.report --rows 0")
+        + " writes them all.",
+        "sampled",
+    )
+
+
 def render_transfer(index: int, group: Group, data: ReportData) -> str:
     row, names = group.row, data.actor_names
     first, last = month_of(row.get("first_month")), month_of(row.get("last_month"))
@@ -78,16 +124,16 @@ def render_transfer(index: int, group: Group, data: ReportData) -> str:
     summary = "".join(
         tag("span", cell, cls) for cell, (_, cls) in zip(cells, REGISTER_HEADINGS, strict=True)
     )
-    denied = sum(1 for c in group.claims if c.row.get("negated"))
     body = [
         tag(
             "p",
-            f"{len(group.claims)} claims behind this row"
-            + (f" ({denied} denied, not counted as support)" if denied else "")
+            f"{group.total} claims behind this row"
+            + (f" ({group.denied} denied, not counted as support)" if group.denied else "")
             + " · relations: "
             + esc(row.get("relations") or "—"),
             "count",
         ),
+        sample_note(group, relations_of(group)),
         tag("ul", "".join(corroboration_line(r) for r in group.corroboration), "corr")
         if group.corroboration
         else "",
@@ -114,14 +160,15 @@ def render_other(index: int, group: Group, data: ReportData) -> str:
             "→",
             actor(row.get("recipient"), data.actor_names),
             tag("span", esc(row.get("weapon_class") or "?"), "wc"),
-            tag("span", f"{len(group.claims)} claims", "n"),
+            tag("span", f"{group.total} claims", "n"),
         ]
     )
     corr = tag("ul", corroboration_line(row), "corr") if row.get("claims") is not None else ""
+    note = sample_note(group, [row["relation"]] if row.get("relation") else [])
     return tag(
         "details",
         tag("summary", summary, "row other")
-        + tag("div", corr + render_claims(group.claims, data.claim_extras), "body"),
+        + tag("div", corr + note + render_claims(group.claims, data.claim_extras), "body"),
         "transfer other",
         id=f"o{index + 1}",
     )
@@ -161,11 +208,10 @@ def legend() -> str:
 
 def render(data: ReportData) -> str:
     """The whole page."""
-    in_register = sum(len(g.claims) for g in data.transfers)
     counts = [
-        (len(data.transfers), "transfers"),
+        (data.transfers_total, "transfers"),
         (data.claims, "claims"),
-        (in_register, "claims in the register"),
+        (data.in_register, "claims in the register"),
         (data.documents, "documents"),
         (data.stories, "independent stories"),
         (data.outlets, "outlets"),
@@ -204,6 +250,7 @@ def render(data: ReportData) -> str:
             "first; counts leave denied claims out. Open a row for the claims behind it.",
             "intro",
         )
+        + rows_note(len(data.transfers), data.transfers_total, "register rows")
         + tag(
             "div",
             '<input id="filter" type="search" placeholder="Filter rows (e.g. PRK, drone)" '
@@ -228,6 +275,7 @@ def render(data: ReportData) -> str:
             "such as produce), by claim_corroboration row.",
             "intro",
         )
+        + rows_note(len(data.others), data.others_total, "rows")
         + (
             "".join(render_other(i, g, data) for i, g in enumerate(data.others))
             or tag("p", "None.", "empty")

@@ -17,6 +17,9 @@ h2{font-size:17px;margin:24px 0 6px}
 .counts b{font-size:16px}
 nav a{margin-right:12px}
 .intro,.legend,.empty{color:var(--muted);margin:4px 0}
+.sampled{margin:4px 0;padding:4px 8px;background:#fff8e1;border-left:3px solid #e0b040;
+font-size:13px}
+.sampled code{font-size:12px;word-break:break-all}
 .tools{margin:8px 0}
 .tools input{padding:4px 8px;width:260px;border:1px solid var(--line);border-radius:4px}
 .tools button{padding:4px 10px;border:1px solid var(--line);border-radius:4px;background:#fff;
