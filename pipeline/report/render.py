@@ -80,7 +80,7 @@ def sample_note(group: Group, relations: Sequence[str]) -> str:
         return ""
     return tag(
         "p",
-        f"Showing {len(group.claims)} of {group.total} claims: the denied ones first, then "
+        f"Showing {len(group.claims):,} of {group.total:,} claims: the denied ones first, then "
         "one claim of every story before a second of any. All of them: "
         + tag("code", esc(claims_query(group.row, relations))),
         "sampled",
@@ -92,7 +92,7 @@ def rows_note(shown: int, total: int, what: str) -> str:
         return ""
     return tag(
         "p",
-        f"Showing the {shown} best-supported of {total} {what}; "
+        f"Showing the {shown:,} best-supported of {total:,} {what}; "
         + tag("code", "python -m pipeline.report --rows 0")
         + " writes them all.",
         "sampled",
@@ -231,7 +231,7 @@ def render(data: ReportData) -> str:
         )
         + tag(
             "ul",
-            "".join(tag("li", tag("b", esc(n)) + " " + esc(what)) for n, what in counts),
+            "".join(tag("li", tag("b", f"{n:,}") + " " + esc(what)) for n, what in counts),
             "counts",
         )
         + tag(
