@@ -68,14 +68,14 @@ def make_warehouse(path: Path, *, full: bool = True, reverse: bool = False) -> P
             "outlet VARCHAR, published_date DATE, source_file VARCHAR, url VARCHAR, "
             "story_id VARCHAR, doc_id VARCHAR, sentence_id VARCHAR, sentence_start_char "
             "INTEGER, digest UBIGINT, weapon_system VARCHAR, event_start DATE, event_text "
-            "VARCHAR)"
+            "VARCHAR, calibre_mm VARCHAR)"
         )
         for claim_id, relation, supplier, recipient, weapon, sentence in claims:
             con.execute(
                 "INSERT INTO claims_enriched VALUES (?, ?, ?, ?, ?, 'shells', "
                 "'Officials <i>', true, false, ?, 'A <title>', 'Outlet & Co', "
                 "DATE '2024-01-05', 'a.txt', 'https://example.org/a', 'story1', ?, ?, ?, 7, "
-                "'Koksan', DATE '2023-08-01', 'since August')",
+                "'Koksan', DATE '2023-08-01', 'since August', '152')",
                 [claim_id, relation, supplier, recipient, weapon, sentence, DOC, f"s-{claim_id}",
                  len(PREFIX) if claim_id == "c1" else 0],
             )  # fmt: skip
@@ -214,12 +214,14 @@ def test_a_transfer_without_claims_is_listed_and_says_so(tmp_path: Path):
 
 def test_future_columns_are_shown_and_bookkeeping_is_not(tmp_path: Path):
     page, data = build_report(make_warehouse(tmp_path / "w.duckdb"))
-    assert data.claim_extras == ["weapon_system", "event_start", "event_text"]
+    assert data.claim_extras == ["weapon_system", "event_start", "event_text", "calibre_mm"]
     assert data.transfer_extras == ["weapon_systems"]
     row = details_of(page, "PRK", "RUS", "artillery_ammunition")
     assert '<small class="systems">Koksan, KN-23</small>' in row
     assert "event 2023-08-01 “since August”" in row
-    assert "<dt>weapon_system</dt><dd>Koksan</dd>" in row
+    assert '<span class="system">weapon system <b>Koksan</b></span>' in row
+    # A column the report has never heard of is shown by its name.
+    assert "<dt>calibre_mm</dt><dd>152</dd>" in row
     assert "digest" not in page
 
 

@@ -132,6 +132,11 @@ def render_claim(claim: Claim, extras: Sequence[str]) -> str:
         tag("span", "trigger “" + esc(row.get("trigger_text")) + "”", "trigger")
         if row.get("trigger_text")
         else "",
+        *(
+            tag("span", esc(column.replace("_", " ")) + " " + tag("b", esc(row[column])), "system")
+            for column in extras
+            if column.startswith("weapon_system") and row.get(column) not in (None, [], "")
+        ),
         event_time(row),
     ]
     sentence = row.get("sentence")
@@ -154,7 +159,11 @@ def render_claim(claim: Claim, extras: Sequence[str]) -> str:
         tag("code", esc(row.get("source_file")), "file") if row.get("source_file") else "",
         tag("span", title_html, "title"),
     ]
-    more = [c for c in extras if c not in EVENT_COLUMNS and c not in CLAIM_SHOWN]
+    more = [
+        c
+        for c in extras
+        if c not in EVENT_COLUMNS and c not in CLAIM_SHOWN and not c.startswith("weapon_system")
+    ]
     return tag(
         "li",
         tag("div", " ".join(flags) + " " + says + " " + " ".join(d for d in details if d), "head")
