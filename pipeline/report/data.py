@@ -296,11 +296,13 @@ def sample_claims(claims: list[Claim], limit: int) -> list[Claim]:
 
 
 def limited(groups: list[Group], limits: Limits) -> list[Group]:
-    for group in groups:
+    """The first `limits.rows` groups, each with a sample of its claims."""
+    kept = groups[: limits.rows] if limits.rows else groups
+    for group in kept:
         group.total = len(group.claims)
         group.denied = sum(1 for c in group.claims if c.row.get("negated"))
         group.claims = sample_claims(group.claims, limits.claims)
-    return groups[: limits.rows] if limits.rows else groups
+    return kept
 
 
 def count_distinct(claims: Iterable[Claim], column: str) -> int:
@@ -315,12 +317,7 @@ def load(
     transfer_rows, transfer_extras = read_table(con, "arms_transfers", TRANSFER_COLUMNS)
     corroboration, _ = read_table(con, "claim_corroboration", CORROBORATION_COLUMNS)
     claim_rows, claim_extras = read_table(con, "claims_enriched", CLAIM_COLUMNS)
-    mentions = read_spans(con)
-    claims = [
-        Claim(row, sentence_spans(row, mentions.get(row.get("sentence_id") or "", [])))
-        for row in claim_rows
-    ]
-    claims.sort(key=claim_sort_key)
+    claims = sorted((Claim(row) for row in claim_rows), key=claim_sort_key)
 
     transfers = [Group(row) for row in sorted(transfer_rows, key=support_sort_key)]
     by_key: dict[tuple, Group] = {}
@@ -362,12 +359,19 @@ def load(
         if columns_of(con, "documents")
         else None
     )
+    shown_transfers, shown_others = limited(transfers, limits), limited(outside, limits)
+    # Marks only for the claims on the page.
+    mentions = read_spans(con)
+    for group in (*shown_transfers, *shown_others):
+        for claim in group.claims:
+            sentence_id = claim.row.get("sentence_id") or ""
+            claim.spans = sentence_spans(claim.row, mentions.get(sentence_id, []))
     return ReportData(
         warehouse=warehouse,
         size=stat.st_size,
         modified=dt.datetime.fromtimestamp(int(stat.st_mtime), tz=dt.UTC),
-        transfers=limited(transfers, limits),
-        others=limited(outside, limits),
+        transfers=shown_transfers,
+        others=shown_others,
         charts=read_charts(warehouse),
         limits=limits,
         transfers_total=len(transfers),
