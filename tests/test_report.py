@@ -343,7 +343,7 @@ class WebDriver:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
         self.process = subprocess.Popen(
-            [CHROMEDRIVER, f"--port={self.port}"],
+            [CHROMEDRIVER, f"--port={self.port}", f"--log-path={tmp / 'chromedriver.log'}"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
