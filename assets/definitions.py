@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from assets import automation, checks, ingest, marts, nlp, publish, resources, stories
+from assets import automation, checks, ingest, marts, nlp, publish, report, resources, stories
 
 
 @dg.definitions
@@ -16,6 +16,7 @@ def defs() -> dg.Definitions:
             stories.story_links_and_document_stories,
             *marts.mart_assets,
             publish.published_warehouse,
+            report.evidence_report,
         ],
         asset_checks=[*checks.CHECKS, *marts.sql_checks],
         jobs=[automation.salvo_job],

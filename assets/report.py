@@ -11,6 +11,7 @@ from pipeline.report import write_report
     deps=[dg.AssetKey("published_warehouse")],
     group_name="publish",
     kinds={"html"},
+    automation_condition=dg.AutomationCondition.eager(),
 )
 def evidence_report(
     context: dg.AssetExecutionContext, salvo: SalvoSettings
@@ -18,7 +19,8 @@ def evidence_report(
     """`report.html` in the warehouse folder: the transfer register (arms_transfers), each
     row expandable into its claims (the sentence with actors and weapons marked, who says
     so, hedged or denied, outlet, date, story and file), and the monthly charts. No server,
-    no network: open the file in a browser. Also `make report`."""
+    no network: open the file in a browser. Written after each publish while `make dev`
+    runs (not part of salvo_job), and by `make report`."""
     written = write_report(salvo.published_path)
     context.log.info(
         f"Wrote {written.path} ({written.size / 1e3:.0f} kB): "
