@@ -8,41 +8,12 @@ import html
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from pipeline.report.data import Claim, Span
+from pipeline.report.data import CLAIM_COLUMNS, Claim, Span
 from pipeline.report.markup import badge, esc, extras_list, tag, text_of
 
 # Claim columns shown in their own place on a claim (the rest, if any, are listed as
-# "more"); the hidden ones are ids and offsets a reader has no use for.
-CLAIM_SHOWN = frozenset(
-    {
-        "claim_id",
-        "relation",
-        "supplier",
-        "recipient",
-        "weapon_class",
-        "weapon_text",
-        "quantity",
-        "quantity_text",
-        "attributed_to",
-        "hedged",
-        "negated",
-        "sentence",
-        "title",
-        "outlet",
-        "published_date",
-        "date_precision",
-        "month",
-        "source_file",
-        "url",
-        "story_id",
-        "doc_id",
-        "sentence_id",
-        "sentence_start_char",
-        "sentence_end_char",
-        "trigger_text",
-        "extractor_version",
-    }
-)
+# "more"); ids and offsets are read but not shown.
+CLAIM_SHOWN = frozenset(CLAIM_COLUMNS)
 EVENT_COLUMNS = ("event_start", "event_end", "event_precision", "event_text")
 
 
