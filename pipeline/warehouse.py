@@ -129,7 +129,8 @@ SCHEMA: dict[str, str] = {
         negated BOOLEAN NOT NULL,
         trigger_text VARCHAR,
         calibre_mm VARCHAR,
-        extractor_version VARCHAR NOT NULL
+        extractor_version VARCHAR NOT NULL,
+        rule VARCHAR
     """,
     # Which documents went through the NLP pass, and with which extractor and lexicon:
     # a changed version re-extracts exactly the documents it affects. run_id: the Dagster

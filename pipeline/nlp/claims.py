@@ -123,6 +123,7 @@ class Claim:
     trigger_text: str | None
     calibre_mm: str | None
     sentence_start: int
+    rule: str = ""
     roles: int = field(default=0, repr=False)
 
 
@@ -279,7 +280,9 @@ class ClaimExtractor:
             return None
         if self._is_request_or_condition(weapon.root):
             return None
-        return self._make(state, sent, None, "supply", origin, holders[0], [weapon])
+        return self._make(
+            state, sent, None, "supply", origin, holders[0], [weapon], rule="origin_holder"
+        )
 
     # -- roles from the parse ------------------------------------------------------------
     def _roles(self, token: Token, role: str, weapon_tokens: set[int]):
@@ -397,6 +400,7 @@ class ClaimExtractor:
         recipient,
         group: list[Span],
         inferred: int = 0,
+        rule: str | None = None,
     ) -> Claim:
         anchor = trigger if trigger is not None else group[0].root
         text, start, calibre = weapon_words(group)
@@ -423,6 +427,7 @@ class ClaimExtractor:
             trigger_text=trigger.text if trigger is not None else None,
             calibre_mm=calibre,
             sentence_start=next((t.idx for t in sent if not t.is_space), sent.start_char),
+            rule=rule or _rule_name(trigger, relation, inferred),
             # Roles read off the parse outrank roles filled from context.
             roles=2 * (roles - inferred) + inferred + (1 if trigger is not None else 0),
         )
@@ -929,6 +934,13 @@ class _DocState:
             if head in title_words and len(words & title_words) >= min(2, len(words)):
                 best = person
         return self._full_name(best) if best is not None else None
+
+
+def _rule_name(trigger: Token | None, relation: str, inferred: int) -> str:
+    """A short stable name for the rule that made a claim: the kind of trigger and the
+    relation, "+context" when a role came from the sentences before."""
+    kind = "verb_frame" if trigger is not None and coarse_pos(trigger) == "VERB" else "nominal"
+    return f"{kind}:{relation}" + ("+context" if inferred else "")
 
 
 def _unique(values):
