@@ -1,0 +1,284 @@
+"""Attribution: who a claim is attributed to, and the readable names of sources.
+
+A mixin of the per-document state (`context.DocState`): it reads reporting verbs,
+"according to", quotations and "X said this" around the claim word.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from spacy.tokens import Doc, Span, Token
+
+from pipeline.nlp.common import (
+    ACTOR_KEY,
+    PERSON_PRONOUNS,
+    PLURAL_PRONOUNS,
+    QUOTES_CLOSE,
+    QUOTES_OPEN,
+    RELATIVE_PRONOUNS,
+    SINGULAR_PRONOUNS,
+    SOURCE_NOUNS,
+    UNNAMED_SOURCES,
+    Mention,
+)
+from pipeline.nlp.syntax import (
+    OBJECT_DEPS,
+    coarse_pos,
+    noun_phrase,
+    path_to_root,
+    reports_through,
+    subject_of,
+)
+
+
+class Attribution:
+    doc: Doc
+    ex: Any  # the ClaimExtractor: its lexicon and cue words
+    actor_at: dict[int, Mention]
+    people: list[Span]
+    titles: list[tuple[set[str], Span]]
+    weapon_tokens: set[int]
+
+    # -- attribution ---------------------------------------------------------------------
+    def attribution(self, sent: Span, token: Token) -> str | None:
+        speaker = self._speaker_in_tree(sent, token)
+        if speaker is None:
+            speaker = self._speaker_of_quote(token)
+        if speaker is None:
+            speaker = self._speaker_elsewhere_in_sentence(sent, token)
+        if speaker is None:
+            speaker = self._speaker_of_following_this(sent)
+        return speaker
+
+    def _speaker_in_tree(self, sent: Span, token: Token) -> str | None:
+        path = list(path_to_root(token))
+        for step, node in enumerate(path):
+            for child in node.children:
+                if child.lower_ == "according" and child.dep_ == "prep":
+                    named = self._according_to(child)
+                    if named:
+                        return named
+            if node.i != token.i and self._is_report(node) and reports_through(path, step):
+                name = self._subject_name(node)
+                if name:
+                    return name
+        root = sent.root
+        for child in root.children:
+            if child.dep_ in ("parataxis", "advcl", "ccomp") and self._is_report(child):
+                name = self._subject_name(child)
+                if name:
+                    return name
+        return None
+
+    def _according_to(self, according: Token) -> str | None:
+        for t in according.subtree:
+            if t.dep_ == "pobj":
+                if t.lemma_.lower() in UNNAMED_SOURCES and not any(
+                    c.dep_ in ("compound", "amod", "poss") for c in t.children
+                ):
+                    return None  # "according to reports" names no one
+                return self.name_of(t)
+        return None
+
+    def _is_report(self, token: Token) -> bool:
+        lemma = token.lemma_.lower()
+        return coarse_pos(token) == "VERB" and (lemma in self.ex.report or lemma in self.ex.deny)
+
+    def _subject_name(self, verb: Token) -> str | None:
+        subject = subject_of(verb, passive_agent=True)
+        if (
+            subject is None
+            and verb.dep_ in ("conj", "advcl", "xcomp")
+            and self._is_report(verb.head)
+        ):
+            return self._subject_name(verb.head)
+        if subject is None:
+            return self._name_before(verb)
+        return self.name_of(subject)
+
+    def _name_before(self, verb: Token) -> str | None:
+        """ "..., the head of the unit said." parsed without a subject: the words between the
+        last comma (or closing quote) and the reporting verb name the speaker."""
+        start = verb.i
+        while start > verb.sent.start and not self.doc[start - 1].is_punct:
+            start -= 1
+        words = self.doc[start : verb.i]
+        if not 0 < len(words) <= 10 or start == verb.sent.start:
+            return None
+        return self.name_of(words.root) if words.root.pos_ in ("NOUN", "PROPN", "PRON") else None
+
+    def _speaker_of_quote(self, token: Token) -> str | None:
+        """A claim inside quotation marks belongs to whoever the quote is attributed to."""
+        text = self.doc.text
+        pos = token.idx
+        opened = max(text.rfind(q, 0, pos) for q in QUOTES_OPEN)
+        if opened < 0:
+            return None
+        closed = -1
+        for q in QUOTES_CLOSE:
+            found = text.find(q, pos)
+            if found >= 0 and (closed < 0 or found < closed):
+                closed = found
+        if closed < 0 or text[opened:pos].count("\n\n") or text[pos:closed].count("\n\n"):
+            return None
+        if "\u201d" in text[opened:pos]:  # the nearest opening quote was already closed
+            return None
+        paragraph_start = text.rfind("\n", 0, pos) + 1
+        if text[opened] == '"' and text[paragraph_start:pos].count('"') % 2 == 0:
+            return None  # straight quotes: an even count before us means we are outside
+        after = self.doc.char_span(closed, min(len(text), closed + 1), alignment_mode="expand")
+        if after is None:
+            return None
+        sent = after.sent
+        for t in sent:
+            if t.idx > closed and self._is_report(t):
+                name = self._subject_name(t)
+                if name:
+                    return name
+        before = self.doc.char_span(opened, opened + 1, alignment_mode="expand")
+        if before is not None:
+            for t in before.sent:
+                if t.idx < opened and self._is_report(t):
+                    name = self._subject_name(t)
+                    if name:
+                        return name
+        return None
+
+    def _speaker_elsewhere_in_sentence(self, sent: Span, token: Token) -> str | None:
+        for t in sent:
+            if t.i == token.i or not self._is_report(t):
+                continue
+            if t.dep_ in ("relcl", "ccomp", "advcl"):
+                subject = subject_of(t)
+                if subject is not None and subject.lower_ not in RELATIVE_PRONOUNS:
+                    return self.name_of(subject)
+            if (
+                t.dep_ == "acl"
+                and t.i > token.i
+                and not any(c.dep_ in ("agent", "auxpass") for c in t.children)
+                and t.head.i not in self.weapon_tokens
+            ):
+                # "..., South Korean intelligence reported" parsed as a clause on a noun.
+                return self.name_of(t.head)
+        return None
+
+    def _speaker_of_following_this(self, sent: Span) -> str | None:
+        """ "... stated this." or "This follows from a statement by X." in the next
+        sentence attributes the sentence before it."""
+        following = self.doc[sent.end : min(len(self.doc), sent.end + 40)]
+        words = [t for t in following if not t.is_space]
+        if words and words[0].lower_ in ("this", "that") and words[0].sent.start <= words[0].i:
+            next_sent = words[0].sent
+            if any(t.lemma_.lower() in SOURCE_NOUNS for t in next_sent):
+                people = [p for p in self.people if next_sent.start <= p.start < next_sent.end]
+                if people:
+                    return self._full_name(people[0])
+        for t in following:
+            if t.sent.start != sent.end:
+                break
+            if self._is_report(t) and any(
+                c.dep_ in OBJECT_DEPS and c.lower_ in ("this", "that", "so") for c in t.children
+            ):
+                return self._subject_name(t)
+        return None
+
+    # -- names ------------------------------------------------------------------------------
+    def name_of(self, token: Token) -> str | None:
+        """A readable name for a speaker phrase headed by `token`."""
+        if token.lower_ in PERSON_PRONOUNS:
+            person = self._last_person_before(token.i)
+            return person
+        if token.lower_ in PLURAL_PRONOUNS | SINGULAR_PRONOUNS | {"which", "that", "who"}:
+            return None
+        span = noun_phrase(token)
+        people = [p for p in self.people if span.start <= p.start < span.end]
+        if people:
+            return self._full_name(people[-1])
+        mention = self.actor_at.get(token.i)
+        if mention is not None and mention.start == span.start and mention.end == span.end:
+            if mention.kind == "leader":
+                return self._leader_name(span)
+            if mention.kind in ("capital", "metonym", "city"):
+                name = self.ex.lex.actor_names.get(mention.code)
+                if name and name.lower() not in span.text.lower():
+                    return f"{span.text} ({name})"
+            return span.text
+        titled = self._person_by_title(span)
+        if titled:
+            return titled
+        if len(span) == 1 and span[0].pos_ == "PROPN" and span[0].is_title:
+            return self._full_name(span)  # a surname the model did not tag as a person
+        return span.text or None
+
+    def _leader_name(self, span: Span) -> str:
+        """The fullest earlier form of a leader's name ("Blinken" -> "Antony Blinken")."""
+        words = {t.lower_ for t in span}
+        best = span.text
+        for other in list(self.doc.spans.get(ACTOR_KEY, [])) + self.people:
+            if other.start < span.start and words <= {t.lower_ for t in other}:
+                if len(other.text) > len(best):
+                    best = other.text
+        return best
+
+    def _full_name(self, person: Span) -> str:
+        """The fullest form of a person's name the article uses ("Budanov" -> "Kyrylo
+        Budanov"), whether the model tagged that form as a person or not."""
+        words = {t.lower_ for t in person}
+        best = person.text
+        for other in self.people:
+            if words <= {t.lower_ for t in other} and len(other.text) > len(best):
+                best = other.text
+        if len(person) == 1:
+            best = max([best, *self._given_names(person[0].text)], key=len)
+        return best.strip()
+
+    def _given_names(self, surname: str) -> list[str]:
+        """ "Kyrylo Budanov" wherever a capitalised given name stands before the surname."""
+        found = []
+        for token in self.doc:
+            if token.text != surname or token.i == 0:
+                continue
+            given = self.doc[token.i - 1]
+            if (
+                given.pos_ == "PROPN"
+                and given.is_title
+                and given.is_alpha
+                and given.i not in self.actor_at
+                and given.lower_ not in self.ex.roles
+            ):
+                found.append(f"{given.text} {surname}")
+        return found
+
+    def _last_person_before(self, i: int) -> str | None:
+        before = [p for p in self.people if p.end <= i]
+        return self._full_name(before[-1]) if before else None
+
+    def _titles(self) -> list[tuple[set[str], Span]]:
+        """Words that introduce each person ("the head of Defense Intelligence, X")."""
+        titles = []
+        for person in self.people:
+            phrase = noun_phrase(person.root.head if person.root.dep_ == "appos" else person.root)
+            words = {t.lemma_.lower() for t in phrase if t.is_alpha and not t.is_stop}
+            for child in person.root.children:
+                if child.dep_ == "appos":
+                    words |= {
+                        t.lemma_.lower() for t in child.subtree if t.is_alpha and not t.is_stop
+                    }
+            words -= {t.lower_ for t in person}
+            if words:
+                titles.append((words, person))
+        return titles
+
+    def _person_by_title(self, span: Span) -> str | None:
+        if span.root.tag_ != "NN" or span.root.lemma_.lower() not in self.ex.roles:
+            return None  # only an office names a person: "the head of ...", "Gur chief"
+        words = {t.lemma_.lower() for t in span if t.is_alpha and not t.is_stop}
+        head = span.root.lemma_.lower()
+        best = None
+        for title_words, person in self.titles:
+            if person.start >= span.start:
+                break
+            if head in title_words and len(words & title_words) >= min(2, len(words)):
+                best = person
+        return self._full_name(best) if best is not None else None

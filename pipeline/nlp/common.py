@@ -1,0 +1,91 @@
+"""Words and records the claim extractor's modules share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ACTOR_KEY = "salvo_actors"
+
+MODIFIER_DEPS = frozenset({"compound", "amod", "poss", "nmod", "appos", "npadvmod"})
+PLURAL_PRONOUNS = frozenset({"they", "them", "their", "both"})
+SINGULAR_PRONOUNS = frozenset({"it", "its"})
+PERSON_PRONOUNS = frozenset({"he", "she", "him", "her", "his"})
+# Nouns that say where a statement came from: "This follows from a statement by X".
+SOURCE_NOUNS = frozenset(
+    {
+        "statement",
+        "interview",
+        "remark",
+        "comment",
+        "report",
+        "briefing",
+        "speech",
+        "post",
+        "testimony",
+    }
+)
+UNNAMED_SOURCES = frozenset({"report", "media", "rumor", "rumour"})
+# Verbs that announce a transfer without it having happened: their object is hedged.
+ALSO_PREPOSITIONS = ("alongside", "including", "besides", "plus")
+ANNOUNCING = frozenset(
+    {
+        "announce",
+        "approve",
+        "unveil",
+        "authorize",
+        "authorise",
+        "sign",
+        "finalize",
+        "finalise",
+        "greenlight",
+        "clear",
+        "propose",
+    }
+)
+# Participles that state where a weapon came from: "Iranian-made", "US-supplied drones",
+# "missiles supplied by North Korea".
+ORIGIN_VERBS = frozenset(
+    {
+        "make",
+        "build",
+        "produce",
+        "manufacture",
+        "design",
+        "develop",
+        "supply",
+        "provide",
+        "give",
+        "deliver",
+        "send",
+        "donate",
+        "sell",
+        "smuggle",
+        "ship",
+        "transfer",
+        "export",
+    }
+)
+# Verbs whose subject takes the transfer an event noun names: "Taiwan took delivery of ...".
+TAKING_VERBS = frozenset({"take", "receive", "accept", "get", "await", "expect"})
+RELATIVE_PRONOUNS = frozenset({"which", "that", "who", "whom"})
+PAIR_NOUNS = frozenset({"countries", "nations", "states", "sides", "governments", "allies"})
+QUOTES_OPEN = '\u201c"'
+QUOTES_CLOSE = '\u201d"'
+# How far back (in sentences) a pronoun or an unstated role may reach for its referent.
+CONTEXT_SENTENCES = 3
+
+
+@dataclass
+class Mention:
+    code: str
+    kind: str
+    start: int  # token index
+    end: int
+
+
+def unique(values):
+    out = []
+    for v in values:
+        if v and v not in out:
+            out.append(v)
+    return out

@@ -1,0 +1,265 @@
+"""Per-document state: the actor and weapon mentions, and the discourse context a claim's
+roles may come from (pronouns, "the two countries", the claim just before, the partners a
+supplier was named with)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from spacy.tokens import Doc, Span, Token
+
+from pipeline.nlp.attribution import Attribution
+from pipeline.nlp.common import (
+    ACTOR_KEY,
+    CONTEXT_SENTENCES,
+    MODIFIER_DEPS,
+    ORIGIN_VERBS,
+    PAIR_NOUNS,
+    PLURAL_PRONOUNS,
+    RELATIVE_PRONOUNS,
+    SINGULAR_PRONOUNS,
+    Mention,
+    unique,
+)
+from pipeline.nlp.syntax import (
+    SUBJECT_DEPS,
+    coarse_pos,
+    path_to_root,
+    receiving_position,
+    subject_of,
+)
+from pipeline.nlp.weapon_phrases import WEAPON_KEY
+
+
+class DocState(Attribution):
+    """Per-document lookups: mention index, people, titles, the discourse context."""
+
+    def __init__(self, doc: Doc, extractor: Any):
+        self.doc = doc
+        self.ex = extractor
+        self.actor_at: dict[int, Mention] = {}
+        for span in doc.spans[ACTOR_KEY] if ACTOR_KEY in doc.spans else []:
+            kind = extractor.kinds.get((span.id_, span.text.lower()), "state")
+            mention = Mention(span.id_, kind, span.start, span.end)
+            for i in range(span.start, span.end):
+                self.actor_at[i] = mention
+        self.weapons = sorted(
+            (s for s in (doc.spans[WEAPON_KEY] if WEAPON_KEY in doc.spans else [])),
+            key=lambda s: s.start,
+        )
+        self.weapon_tokens = {i for w in self.weapons for i in range(w.start, w.end)}
+        self.people: list[Span] = [e for e in doc.ents if e.label_ == "PERSON"]
+        self._link_leaders()
+        self.titles = self._titles()
+        self.last_claim: tuple[str | None, str | None, int] | None = None
+        # Who each supplier was said to supply earlier in this document.
+        self.partners: dict[str, Counter[str]] = {}
+        self.sentences = list(doc.sents)
+
+    def weapons_in(self, sent: Span) -> list[Span]:
+        return [w for w in self.weapons if sent.start <= w.start < sent.end]
+
+    def _link_leaders(self) -> None:
+        """A later short form of a leader's name ("Kim") acts for the same state."""
+        leaders: list[tuple[set[str], Mention]] = []
+        seen: set[int] = set()
+        for span in self.doc.spans.get(ACTOR_KEY, []):
+            mention = self.actor_at.get(span.start)
+            if mention and mention.kind == "leader" and span.start not in seen:
+                seen.add(span.start)
+                leaders.append(({t.lower_ for t in span}, mention))
+        for person in self.people:
+            if person.start in self.actor_at:
+                continue
+            words = {t.lower_ for t in person if t.is_alpha}
+            for names, mention in leaders:
+                if words and words <= names and mention.start < person.start:
+                    linked = Mention(mention.code, "leader", person.start, person.end)
+                    for i in range(person.start, person.end):
+                        self.actor_at[i] = linked
+                    break
+
+    # -- actors ---------------------------------------------------------------------------
+    def actor_codes(self, token: Token, depth: int = 0) -> list[str]:
+        mention = self.actor_at.get(token.i)
+        codes: list[str] = []
+        if mention is not None:
+            codes.append(mention.code)
+        elif depth < 3:
+            for child in token.children:
+                if child.dep_ in MODIFIER_DEPS:
+                    codes += self.actor_codes(child, depth + 1)
+                elif child.dep_ == "prep" and child.lower_ in ("of", "in"):
+                    for pobj in child.children:
+                        if pobj.dep_ == "pobj":
+                            codes += self.actor_codes(pobj, depth + 1)
+        if depth == 0:
+            for conj in token.conjuncts:
+                if conj.i > token.i and conj.i in self.actor_at:
+                    codes.append(self.actor_at[conj.i].code)
+        return unique(codes)
+
+    def actors_of_tokens(
+        self, tokens, sent: Span, index: int, role: str, referring: set[int]
+    ) -> list[str]:
+        codes: list[str] = []
+        for token in tokens:
+            if token is None:
+                continue
+            if token.lower_ in RELATIVE_PRONOUNS and token.head.dep_ == "relcl":
+                token = token.head.head  # "North Korea, which has sent ..."
+            found = self.actor_codes(token)
+            if not found and token.i in referring | {t.i for t in tokens if t.dep_ == "poss"}:
+                found = self.resolve_reference(token, sent, index, role)
+            codes += found
+        return unique(codes)
+
+    def resolve_reference(self, token: Token, sent: Span, index: int, role: str) -> list[str]:
+        """Pronouns and "the two countries" point back to actors named just before."""
+        word = token.lower_
+        if word in PAIR_NOUNS and any(c.lower_ in ("two", "both") for c in token.children):
+            pair = self.context_pair(sent, index)
+            return [c for c in pair if c] if pair else []
+        if word not in PLURAL_PRONOUNS | SINGULAR_PRONOUNS:
+            poss = [c for c in token.children if c.dep_ == "poss"]
+            if poss and poss[0].lower_ in PLURAL_PRONOUNS | SINGULAR_PRONOUNS:
+                return self.resolve_reference(poss[0], sent, index, role)
+            return []
+        # A subject named earlier in the same sentence ("Russia ... and it was boosting").
+        for t in reversed(list(self.doc[sent.start : token.i])):
+            if t.dep_ in SUBJECT_DEPS and self.actor_codes(t):
+                return self.actor_codes(t)[:1]
+        if self.last_claim and index - self.last_claim[2] <= CONTEXT_SENTENCES:
+            supplier, recipient, _ = self.last_claim
+            picked = supplier if role != "recipient" else recipient
+            if picked:
+                return [picked]
+        for previous in reversed(self.sentences[max(0, index - CONTEXT_SENTENCES) : index]):
+            for t in previous:
+                if t.dep_ in SUBJECT_DEPS and self.actor_codes(t):
+                    return self.actor_codes(t)[:1]
+        return []
+
+    def context_pair(self, sent: Span, index: int) -> tuple[str, str] | None:
+        if self.last_claim and index - self.last_claim[2] <= CONTEXT_SENTENCES:
+            supplier, recipient, _ = self.last_claim
+            if supplier and recipient:
+                return supplier, recipient
+        return None
+
+    def denied_pair(self, token: Token) -> tuple[str, str] | None:
+        """ "Moscow and Pyongyang deny any arms transfers": the two deniers are the pair, in
+        the direction this article already reported between them."""
+        for node in path_to_root(token):
+            if node.lemma_.lower() in self.ex.deny:
+                subject = subject_of(node)
+                codes = set(self.actor_codes(subject)) if subject is not None else set()
+                if len(codes) != 2:
+                    return None
+                for supplier, counts in self.partners.items():
+                    for recipient in counts:
+                        if {supplier, recipient} == codes:
+                            return supplier, recipient
+                return None
+        return None
+
+    def fallback_recipient(
+        self, sent: Span, trigger: Token, suppliers: list[str], index: int
+    ) -> list[str]:
+        """The other actor a supply sentence names in a receiving position, else the
+        recipient of the claim just before about the same supplier."""
+        for t in sent:
+            mention = self.actor_at.get(t.i)
+            if mention is None or mention.code in suppliers or t.i != mention.start:
+                continue
+            if self.ex.lex.actor_types.get(mention.code) not in ("state", "non_state"):
+                continue
+            head = self.doc[mention.end - 1]
+            if receiving_position(head):
+                return [mention.code]
+        if self.last_claim and index - self.last_claim[2] <= CONTEXT_SENTENCES:
+            supplier, recipient, _ = self.last_claim
+            if supplier in suppliers and recipient:
+                return [recipient]
+        # The one partner this supplier was named with earlier in the article.
+        counts = self.partners.get(suppliers[0]) if len(suppliers) == 1 else None
+        if counts:
+            ranked = counts.most_common(2)
+            if len(ranked) == 1 or ranked[0][1] > ranked[1][1]:
+                return [ranked[0][0]]
+        return []
+
+    def fallback_supplier(self, recipients: list[str], index: int) -> list[str]:
+        if self.last_claim and index - self.last_claim[2] <= CONTEXT_SENTENCES:
+            supplier, recipient, _ = self.last_claim
+            if recipient in recipients and supplier:
+                return [supplier]
+        return []
+
+    def origin_of(self, head: Token, depth: int = 0) -> str | None:
+        """The state a weapon comes from when its phrase says so: "North Korean shells",
+        "Iran's drones", "Iranian-made missiles", "drones made in Iran". ("Missiles from
+        Iran" is a supplier role, read elsewhere.)"""
+        if depth > 2:
+            return None
+        for child in head.children:
+            if child.dep_ in ("amod", "compound", "poss", "nmod", "npadvmod"):
+                mention = self.actor_at.get(child.i)
+                if mention and (
+                    child.dep_ == "poss"
+                    or mention.kind.startswith("demonym")
+                    or self.ex.kinds.get((mention.code, child.lower_), "").startswith("demonym")
+                    or self._demonym_before(child, mention)
+                ):
+                    return mention.code
+            if child.dep_ in ("amod", "acl") and child.lemma_.lower() in ORIGIN_VERBS:
+                for maker in child.subtree:  # "Iranian-made", "made in Iran", "built by Iran"
+                    mention = self.actor_at.get(maker.i)
+                    if mention is not None and maker.i != child.i:
+                        return mention.code
+            if child.dep_ in ("compound", "amod") and child.head.i == head.i:
+                deeper = self.origin_of(child, depth + 1)
+                if deeper:
+                    return deeper
+        # A named system modifying a generic noun: "North Korean KN-23 missiles".
+        if head.dep_ in ("compound", "amod", "nmod") and depth == 0:
+            return self.origin_of(head.head, depth + 1)
+        return None
+
+    def _demonym_before(self, child: Token, mention: Mention) -> bool:
+        """ "North Korean" inside a longer actor phrase ("North Korean leader")."""
+        words = self.doc[mention.start : child.i + 1].text.lower()
+        return self.ex.kinds.get((mention.code, words), "").startswith("demonym")
+
+    def beneficiaries(self, sent: Span, weapon: Span, exclude: set[str]) -> list[str]:
+        """Actors that hold, rely on or receive the weapon phrase: the possessor of the
+        noun it depends on, or the object of "for"/"to" in its clause."""
+        found: list[str] = []
+        node = weapon.root
+        for _ in range(4):
+            if node.dep_ == "pobj" and node.head.dep_ == "prep":
+                governor = node.head.head
+                for child in governor.children:
+                    if child.dep_ == "poss":
+                        found += self.actor_codes(child)
+                node = governor
+            elif node.dep_ in ("nsubj", "nsubjpass", "conj"):
+                node = node.head
+            else:
+                break
+        clause = node if coarse_pos(node) == "VERB" or node.dep_ == "ROOT" else node.head
+        for tok in clause.subtree:
+            if tok.dep_ == "pobj" and tok.head.lower_ in ("for", "to"):
+                found += self.actor_codes(tok)
+        if clause.lemma_.lower() in ("remain", "be", "become") or coarse_pos(clause) == "VERB":
+            for child in clause.children:
+                if child.dep_ in ("attr", "acomp"):
+                    for tok in child.subtree:
+                        if tok.dep_ == "pobj" and tok.head.lower_ in ("for", "to"):
+                            found += self.actor_codes(tok)
+        return [
+            c
+            for c in unique(found)
+            if c not in exclude and self.ex.lex.actor_types.get(c) in ("state", "non_state")
+        ]

@@ -1,0 +1,123 @@
+"""Role frames: which words around a trigger fill the supplier, recipient and weapon slots.
+
+A trigger's lexicon row says what its grammatical subject is (supplier, recipient, user,
+producer; for nouns: agent, recipient_agent, event); `read_roles` reads the other slots off
+the dependency parse (objects, datives, "to"/"from"/"for"/"with"/"of" phrases, possessives).
+"""
+
+from __future__ import annotations
+
+from spacy.tokens import Token
+
+from pipeline.nlp.common import ALSO_PREPOSITIONS, ANNOUNCING, RELATIVE_PRONOUNS, TAKING_VERBS
+from pipeline.nlp.syntax import (
+    OBJECT_DEPS,
+    coarse_pos,
+    copular_subject,
+    path_to_root,
+    preps_of,
+    subject_of,
+)
+
+
+def read_roles(token: Token, role: str, weapon_tokens: set[int]):
+    """Return (object region tokens, supplier-side tokens, recipient-side tokens, indices
+    of the tokens that may be pronouns to resolve)."""
+    region: list[Token] = []
+    supplier: list[Token] = []
+    recipient: list[Token] = []
+    referring: set[int] = set()
+    children = list(token.children)
+    if coarse_pos(token) == "VERB":
+        subject = subject_of(token)
+        if subject is not None:
+            referring.add(subject.i)
+        passive = any(c.dep_ in ("nsubjpass", "auxpass") for c in children) or (
+            token.dep_ == "acl" and token.tag_ == "VBN"  # "the missiles supplied by Iran"
+        )
+        agent = [g for c in children if c.dep_ == "agent" for g in c.children if g.dep_ == "pobj"]
+        patient = [c for c in children if c.dep_ in ("nsubjpass",)]
+        objects = [c for c in children if c.dep_ in OBJECT_DEPS]
+        datives = [c for c in children if c.dep_ == "dative"]
+        preps = preps_of(token)
+        if token.dep_ == "relcl":
+            # "the missiles (that) Iran sent": the relative pronoun stands for the noun.
+            objects = [token.head if o.lower_ in RELATIVE_PRONOUNS else o for o in objects]
+            if not objects and not passive:
+                objects = [token.head]
+        if passive:
+            region += patient or ([token.head] if token.dep_ in ("relcl", "acl") else [])
+            actor_side = agent
+            referring.update(a.i for a in agent)
+            if token.dep_ == "acl" and token.head.dep_ in ("dobj", "pobj"):
+                # "Hamas used weapons smuggled from Iran": the user holds what was sent.
+                holder = subject_of(token.head.head)
+                if holder is not None and role == "supplier":
+                    recipient.append(holder)
+        else:
+            actor_side = [subject] if subject is not None else []
+        for obj in objects + datives:
+            region.append(obj)
+        region += preps.get("with", []) + preps.get("of", [])
+        for word in ALSO_PREPOSITIONS:  # "secured pledges, alongside access to technology"
+            region += preps.get(word, [])
+        if role in ("supplier", "producer", "user"):
+            supplier += actor_side + preps.get("from", [])
+            recipient += datives + preps.get("to", []) + preps.get("for", [])
+            recipient += [o for o in objects if o.i not in weapon_tokens]  # "supplied Russia with"
+            if role == "user":
+                recipient, supplier = actor_side, []
+        else:  # recipient
+            recipient += actor_side
+            supplier += preps.get("from", [])
+        for obj in objects:  # "secured supplies of missiles from Iran"
+            supplier += preps_of(obj).get("from", []) if role == "recipient" else []
+            recipient += preps_of(obj).get("to", []) if role == "supplier" else []
+    else:
+        preps = preps_of(token)
+        region += preps.get("of", []) + [c for c in children if c.dep_ in ("compound", "amod")]
+        region.append(token)
+        if role == "agent":
+            supplier += copular_subject(token)
+            referring.update(t.i for t in supplier)
+            supplier += [c for c in children if c.dep_ == "appos"]
+            if token.dep_ == "appos":
+                supplier.append(token.head)
+            recipient += [c for c in children if c.dep_ == "poss"]
+            recipient += preps.get("to", []) + preps.get("for", [])
+        elif role == "recipient_agent":
+            recipient += copular_subject(token)
+            referring.update(t.i for t in recipient)
+            supplier += preps.get("from", []) + [c for c in children if c.dep_ == "poss"]
+        else:  # event
+            for pair in preps.get("between", []):  # "an arms exchange between the two"
+                referring.add(pair.i)
+                supplier.append(pair)
+            supplier += [c for c in children if c.dep_ in ("poss", "amod", "compound")]
+            supplier += preps.get("from", []) + preps.get("by", [])
+            recipient += preps.get("to", []) + preps.get("for", [])
+            governor = token.head
+            if token.dep_ == "dobj" and governor.lemma_.lower() in TAKING_VERBS:
+                subject = subject_of(governor)
+                if subject is not None:
+                    recipient.append(subject)
+                    referring.add(subject.i)
+            if token.dep_ in ("dobj", "nsubjpass") and governor.lemma_.lower() in ANNOUNCING:
+                # "The Pentagon announced a package of weapons for Ukraine."
+                subject = subject_of(governor, passive_agent=True)
+                if subject is not None:
+                    supplier.append(subject)
+                    referring.add(subject.i)
+        poss = [c for c in children if c.dep_ == "poss"]
+        referring.update(p.i for p in poss)  # "their supplies of shells"
+    return region, supplier, recipient, referring
+
+
+def is_request_or_condition(token: Token, request: frozenset[str]) -> bool:
+    """A transfer asked for, demanded or made conditional ("if Kyiv received ...")."""
+    for node in path_to_root(token):
+        if node.lemma_.lower() in request and node.i != token.i:
+            return True
+        if any(c.dep_ == "mark" and c.lower_ == "if" for c in node.children):
+            return True
+    return False
