@@ -25,6 +25,11 @@ from pipeline.nlp.roles import is_request_or_condition, read_roles
 from pipeline.nlp.syntax import coarse_pos, preps_of
 from pipeline.nlp.weapon_phrases import GENERIC_CLASSES, WEAPON_KEY, weapon_groups, weapon_words
 
+# Sentences that make the title and the lead the document frame is read from.
+LEAD_SENTENCES = 4
+# How far a document with no pair in its lead is read for its first pair.
+FRAME_SENTENCES = 40
+
 __all__ = ["ACTOR_KEY", "WEAPON_KEY", "Claim", "ClaimExtractor"]
 
 if not Doc.has_extension("salvo_claims"):
@@ -66,24 +71,52 @@ class ClaimExtractor:
         self.roles = cues.get("role", frozenset())
         self.hedged_triggers = lexicon.hedged_triggers
 
+    def _is_report_word(self, token: Token) -> bool:
+        lemma = token.lemma_.lower()
+        return lemma in self.report or lemma in self.deny
+
     # -- entry point -------------------------------------------------------------------
     def __call__(self, doc: Doc) -> Doc:
         state = DocState(doc, self)
+        state.frame, state.lead_source = self.lead_frame(state)
         found: list[Claim] = []
-        for index, sent in enumerate(doc.sents):
-            weapons = state.weapons_in(sent)
-            if weapons or any(
-                (t.lemma_.lower(), coarse_pos(t)) in self.lex.implied_weapons for t in sent
-            ):
-                claims = self.sentence_claims(state, sent, weapons, index)
-                found.extend(claims)
-                if claims:
-                    state.last_claim = (claims[-1].supplier, claims[-1].recipient, index)
-                for claim in claims:
-                    if claim.supplier and claim.recipient and not claim.negated:
-                        state.partners.setdefault(claim.supplier, Counter())[claim.recipient] += 1
+        for index, sent in enumerate(state.sentences):
+            claims = self.claims_in(state, sent, index)
+            found.extend(claims)
+            state.remember(claims, index)
         doc._.salvo_claims = [asdict(c) for c in found]
         return doc
+
+    def claims_in(self, state, sent: Span, index: int) -> list[Claim]:
+        weapons = state.weapons_in(sent)
+        if not weapons and not any(
+            (t.lemma_.lower(), coarse_pos(t)) in self.lex.implied_weapons for t in sent
+        ):
+            return []
+        return self.sentence_claims(state, sent, weapons, index)
+
+    def lead_frame(self, state) -> tuple[tuple[str, str] | None, str | None]:
+        """The article's main supplier -> recipient pair: the pair the title and the lead
+        state most often (the first stated on a tie), and the first source the lead names.
+        Read in a first pass over those sentences whose context is then forgotten."""
+        pairs: Counter[tuple[str, str]] = Counter()
+        first: dict[tuple[str, str], int] = {}
+        source = None
+        for index, sent in enumerate(state.sentences):
+            if index >= LEAD_SENTENCES and (pairs or index >= FRAME_SENTENCES):
+                break  # the lead named no pair: the first pair the article states
+            claims = self.claims_in(state, sent, index)
+            state.remember(claims, index)
+            for claim in claims:
+                if claim.supplier and claim.recipient and not claim.negated:
+                    pair = (claim.supplier, claim.recipient)
+                    pairs[pair] += 1
+                    first.setdefault(pair, index)
+                if index > 0 and source is None and claim.attributed_to:
+                    source = claim.attributed_to
+        state.forget()
+        frame = max(pairs, key=lambda p: (pairs[p], -first[p])) if pairs else None
+        return frame, source
 
     # -- one sentence ------------------------------------------------------------------
     def sentence_claims(self, state, sent: Span, weapons: list[Span], index: int) -> list[Claim]:
@@ -169,10 +202,17 @@ class ClaimExtractor:
                     inferred += bool(sup)
                 if not sup and not rec:
                     pair = state.context_pair(sent, index) or state.denied_pair(token)
+                    pair = pair or state.frame_pair(index)
                     if pair is None:
                         continue
                     sup, rec = [pair[0]], [pair[1]]
                     inferred += 2
+                elif not (sup and rec):
+                    # One side stated: the article's frame fills the other when it agrees.
+                    filled = state.frame_fill(sup, rec, index)
+                    if filled is not None:
+                        sup, rec = filled
+                        inferred += 1
             for s in sup or [None]:
                 for r in rec or [None]:
                     if s is not None and s == r:
@@ -186,21 +226,33 @@ class ClaimExtractor:
         return results
 
     def origin_claim(self, state, sent, weapon: Span, index: int) -> Claim | None:
-        """A weapon of stated foreign origin held, relied on or needed by another actor:
-        "Russia's reliance on North Korean shells", "Iranian drones ... for the Russian army"."""
+        """A weapon of stated foreign origin no trigger word took: held, relied on or needed
+        by another actor ("Russia's reliance on North Korean shells"), operated or fired by
+        one ("Iranian drones launched by Russian forces"), or, failing that, in the hands of
+        the article's main recipient when its origin is the article's main supplier
+        ("North Korean soldiers in Kursk" in an article about troops sent to Russia)."""
         origin = state.origin_of(weapon.root)
-        if origin is None:
+        if origin is None or is_request_or_condition(weapon.root, self.request):
             return None
         holders = state.beneficiaries(sent, weapon, exclude={origin})
-        if not holders:
+        if holders:
+            return self._make(
+                state, sent, None, "supply", origin, holders[0], [weapon], rule="origin_holder"
+            )
+        using = state.use_context(weapon)
+        users = state.users_of(weapon, exclude={origin}) if using is not None else []
+        if users:
+            return self._make(
+                state, sent, None, "use", origin, users[0], [weapon], rule="origin_use"
+            )
+        frame = state.frame_pair(index)
+        if frame is None or frame[0] != origin:
             return None
-        if is_request_or_condition(weapon.root, self.request):
-            return None
+        relation = "use" if using is not None or weapon.id_ == "troops" else "supply"
         return self._make(
-            state, sent, None, "supply", origin, holders[0], [weapon], rule="origin_holder"
+            state, sent, None, relation, origin, frame[1], [weapon], inferred=1, rule="origin_frame"
         )
 
-    # -- attributes ---------------------------------------------------------------------
     def _make(
         self,
         state,

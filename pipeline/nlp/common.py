@@ -67,6 +67,45 @@ ORIGIN_VERBS = frozenset(
 )
 # Verbs whose subject takes the transfer an event noun names: "Taiwan took delivery of ...".
 TAKING_VERBS = frozenset({"take", "receive", "accept", "get", "await", "expect"})
+# Words that show a weapon in use or in service, or soldiers in combat: a foreign weapon
+# or soldier they govern is a `use` claim of whoever holds it.
+USE_WORDS = frozenset(
+    {
+        "fire",
+        "launch",
+        "use",
+        "deploy",
+        "operate",
+        "fly",
+        "field",
+        "employ",
+        "fight",
+        "shoot",
+        "down",
+        "intercept",
+        "strike",
+        "hit",
+        "destroy",
+        "kill",
+        "wound",
+        "attack",
+        "crash",
+        "fall",
+        "spot",
+        "appear",
+        "serve",
+        "man",
+        "combat",
+        "front",
+        "battle",
+        "frontline",
+        "battlefield",
+        "target",
+        "bomb",
+        "shell",
+        "storm",
+    }
+)
 RELATIVE_PRONOUNS = frozenset({"which", "that", "who", "whom"})
 PAIR_NOUNS = frozenset({"countries", "nations", "states", "sides", "governments", "allies"})
 QUOTES_OPEN = '\u201c"'

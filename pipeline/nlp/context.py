@@ -19,6 +19,7 @@ from pipeline.nlp.common import (
     PLURAL_PRONOUNS,
     RELATIVE_PRONOUNS,
     SINGULAR_PRONOUNS,
+    USE_WORDS,
     Mention,
     unique,
 )
@@ -56,6 +57,22 @@ class DocState(Attribution):
         # Who each supplier was said to supply earlier in this document.
         self.partners: dict[str, Counter[str]] = {}
         self.sentences = list(doc.sents)
+        # The article's main supplier -> recipient pair and the lead's source (see
+        # ClaimExtractor.lead_frame).
+        self.frame: tuple[str, str] | None = None
+        self.lead_source: str | None = None
+
+    def remember(self, claims, index: int) -> None:
+        """Keep the discourse context the next sentences may refer back to."""
+        if claims:
+            self.last_claim = (claims[-1].supplier, claims[-1].recipient, index)
+        for claim in claims:
+            if claim.supplier and claim.recipient and not claim.negated:
+                self.partners.setdefault(claim.supplier, Counter())[claim.recipient] += 1
+
+    def forget(self) -> None:
+        self.last_claim = None
+        self.partners = {}
 
     def weapons_in(self, sent: Span) -> list[Span]:
         return [w for w in self.weapons if sent.start <= w.start < sent.end]
@@ -263,3 +280,51 @@ class DocState(Attribution):
             for c in unique(found)
             if c not in exclude and self.ex.lex.actor_types.get(c) in ("state", "non_state")
         ]
+
+    # -- the document frame ----------------------------------------------------------------
+    def frame_pair(self, index: int) -> tuple[str, str] | None:
+        return self.frame
+
+    def frame_fill(
+        self, suppliers: list[str], recipients: list[str], index: int
+    ) -> tuple[list[str], list[str]] | None:
+        """The side a sentence leaves open, from the article's frame, when the side it
+        states is the frame's: "The first tanks arrived in Ukraine" in a US -> UKR story."""
+        frame = self.frame_pair(index)
+        if frame is None:
+            return None
+        if suppliers and not recipients and frame[0] in suppliers:
+            return suppliers, [frame[1]]
+        if recipients and not suppliers and frame[1] in recipients:
+            return [frame[0]], recipients
+        return None
+
+    def use_context(self, weapon: Span) -> Token | None:
+        """The word that shows a weapon in use or in service (fired, launched, downed,
+        fighting, seen at the front), on the way from the weapon up its clause."""
+        node = weapon.root
+        for _ in range(4):
+            if node.lemma_.lower() in USE_WORDS and node.i != weapon.root.i:
+                return node
+            if weapon.root.dep_ in ("nsubj", "nsubjpass") or node.dep_ in ("relcl", "acl"):
+                for child in node.children:
+                    if child.lemma_.lower() in USE_WORDS and child.dep_ in ("relcl", "acl"):
+                        return child
+            if node.head.i == node.i or self.ex._is_report_word(node.head):
+                break
+            node = node.head
+        if node.lemma_.lower() in USE_WORDS and node.i != weapon.root.i:
+            return node
+        return None
+
+    def users_of(self, weapon: Span, exclude: set[str]) -> list[str]:
+        """Who operates a weapon shown in use: the agent of "launched by Russian forces"."""
+        verb = self.use_context(weapon)
+        found: list[str] = []
+        if verb is not None:
+            for child in verb.children:
+                if child.dep_ == "agent":
+                    for pobj in child.children:
+                        if pobj.dep_ == "pobj":
+                            found += self.actor_codes(pobj)
+        return [c for c in unique(found) if c not in exclude]
