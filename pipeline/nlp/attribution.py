@@ -6,12 +6,14 @@ A mixin of the per-document state (`context.DocState`): it reads reporting verbs
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from spacy.tokens import Doc, Span, Token
 
 from pipeline.nlp.common import (
     ACTOR_KEY,
+    GENERIC_SOURCES,
     PERSON_PRONOUNS,
     PLURAL_PRONOUNS,
     QUOTES_CLOSE,
@@ -39,9 +41,47 @@ class Attribution:
     people: list[Span]
     titles: list[tuple[set[str], Span]]
     weapon_tokens: set[int]
+    sentences: list[Span]
+    lead_source: str | None
+    # The last source named, and the paragraph (its first character) it was named in.
+    last_source: tuple[int, str] | None
 
     # -- attribution ---------------------------------------------------------------------
     def attribution(self, sent: Span, token: Token) -> str | None:
+        speaker = self._speaker_in_sentence(sent, token)
+        if speaker is not None:
+            return speaker
+        if self.sentences and sent.start == self.sentences[0].start:
+            # A headline: "X: ...", "... - X" or else the source its lead names.
+            return self._headline_source(sent) or self.lead_source
+        if self.last_source is not None and self.last_source[0] == self.paragraph_of(sent):
+            return self.last_source[1]  # the source a paragraph names governs its sentences
+        return None
+
+    def paragraph_of(self, sent: Span) -> int:
+        return self.doc.text.rfind("\n", 0, sent.start_char) + 1
+
+    def _headline_source(self, sent: Span) -> str | None:
+        """ "Budanov: Russian Pantsir ..." or "... in exchange for troops – US admiral"."""
+        words = [t for t in sent if not t.is_space]
+        for i, t in enumerate(words[:5]):
+            if t.text == ":" and 0 < i <= 4:
+                head = self.doc[words[0].i : t.i]
+                if head.root.pos_ == "PROPN" and head.root.i not in self.weapon_tokens:
+                    return self.name_of(head.root)
+        for i in range(len(words) - 1, max(0, len(words) - 8), -1):
+            t = words[i]
+            if t.text in ("-", "\u2013", "\u2014", ":") and i < len(words) - 1:
+                tail = self.doc[words[i + 1].i : words[-1].i + 1]
+                if not any(w.pos_ == "VERB" for w in tail) and (
+                    tail.root.lemma_.lower() in self.ex.roles
+                    or any(p.start >= tail.start for p in self.people if p.end <= tail.end)
+                ):
+                    return tail.text
+                break
+        return None
+
+    def _speaker_in_sentence(self, sent: Span, token: Token) -> str | None:
         speaker = self._speaker_in_tree(sent, token)
         if speaker is None:
             speaker = self._speaker_of_quote(token)
@@ -189,9 +229,24 @@ class Attribution:
         if token.lower_ in PERSON_PRONOUNS:
             person = self._last_person_before(token.i)
             return person
+        if token.lower_ in ("we", "us", "i", "me"):
+            return self._speaker_of_quote(token) if token.i != 0 else None
         if token.lower_ in PLURAL_PRONOUNS | SINGULAR_PRONOUNS | {"which", "that", "who"}:
             return None
+        if token.i in self.weapon_tokens:
+            return None  # a weapon is never the source
         span = noun_phrase(token)
+        if (
+            token.lemma_.lower() in GENERIC_SOURCES
+            and token.pos_ == "NOUN"
+            and not any(t.pos_ == "PROPN" or t.i in self.actor_at for t in span)
+            and self.last_source is not None
+        ):
+            return self.last_source[1]  # "the report said", "the company said": named before
+        if span.text.isupper() and span.text.isalpha() and 2 <= len(span.text) <= 6:
+            expanded = self._expand_acronym(span.text)
+            if expanded:
+                return expanded
         people = [p for p in self.people if span.start <= p.start < span.end]
         if people:
             return self._full_name(people[-1])
@@ -210,6 +265,14 @@ class Attribution:
         if len(span) == 1 and span[0].pos_ == "PROPN" and span[0].is_title:
             return self._full_name(span)  # a surname the model did not tag as a person
         return span.text or None
+
+    def _expand_acronym(self, acronym: str) -> str | None:
+        """ "NIS" -> "National Intelligence Service (NIS)" where the article spells it out."""
+        found = re.search(
+            r"((?:[A-Z][\w'\u2019.-]*\s+(?:(?:of|for|and|the)\s+)*){2,8})\(" + acronym + r"\)",
+            self.doc.text,
+        )
+        return f"{found.group(1).strip()} ({acronym})" if found else None
 
     def _leader_name(self, span: Span) -> str:
         """The fullest earlier form of a leader's name ("Blinken" -> "Antony Blinken")."""

@@ -279,7 +279,7 @@ class ClaimExtractor:
             relation=relation,
             supplier=supplier,
             recipient=recipient,
-            weapon_class=group[0].id_,
+            weapon_class=state.weapon_class(group[0], sent),
             weapon_text=text,
             weapon_start=start,
             quantity=quantity,

@@ -24,6 +24,32 @@ SOURCE_NOUNS = frozenset(
         "testimony",
     }
 )
+# Common nouns that stand for a source the article named before: "the report said".
+GENERIC_SOURCES = frozenset(
+    {
+        "report",
+        "remark",
+        "document",
+        "video",
+        "statement",
+        "company",
+        "agency",
+        "study",
+        "analysis",
+        "assessment",
+        "investigation",
+        "group",
+        "ministry",
+        "institute",
+        "organisation",
+        "organization",
+        "team",
+        "panel",
+        "monitor",
+        "paper",
+        "filing",
+    }
+)
 UNNAMED_SOURCES = frozenset({"report", "media", "rumor", "rumour"})
 # Verbs that announce a transfer without it having happened: their object is hedged.
 ALSO_PREPOSITIONS = ("alongside", "including", "besides", "plus")

@@ -23,6 +23,7 @@ from pipeline.nlp.common import (
     Mention,
     unique,
 )
+from pipeline.nlp.discourse import dateline_tokens, elliptic_mentions, refined_class
 from pipeline.nlp.syntax import (
     SUBJECT_DEPS,
     coarse_pos,
@@ -45,6 +46,10 @@ class DocState(Attribution):
             mention = Mention(span.id_, kind, span.start, span.end)
             for i in range(span.start, span.end):
                 self.actor_at[i] = mention
+        for i in dateline_tokens(doc):
+            self.actor_at.pop(i, None)  # where the story was filed names no actor
+        for mention in elliptic_mentions(doc, self.actor_at):
+            self.actor_at[mention.start] = mention
         self.weapons = sorted(
             (s for s in (doc.spans[WEAPON_KEY] if WEAPON_KEY in doc.spans else [])),
             key=lambda s: s.start,
@@ -61,11 +66,15 @@ class DocState(Attribution):
         # ClaimExtractor.lead_frame).
         self.frame: tuple[str, str] | None = None
         self.lead_source: str | None = None
+        self.last_source: tuple[int, str] | None = None
 
     def remember(self, claims, index: int) -> None:
         """Keep the discourse context the next sentences may refer back to."""
         if claims:
             self.last_claim = (claims[-1].supplier, claims[-1].recipient, index)
+        named = [c.attributed_to for c in claims if c.attributed_to]
+        if named and index > 0:
+            self.last_source = (self.paragraph_of(self.sentences[index]), named[-1])
         for claim in claims:
             if claim.supplier and claim.recipient and not claim.negated:
                 self.partners.setdefault(claim.supplier, Counter())[claim.recipient] += 1
@@ -73,6 +82,7 @@ class DocState(Attribution):
     def forget(self) -> None:
         self.last_claim = None
         self.partners = {}
+        self.last_source = None
 
     def weapons_in(self, sent: Span) -> list[Span]:
         return [w for w in self.weapons if sent.start <= w.start < sent.end]
@@ -328,3 +338,18 @@ class DocState(Attribution):
                         if pobj.dep_ == "pobj":
                             found += self.actor_codes(pobj)
         return [c for c in unique(found) if c not in exclude]
+
+    def weapon_class(self, weapon: Span, sent: Span) -> str:
+        """A generic weapon word takes the class of what it refers back to in its paragraph
+        (the title: in the lead)."""
+        if weapon.id_ not in ("missile", "weapons_general"):
+            return weapon.id_
+        if self.sentences and sent.start == self.sentences[0].start:
+            end = self.sentences[min(len(self.sentences), 4) - 1].end
+            scope = self.doc[sent.start : end]
+        else:
+            start = self.doc.text.rfind("\n", 0, sent.start_char) + 1
+            end = self.doc.text.find("\n", sent.end_char)
+            span = self.doc.char_span(start, len(self.doc.text) if end < 0 else end, "expand")
+            scope = span if span is not None else sent
+        return refined_class(weapon, self.weapons, scope)

@@ -1,0 +1,109 @@
+"""Readings that need more than one sentence: datelines, elliptic state names ("the
+North" in Korea reporting) and the class a generic weapon word inherits from the paragraph
+("the missiles" after ATACMS)."""
+
+from __future__ import annotations
+
+from spacy.tokens import Doc, Span, Token
+
+from pipeline.nlp.common import Mention
+
+DATELINE_ENDS = frozenset({"\u2014", "\u2013", "-", "--", "(", ":"})
+DATELINE_WORDS_MAX = 12
+# "the North" / "the South" stand for a state only in reporting on that state's peninsula.
+ELLIPTIC_STATES = {("north", "PRK"): "PRK", ("south", "PRK"): "KOR"}
+# Generic classes and the specific ones a mention of them may refer back to.
+REFINES: dict[str, tuple[str, ...]] = {
+    "missile": ("ballistic_missile", "cruise_missile"),
+    "weapons_general": (
+        "ballistic_missile",
+        "cruise_missile",
+        "air_defense",
+        "rocket_launcher",
+        "tank",
+        "aircraft",
+        "drone",
+        "artillery_system",
+        "glide_bomb",
+    ),
+}
+# Words that say which kind of missile a paragraph speaks of.
+MISSILE_WORDS = {"ballistic": "ballistic_missile", "cruise": "cruise_missile"}
+REFERRING_DETERMINERS = frozenset({"the", "these", "those", "such", "this", "that"})
+
+
+def paragraph_starts(doc: Doc) -> list[int]:
+    """Token indices where a paragraph (a line) begins."""
+    starts = [0]
+    for token in doc[:-1]:
+        if "\n" in token.text_with_ws and not token.is_space:
+            starts.append(token.i + 1)
+        elif token.is_space and "\n" in token.text:
+            starts.append(token.i + 1)
+    return [i for i in starts if i < len(doc) and not doc[i].is_space]
+
+
+def dateline_tokens(doc: Doc) -> set[int]:
+    """ "SEOUL, South Korea, Nov 20 (AP) —", "KYIV —": where a story was filed, never an
+    actor. A paragraph that opens with an upper-case place name and reaches a dash, an
+    opening bracket or a colon within a few words, none of them a lower-case word."""
+    found: set[int] = set()
+    for start in paragraph_starts(doc):
+        first = doc[start]
+        if not (first.is_upper and first.is_alpha and len(first) >= 3):
+            continue
+        run = []
+        for token in doc[start : start + DATELINE_WORDS_MAX]:
+            if token.text in DATELINE_ENDS:
+                found.update(run)
+                break
+            if token.is_alpha and token.is_lower and token.text not in ("de", "al"):
+                break
+            run.append(token.i)
+    return found
+
+
+def elliptic_mentions(doc: Doc, actor_at: dict[int, Mention]) -> list[Mention]:
+    """ "the North" for North Korea (and "the South" for South Korea) in an article that
+    names North Korea: a bare compass noun after "the", not followed by a name."""
+    codes = {m.code for m in actor_at.values()}
+    found = []
+    for token in doc[1:]:
+        if token.i in actor_at or doc[token.i - 1].lower_ != "the" or not token.is_title:
+            continue
+        following = doc[token.i + 1] if token.i + 1 < len(doc) else None
+        if following is not None and following.pos_ in ("PROPN", "NOUN"):
+            continue
+        for (word, needs), code in ELLIPTIC_STATES.items():
+            if token.lower_ == word and needs in codes:
+                found.append(Mention(code, "state", token.i, token.i + 1))
+    return found
+
+
+def refined_class(weapon: Span, weapons: list[Span], scope: Span) -> str:
+    """The class of a generic weapon word read from its paragraph: the most specific
+    compatible mention closest before it, else after it, else a word of the paragraph
+    ("ballistic"). "Missiles" alone stay `missile`; "the weapons" or "these systems" take
+    a named system's class only when they refer back (a determiner, no list of contents)."""
+    generic = weapon.id_
+    targets = REFINES.get(generic)
+    if not targets:
+        return generic
+    root: Token = weapon.root
+    if generic == "weapons_general" and not any(
+        c.dep_ == "det" and c.lower_ in REFERRING_DETERMINERS for c in root.children
+    ):
+        return generic
+    others = [w for w in weapons if scope.start <= w.start < scope.end and w.id_ in targets]
+    before = [w for w in others if w.end <= weapon.start]
+    after = [w for w in others if w.start >= weapon.end]
+    if generic == "weapons_general":
+        return before[-1].id_ if before else generic  # only a mention it refers back to
+    if before:
+        return before[-1].id_
+    if after:
+        return after[0].id_
+    for token in scope:
+        if token.lower_ in MISSILE_WORDS:
+            return MISSILE_WORDS[token.lower_]
+    return generic
