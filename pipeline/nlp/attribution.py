@@ -33,6 +33,11 @@ from pipeline.nlp.syntax import (
     subject_of,
 )
 
+# Heads of a source phrase after a headline's closing dash, besides the offices of cues.csv.
+SOURCE_HEADS = frozenset(
+    {"intelligence", "agency", "ministry", "army", "military", "official", "source", "media"}
+)
+
 
 class Attribution:
     doc: Doc
@@ -51,9 +56,11 @@ class Attribution:
         speaker = self._speaker_in_sentence(sent, token)
         if speaker is not None:
             return speaker
-        if self.sentences and sent.start == self.sentences[0].start:
-            # A headline: "X: ...", "... - X" or else the source its lead names.
-            return self._headline_source(sent) or self.lead_source
+        headline = self._headline_source(line_of(sent))
+        if headline is not None:
+            return headline  # "X: ...", "... - X"
+        if self.paragraph_of(sent) == 0:
+            return self.lead_source  # the title takes the source its lead names
         if self.last_source is not None and self.last_source[0] == self.paragraph_of(sent):
             return self.last_source[1]  # the source a paragraph names governs its sentences
         return None
@@ -61,25 +68,13 @@ class Attribution:
     def paragraph_of(self, sent: Span) -> int:
         return self.doc.text.rfind("\n", 0, sent.start_char) + 1
 
-    def _headline_source(self, sent: Span) -> str | None:
+    def _headline_source(self, line: Span) -> str | None:
         """ "Budanov: Russian Pantsir ..." or "... in exchange for troops – US admiral"."""
-        words = [t for t in sent if not t.is_space]
-        for i, t in enumerate(words[:5]):
-            if t.text == ":" and 0 < i <= 4:
-                head = self.doc[words[0].i : t.i]
-                if head.root.pos_ == "PROPN" and head.root.i not in self.weapon_tokens:
-                    return self.name_of(head.root)
-        for i in range(len(words) - 1, max(0, len(words) - 8), -1):
-            t = words[i]
-            if t.text in ("-", "\u2013", "\u2014", ":") and i < len(words) - 1:
-                tail = self.doc[words[i + 1].i : words[-1].i + 1]
-                if not any(w.pos_ == "VERB" for w in tail) and (
-                    tail.root.lemma_.lower() in self.ex.roles
-                    or any(p.start >= tail.start for p in self.people if p.end <= tail.end)
-                ):
-                    return tail.text
-                break
-        return None
+        found = headline_source_span(line, self.weapon_tokens, self.ex.roles, self.people)
+        if found is None:
+            return None
+        span, is_prefix = found
+        return self.name_of(span.root) if is_prefix else span.text
 
     def _speaker_in_sentence(self, sent: Span, token: Token) -> str | None:
         speaker = self._speaker_in_tree(sent, token)
@@ -250,6 +245,12 @@ class Attribution:
         people = [p for p in self.people if span.start <= p.start < span.end]
         if people:
             return self._full_name(people[-1])
+        leaders = [
+            m for i, m in self.actor_at.items() if span.start <= i < span.end and m.kind == "leader"
+        ]
+        if leaders and leaders[-1].start > span.start:
+            # "South Korea's national security adviser Shin Won-sik": the name, not the office
+            return self._leader_name(self.doc[leaders[-1].start : leaders[-1].end])
         mention = self.actor_at.get(token.i)
         if mention is not None and mention.start == span.start and mention.end == span.end:
             if mention.kind == "leader":
@@ -345,3 +346,48 @@ class Attribution:
             if head in title_words and len(words & title_words) >= min(2, len(words)):
                 best = person
         return self._full_name(best) if best is not None else None
+
+
+def line_of(sent: Span) -> Span:
+    """The line (paragraph) a sentence is in."""
+    doc, text = sent.doc, sent.doc.text
+    start = text.rfind("\n", 0, sent.start_char) + 1
+    end = text.find("\n", sent.end_char)
+    span = doc.char_span(start, len(text) if end < 0 else end, alignment_mode="expand")
+    return span if span is not None else sent
+
+
+def headline_source_span(
+    line: Span, weapon_tokens: set[int], roles: frozenset[str], people: list[Span]
+) -> tuple[Span, bool] | None:
+    """The source a headline-like line names outside its clause: a name before a colon
+    ("Budanov: ...", "Read also: Seoul: ...") or a source after a closing dash ("... - US
+    admiral", "... - Ukraine's intelligence chief"). Returns the span and whether it is the
+    prefix."""
+    doc = line.doc
+    words = [t for t in line if not t.is_space]
+    previous = -1
+    for i, t in enumerate(words[:8]):
+        if t.text != ":":
+            continue
+        head = doc[words[previous + 1].i : t.i] if previous + 1 < i else None
+        previous = i
+        if (
+            head is not None
+            and len(head) <= 4
+            and all(w.is_title or w.is_upper or w.is_punct for w in head)
+            and head.root.pos_ == "PROPN"
+        ):
+            if head.root.i not in weapon_tokens and head.root.lower_ not in ("read", "watch"):
+                return head, True
+    for i in range(len(words) - 1, max(0, len(words) - 8), -1):
+        t = words[i]
+        if t.text in ("-", "\u2013", "\u2014") and i < len(words) - 1 and i > 2:
+            tail = doc[words[i + 1].i : words[-1].i + 1]
+            if not any(w.pos_ == "VERB" for w in tail) and (
+                tail.root.lemma_.lower() in roles | SOURCE_HEADS
+                or any(p.start >= tail.start and p.end <= tail.end for p in people)
+            ):
+                return tail, False
+            break
+    return None

@@ -9,7 +9,7 @@ from typing import Any
 
 from spacy.tokens import Doc, Span, Token
 
-from pipeline.nlp.attribution import Attribution
+from pipeline.nlp.attribution import Attribution, headline_source_span, line_of
 from pipeline.nlp.common import (
     ACTOR_KEY,
     CONTEXT_SENTENCES,
@@ -23,7 +23,12 @@ from pipeline.nlp.common import (
     Mention,
     unique,
 )
-from pipeline.nlp.discourse import dateline_tokens, elliptic_mentions, refined_class
+from pipeline.nlp.discourse import (
+    dateline_tokens,
+    elliptic_mentions,
+    paragraph_starts,
+    refined_class,
+)
 from pipeline.nlp.syntax import (
     SUBJECT_DEPS,
     coarse_pos,
@@ -62,6 +67,13 @@ class DocState(Attribution):
         # Who each supplier was said to supply earlier in this document.
         self.partners: dict[str, Counter[str]] = {}
         self.sentences = list(doc.sents)
+        for start in paragraph_starts(doc):
+            # A headline's source ("Seoul: ...", "... - US admiral") is no party to its claim.
+            line = line_of(doc[start : start + 1])
+            found = headline_source_span(line, self.weapon_tokens, extractor.roles, self.people)
+            if found is not None:
+                for i in range(found[0].start, found[0].end):
+                    self.actor_at.pop(i, None)
         # The article's main supplier -> recipient pair and the lead's source (see
         # ClaimExtractor.lead_frame).
         self.frame: tuple[str, str] | None = None

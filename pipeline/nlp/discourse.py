@@ -8,7 +8,7 @@ from spacy.tokens import Doc, Span, Token
 
 from pipeline.nlp.common import Mention
 
-DATELINE_ENDS = frozenset({"\u2014", "\u2013", "-", "--", "(", ":"})
+DATELINE_ENDS = frozenset({"\u2014", "\u2013", "-", "--", ":"})
 DATELINE_WORDS_MAX = 12
 # "the North" / "the South" stand for a state only in reporting on that state's peninsula.
 ELLIPTIC_STATES = {("north", "PRK"): "PRK", ("south", "PRK"): "KOR"}
@@ -43,24 +43,54 @@ def paragraph_starts(doc: Doc) -> list[int]:
     return [i for i in starts if i < len(doc) and not doc[i].is_space]
 
 
-def dateline_tokens(doc: Doc) -> set[int]:
-    """ "SEOUL, South Korea, Nov 20 (AP) —", "KYIV —": where a story was filed, never an
-    actor. A paragraph that opens with an upper-case place name and reaches a dash, an
-    opening bracket or a colon within a few words, none of them a lower-case word."""
-    found: set[int] = set()
+def datelines(doc: Doc) -> list[tuple[int, int]]:
+    """ "SEOUL, South Korea, Nov 20 (AP) -", "KYIV (Harborline) —": where a story was filed,
+    never an actor. A paragraph that opens with an upper-case place name and reaches a dash
+    or a colon within a few words, none of them a lower-case word outside brackets. Returns
+    (first token, the closing dash or colon) per dateline."""
+    found: list[tuple[int, int]] = []
     for start in paragraph_starts(doc):
         first = doc[start]
         if not (first.is_upper and first.is_alpha and len(first) >= 3):
             continue
-        run = []
+        depth = 0
         for token in doc[start : start + DATELINE_WORDS_MAX]:
-            if token.text in DATELINE_ENDS:
-                found.update(run)
+            if token.text == "(":
+                depth += 1
+            elif token.text == ")":
+                depth -= 1
+            elif depth <= 0 and token.text in DATELINE_ENDS:
+                if token.i > start:
+                    found.append((start, token.i))
                 break
-            if token.is_alpha and token.is_lower and token.text not in ("de", "al"):
+            elif depth <= 0 and token.is_alpha and token.is_lower:
                 break
-            run.append(token.i)
+            elif "\n" in token.text:
+                break
     return found
+
+
+def source_prefixes(doc: Doc) -> list[int]:
+    """Where a line's clause starts after a source prefix: "Budanov: Russian Pantsir ...",
+    "Read also: Seoul: North Korea sent ..." (1-4 capitalised words and a colon). Returns
+    the index of each colon."""
+    found = []
+    for start in paragraph_starts(doc):
+        segment = start
+        for token in doc[start : start + 8]:
+            if "\n" in token.text:
+                break
+            if token.text == ":":
+                words = doc[segment : token.i]
+                if 0 < len(words) <= 4 and all(w.is_title or w.is_upper for w in words):
+                    if token.i + 3 < len(doc) and "\n" not in doc[token.i : token.i + 3].text:
+                        found.append(token.i)
+                segment = token.i + 1
+    return found
+
+
+def dateline_tokens(doc: Doc) -> set[int]:
+    return {i for start, end in datelines(doc) for i in range(start, end + 1)}
 
 
 def elliptic_mentions(doc: Doc, actor_at: dict[int, Mention]) -> list[Mention]:

@@ -14,6 +14,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from pipeline.nlp import claims  # noqa: F401  (registers the salvo_claims factory)
+from pipeline.nlp.discourse import datelines, source_prefixes
 from pipeline.nlp.lexicon import STOP_CLASS, Alias, Lexicon, load_lexicon
 from pipeline.nlp.version import model_name
 
@@ -35,6 +36,12 @@ def paragraph_boundaries(doc: Doc) -> Doc:
             doc[token.i + 1].is_sent_start = True
         elif token.is_space and "\n" in token.text:
             doc[token.i + 1].is_sent_start = True
+    # A dateline ("SEOUL, Nov 20 (AP) -") is not part of the lead's first clause: parsed
+    # apart, it no longer pulls the lead's subject and verb into a place-name phrase.
+    # Nor is a headline's source prefix ("Budanov: ...") part of the clause it introduces.
+    for _, end in datelines(doc) + [(None, i) for i in source_prefixes(doc)]:
+        if end + 1 < len(doc):
+            doc[end + 1].is_sent_start = True
     return doc
 
 
