@@ -249,7 +249,9 @@ class Attribution:
             m for i, m in self.actor_at.items() if span.start <= i < span.end and m.kind == "leader"
         ]
         if leaders and leaders[-1].start > span.start:
-            # "South Korea's national security adviser Shin Won-sik": the name, not the office
+            # "South Korea's national security adviser Shin Won-sik": the office and the name
+            if leaders[-1].end == span.end:
+                return span.text
             return self._leader_name(self.doc[leaders[-1].start : leaders[-1].end])
         mention = self.actor_at.get(token.i)
         if mention is not None and mention.start == span.start and mention.end == span.end:
