@@ -22,7 +22,7 @@ from pipeline.nlp.lexicon import Lexicon, load_lexicon
 from pipeline.nlp.polarity import is_hedged, is_negated
 from pipeline.nlp.quantities import find_quantity
 from pipeline.nlp.roles import is_request_or_condition, read_roles
-from pipeline.nlp.syntax import coarse_pos, preps_of
+from pipeline.nlp.syntax import coarse_pos, in_exchange, preps_of
 from pipeline.nlp.weapon_phrases import GENERIC_CLASSES, WEAPON_KEY, weapon_groups, weapon_words
 
 # Sentences that make the title and the lead the document frame is read from.
@@ -213,16 +213,18 @@ class ClaimExtractor:
                     if filled is not None:
                         sup, rec = filled
                         inferred += 1
+            kind, rule = relation, None
+            if sup and rec and in_exchange(head.root):
+                # "jets in exchange for troops": what is paid with goes the other way.
+                giver = [origin] if origin else rec
+                sup, rec, rule = giver, [x for x in sup + rec if x not in giver][:1], "exchange"
+                kind = "use" if head.id_ == "troops" else "supply"
             for s in sup or [None]:
                 for r in rec or [None]:
                     if s is not None and s == r:
                         continue
-                    results.append(
-                        (
-                            self._make(state, sent, token, relation, s, r, group, inferred),
-                            {w.start for w in group},
-                        )
-                    )
+                    claim = self._make(state, sent, token, kind, s, r, group, inferred, rule)
+                    results.append((claim, {w.start for w in group}))
         return results
 
     def origin_claim(self, state, sent, weapon: Span, index: int) -> Claim | None:

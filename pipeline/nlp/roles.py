@@ -22,7 +22,8 @@ from pipeline.nlp.syntax import (
 
 def read_roles(token: Token, role: str, weapon_tokens: set[int]):
     """Return (object region tokens, supplier-side tokens, recipient-side tokens, indices
-    of the tokens that may be pronouns to resolve)."""
+    of the tokens that may be pronouns to resolve). `role` is what the trigger's subject
+    is: supplier, recipient, user, producer or theme (the weapon itself: "arrived")."""
     region: list[Token] = []
     supplier: list[Token] = []
     recipient: list[Token] = []
@@ -56,6 +57,15 @@ def read_roles(token: Token, role: str, weapon_tokens: set[int]):
                     recipient.append(holder)
         else:
             actor_side = [subject] if subject is not None else []
+        if role == "theme":
+            # "The first F-16s have arrived in Ukraine", "a Pantsir was installed in
+            # Pyongyang": the subject is what moved, the place it reached the recipient.
+            region += patient if passive else actor_side
+            for word in ("in", "into", "to"):
+                recipient += preps.get(word, [])
+            recipient += objects
+            supplier += preps.get("from", [])
+            return region, supplier, recipient, referring
         for obj in objects + datives:
             region.append(obj)
         region += preps.get("with", []) + preps.get("of", [])

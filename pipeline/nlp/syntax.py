@@ -157,3 +157,19 @@ def _in_phrase(token: Token, head: Token) -> bool:
             return False
         node = node.head
     return True
+
+
+EXCHANGE_NOUNS = frozenset({"exchange", "return", "payment", "compensation", "swap", "reward"})
+
+
+def in_exchange(token: Token) -> bool:
+    """ "in exchange for troops", "in return for the shells", "as payment for the soldiers":
+    the phrase names what flows the other way."""
+    node = token
+    while node.dep_ == "conj" and node.head.i != node.i:
+        node = node.head
+    return (
+        node.dep_ == "pobj"
+        and node.head.lower_ == "for"
+        and node.head.head.lemma_.lower() in EXCHANGE_NOUNS
+    )
