@@ -19,7 +19,7 @@ from spacy.tokens import Doc, Span, Token
 from pipeline.nlp.common import ACTOR_KEY
 from pipeline.nlp.context import DocState
 from pipeline.nlp.lexicon import Lexicon, load_lexicon
-from pipeline.nlp.polarity import is_hedged, is_negated
+from pipeline.nlp.polarity import is_hedged, is_hypothetical, is_negated
 from pipeline.nlp.quantities import find_quantity
 from pipeline.nlp.roles import is_request_or_condition, read_roles
 from pipeline.nlp.syntax import coarse_pos, in_exchange, preps_of
@@ -108,7 +108,7 @@ class ClaimExtractor:
             claims = self.claims_in(state, sent, index)
             state.remember(claims, index)
             for claim in claims:
-                if claim.supplier and claim.recipient and not claim.negated:
+                if claim.supplier and claim.recipient:  # a denied pair is still the topic
                     pair = (claim.supplier, claim.recipient)
                     pairs[pair] += 1
                     first.setdefault(pair, index)
@@ -158,6 +158,7 @@ class ClaimExtractor:
             return []
         if is_request_or_condition(token, self.request):
             return []
+        groups = [g for g in groups if not is_hypothetical(token, g[0].root)]
         side = "recipient" if role in ("recipient", "recipient_agent") else "supplier"
         suppliers = state.actors_of_tokens(supplier_tokens, sent, index, side, referring)
         recipients = state.actors_of_tokens(recipient_tokens, sent, index, "recipient", referring)
@@ -236,6 +237,8 @@ class ClaimExtractor:
         origin = state.origin_of(weapon.root)
         if origin is None or is_request_or_condition(weapon.root, self.request):
             return None
+        if is_hypothetical(weapon.root):
+            return None
         holders = state.beneficiaries(sent, weapon, exclude={origin})
         if holders:
             return self._make(
@@ -288,7 +291,7 @@ class ClaimExtractor:
             quantity_text=quantity_text,
             attributed_to=state.attribution(sent, anchor),
             hedged=hedged,
-            negated=is_negated(anchor, self.deny, self.report),
+            negated=is_negated(anchor, self.deny, self.report, group[0].root),
             trigger_text=trigger.text if trigger is not None else None,
             calibre_mm=calibre,
             sentence_start=next((t.idx for t in sent if not t.is_space), sent.start_char),

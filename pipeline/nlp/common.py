@@ -132,6 +132,10 @@ USE_WORDS = frozenset(
         "storm",
     }
 )
+# Verbs whose subject weapon serves their object's side: "drones helped the army".
+ENABLING_VERBS = frozenset(
+    {"help", "allow", "enable", "boost", "bolster", "strengthen", "fuel", "sustain", "aid"}
+)
 RELATIVE_PRONOUNS = frozenset({"which", "that", "who", "whom"})
 PAIR_NOUNS = frozenset({"countries", "nations", "states", "sides", "governments", "allies"})
 QUOTES_OPEN = '\u201c"'

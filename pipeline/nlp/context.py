@@ -13,6 +13,7 @@ from pipeline.nlp.attribution import Attribution, headline_source_span, line_of
 from pipeline.nlp.common import (
     ACTOR_KEY,
     CONTEXT_SENTENCES,
+    ENABLING_VERBS,
     MODIFIER_DEPS,
     ORIGIN_VERBS,
     PAIR_NOUNS,
@@ -288,6 +289,14 @@ class DocState(Attribution):
             else:
                 break
         clause = node if coarse_pos(node) == "VERB" or node.dep_ == "ROOT" else node.head
+        if weapon.root.dep_ == "nsubj" and clause.lemma_.lower() in ENABLING_VERBS:
+            # "Iranian-made drones help Sudan's army ...", "Israeli arms fuelled
+            # Azerbaijan's offensive": whose side the weapons serve.
+            for child in clause.children:
+                if child.dep_ in ("dobj", "ccomp", "xcomp"):
+                    subject = [c for c in child.children if c.dep_ in ("nsubj", "poss")]
+                    for tok in [child, *subject]:
+                        found += self.actor_codes(tok)
         for tok in clause.subtree:
             if tok.dep_ == "pobj" and tok.head.lower_ in ("for", "to"):
                 found += self.actor_codes(tok)
