@@ -275,7 +275,10 @@ class Attribution:
             r"((?:[A-Z][\w'\u2019.-]*\s+(?:(?:of|for|and|the)\s+)*){2,8})\(" + acronym + r"\)",
             self.doc.text,
         )
-        return f"{found.group(1).strip()} ({acronym})" if found else None
+        if not found:
+            return None
+        name = re.sub(r"^(?:The|A|An)\s+", "", found.group(1).strip())
+        return f"{name} ({acronym})"
 
     def _leader_name(self, span: Span) -> str:
         """The fullest earlier form of a leader's name ("Blinken" -> "Antony Blinken")."""

@@ -184,6 +184,8 @@ class ClaimExtractor:
             rec = recipients[:] or state.actors_of_tokens(
                 own.get("to", []), sent, index, "recipient", set()
             )
+            if not rec and role == "supplier" and head.root.head.i == token.i:
+                rec = state.fused_recipient(head.root)
             if relation == "use":
                 if not origin or not rec or origin in rec:
                     continue

@@ -374,3 +374,20 @@ class DocState(Attribution):
             span = self.doc.char_span(start, len(self.doc.text) if end < 0 else end, "expand")
             scope = span if span is not None else sent
         return refined_class(weapon, self.weapons, scope)
+
+    def fused_recipient(self, weapon: Token) -> list[str]:
+        """ "gave Pyongyang air defence systems" parsed as one noun phrase: a state name at
+        the very start of the object, before the weapon words, is the dative."""
+        first = min(weapon.subtree, key=lambda t: t.i)
+        while first.dep_ in ("det", "nummod") and first.i < weapon.i:
+            first = self.doc[first.i + 1]
+        mention = self.actor_at.get(first.i)
+        if (
+            mention is not None
+            and mention.start == first.i
+            and mention.kind in ("state", "capital", "metonym", "government")
+            and self.doc[mention.end - 1].dep_ in ("compound", "nmod")
+            and mention.end <= weapon.i
+        ):
+            return [mention.code]
+        return []

@@ -11,6 +11,7 @@ from spacy.tokens import Token
 
 from pipeline.nlp.common import ALSO_PREPOSITIONS, ANNOUNCING, RELATIVE_PRONOUNS, TAKING_VERBS
 from pipeline.nlp.syntax import (
+    EXCHANGE_NOUNS,
     OBJECT_DEPS,
     coarse_pos,
     copular_subject,
@@ -68,6 +69,10 @@ def read_roles(token: Token, role: str, weapon_tokens: set[int]):
             return region, supplier, recipient, referring
         for obj in objects + datives:
             region.append(obj)
+        for word in ("in", "as"):  # "gave jets in return for troops": the troops too
+            for noun in preps.get(word, []):
+                if noun.lemma_.lower() in EXCHANGE_NOUNS:
+                    region += preps_of(noun).get("for", [])
         region += preps.get("with", []) + preps.get("of", [])
         for word in ALSO_PREPOSITIONS:  # "secured pledges, alongside access to technology"
             region += preps.get(word, [])
