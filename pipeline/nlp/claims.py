@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
-from pipeline.nlp.common import ACTOR_KEY
+from pipeline.nlp.common import ACTOR_KEY, unique
 from pipeline.nlp.context import DocState
 from pipeline.nlp.lexicon import Lexicon, load_lexicon
 from pipeline.nlp.polarity import is_hedged, is_hypothetical, is_negated
@@ -192,6 +192,7 @@ class ClaimExtractor:
                 sup = [origin]
             elif relation == "produce":
                 rec = []
+                sup = unique(sup + state.co_producers(token))  # joint or hosted production
                 if not sup:
                     continue
                 if token.dep_ == "relcl" and group[0].id_ in GENERIC_CLASSES:

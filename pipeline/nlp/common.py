@@ -51,7 +51,8 @@ GENERIC_SOURCES = frozenset(
     }
 )
 UNNAMED_SOURCES = frozenset({"report", "media", "rumor", "rumour"})
-# Verbs that announce a transfer without it having happened: their object is hedged.
+# Verbs that announce a transfer without it having happened: their object is hedged. (A
+# signed contract is a purchase made: "sign" is not among them.)
 ALSO_PREPOSITIONS = ("alongside", "including", "besides", "plus")
 ANNOUNCING = frozenset(
     {
@@ -60,9 +61,6 @@ ANNOUNCING = frozenset(
         "unveil",
         "authorize",
         "authorise",
-        "sign",
-        "finalize",
-        "finalise",
         "greenlight",
         "clear",
         "propose",

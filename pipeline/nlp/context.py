@@ -391,3 +391,31 @@ class DocState(Attribution):
         ):
             return [mention.code]
         return []
+
+    def co_producers(self, trigger: Token) -> list[str]:
+        """Partners and hosts of production: "built drones with Russia", "designed and
+        built in China", "production of the drones at Chinese factories"."""
+        found: list[str] = []
+        node = trigger
+        while node.dep_ == "conj" and node.head.i != node.i:
+            node = node.head  # "designed and built in China": the first verb's phrases too
+        for verb in {trigger.i: trigger, node.i: node}.values():
+            passive = any(c.dep_ == "auxpass" for c in [*verb.children, *node.children])
+            for prep in verb.children:
+                if prep.dep_ != "prep":
+                    continue
+                word = prep.lower_
+                objects = [c for c in prep.children if c.dep_ == "pobj"]
+                if word == "with" or (word in ("in", "at") and (passive or verb.pos_ == "NOUN")):
+                    for obj in objects:
+                        found += self.actor_codes(obj)
+                elif word == "together" or word == "jointly":
+                    for inner in prep.subtree:
+                        if inner.dep_ == "pobj":
+                            found += self.actor_codes(inner)
+            for child in verb.children:
+                if child.dep_ == "advmod" and child.lower_ in ("together", "jointly"):
+                    for inner in child.subtree:
+                        if inner.dep_ == "pobj":
+                            found += self.actor_codes(inner)
+        return [c for c in unique(found) if self.ex.lex.actor_types.get(c) == "state"]

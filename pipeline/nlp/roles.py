@@ -30,6 +30,10 @@ def read_roles(token: Token, role: str, weapon_tokens: set[int]):
     recipient: list[Token] = []
     referring: set[int] = set()
     children = list(token.children)
+    if coarse_pos(token) == "VERB" and token.dep_ == "conj":
+        # "designed and built in China": the second verb shares the first one's subject.
+        if not any(c.dep_ in ("nsubj", "nsubjpass") for c in children):
+            children += [c for c in token.head.children if c.dep_ in ("nsubjpass", "auxpass")]
     if coarse_pos(token) == "VERB":
         subject = subject_of(token)
         if subject is not None:
@@ -104,6 +108,8 @@ def read_roles(token: Token, role: str, weapon_tokens: set[int]):
             recipient += copular_subject(token)
             referring.update(t.i for t in recipient)
             supplier += preps.get("from", []) + [c for c in children if c.dep_ == "poss"]
+        elif role == "order":
+            _order_roles(token, region, supplier, recipient, referring)
         else:  # event
             for pair in preps.get("between", []):  # "an arms exchange between the two"
                 referring.add(pair.i)
@@ -126,6 +132,50 @@ def read_roles(token: Token, role: str, weapon_tokens: set[int]):
         poss = [c for c in children if c.dep_ == "poss"]
         referring.update(p.i for p in poss)  # "their supplies of shells"
     return region, supplier, recipient, referring
+
+
+# Verbs whose subject is the buyer of the contract they take ("Poland signed a deal"), and
+# those whose subject is the seller ("Hyundai won a contract").
+SIGNING = frozenset({"sign", "conclude", "finalize", "finalise", "ink", "seal", "place", "agree"})
+WINNING = frozenset({"win", "land", "clinch"})
+FRAMING_PREPOSITIONS = frozenset({"under", "through", "via", "as"})
+
+
+def _order_roles(token: Token, region, supplier, recipient, referring) -> None:
+    """A contract, order, deal or import that belongs to its buyer: "Poland's contract with
+    Hyundai Rotem for 180 tanks", "India signs deal with France for 26 fighters", "the
+    jets will come under an agreement with France", "India's arms imports from Russia"."""
+    children = list(token.children)
+    preps = preps_of(token)
+    for pair in preps.get("between", []):  # "a deal between Belarus and Myanmar"
+        referring.add(pair.i)
+        supplier.append(pair)
+    recipient += [c for c in children if c.dep_ in ("poss", "amod", "compound")]
+    supplier += preps.get("with", []) + preps.get("from", []) + preps.get("by", [])
+    region += preps.get("for", []) + preps.get("of", []) + [token]
+    recipient += [t for t in preps.get("for", []) if t.pos_ == "PROPN"]
+    governor = token.head
+    if token.dep_ == "pobj" and governor.lower_ in FRAMING_PREPOSITIONS:
+        # "will get 26 fighters under a deal with France": the clause's own roles.
+        verb = governor.head
+        subject = subject_of(verb) if coarse_pos(verb) == "VERB" else None
+        if subject is not None:
+            recipient.append(subject)
+            referring.add(subject.i)
+        region += [c for c in verb.children if c.dep_ in OBJECT_DEPS]
+        return
+    if token.dep_ in ("dobj", "nsubjpass") and coarse_pos(governor) == "VERB":
+        subject = subject_of(governor, passive_agent=True)
+        if subject is None:
+            return
+        referring.add(subject.i)
+        lemma = governor.lemma_.lower()
+        if lemma in SIGNING:
+            recipient.append(subject)
+            supplier += preps_of(governor).get("with", [])
+            region += preps_of(governor).get("for", [])  # "signed a contract on Friday for"
+        elif lemma in WINNING:
+            supplier.append(subject)
 
 
 def is_request_or_condition(token: Token, request: frozenset[str]) -> bool:
