@@ -134,6 +134,27 @@ USE_WORDS = frozenset(
 ENABLING_VERBS = frozenset(
     {"help", "allow", "enable", "boost", "bolster", "strengthen", "fuel", "sustain", "aid"}
 )
+# Nouns whose possessor holds what is supplied: "Russia's arsenal", "Kyiv's forces".
+HOLDINGS = frozenset(
+    {
+        "arsenal",
+        "stockpile",
+        "stock",
+        "inventory",
+        "force",
+        "army",
+        "military",
+        "fleet",
+        "defence",
+        "defense",
+        "war",
+        "offensive",
+        "effort",
+        "campaign",
+        "troops",
+        "front",
+    }
+)
 RELATIVE_PRONOUNS = frozenset({"which", "that", "who", "whom"})
 PAIR_NOUNS = frozenset({"countries", "nations", "states", "sides", "governments", "allies"})
 QUOTES_OPEN = '\u201c"'

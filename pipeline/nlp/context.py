@@ -14,6 +14,7 @@ from pipeline.nlp.common import (
     ACTOR_KEY,
     CONTEXT_SENTENCES,
     ENABLING_VERBS,
+    HOLDINGS,
     MODIFIER_DEPS,
     ORIGIN_VERBS,
     PAIR_NOUNS,
@@ -216,6 +217,8 @@ class DocState(Attribution):
             if self.ex.lex.actor_types.get(mention.code) not in ("state", "non_state"):
                 continue
             head = self.doc[mention.end - 1]
+            if head.dep_ == "poss" and not self._holds_goods(head.head):
+                continue  # "Ukraine's intelligence chief" receives nothing
             if receiving_position(head):
                 return [mention.code]
         if self.last_claim and index - self.last_claim[2] <= CONTEXT_SENTENCES:
@@ -419,3 +422,11 @@ class DocState(Attribution):
                         if inner.dep_ == "pobj":
                             found += self.actor_codes(inner)
         return [c for c in unique(found) if self.ex.lex.actor_types.get(c) == "state"]
+
+    def _holds_goods(self, noun: Token) -> bool:
+        """Whether a possessed noun is something received: a weapon, an aid or supply word,
+        a force or an arsenal ("Russia's arsenal", "Ukraine's air defences")."""
+        if noun.i in self.weapon_tokens:
+            return True
+        lemma = noun.lemma_.lower()
+        return (lemma, "NOUN") in self.ex.lex.triggers or lemma in HOLDINGS
