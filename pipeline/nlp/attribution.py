@@ -104,6 +104,34 @@ class Attribution:
                 name = self._subject_name(child)
                 if name:
                     return name
+            if (
+                child.dep_ == "conj"
+                and self._is_report(child)
+                and not any(c.dep_ in ("nsubj", "nsubjpass") for c in child.children)
+            ):
+                # "China is providing ..., the head of the service, Oleh Ivashchenko, said":
+                # the speaker stands before the comma, parsed onto the claim's last phrase.
+                name = self._appositive_before(child)
+                if name:
+                    return name
+        return None
+
+    def _appositive_before(self, verb: Token) -> str | None:
+        i = verb.i - 1
+        while i > verb.sent.start and self.doc[i].is_punct:
+            i -= 1
+        last = self.doc[i]
+        if last.dep_ == "appos" or any(p.start <= i < p.end for p in self.people):
+            head = last
+            while head.dep_ == "appos" and head.head.dep_ == "appos":
+                head = head.head
+            if head.dep_ == "appos" and head.head.dep_ == "pobj":
+                office = head.head
+                while office.dep_ in ("pobj", "prep") and office.head.i != office.i:
+                    office = office.head
+                if office.dep_ == "appos" and office.lemma_.lower() in self.ex.roles:
+                    return f"{self.name_of(last)} ({noun_phrase(office).text})"
+            return self.name_of(last)
         return None
 
     def _according_to(self, according: Token) -> str | None:
@@ -357,7 +385,7 @@ def line_of(sent: Span) -> Span:
     """The line (paragraph) a sentence is in."""
     doc, text = sent.doc, sent.doc.text
     start = text.rfind("\n", 0, sent.start_char) + 1
-    end = text.find("\n", sent.end_char)
+    end = text.find("\n", sent.start_char)
     span = doc.char_span(start, len(text) if end < 0 else end, alignment_mode="expand")
     return span if span is not None else sent
 

@@ -129,6 +129,8 @@ class DocState(Attribution):
             codes.append(mention.code)
         elif depth < 3:
             for child in token.children:
+                if child.dep_ == "appos" and child.lemma_.lower() in self.ex.roles:
+                    continue  # "enterprises, the head of Ukraine's service, ...": a speaker
                 if child.dep_ in MODIFIER_DEPS:
                     codes += self.actor_codes(child, depth + 1)
                 elif child.dep_ == "prep" and child.lower_ in ("of", "in"):
