@@ -293,6 +293,9 @@ class Attribution:
         titled = self._person_by_title(span)
         if titled:
             return titled
+        holder = self._office_holder(span)
+        if holder:
+            return f"{holder} ({span.text})"
         if len(span) == 1 and span[0].pos_ == "PROPN" and span[0].is_title:
             return self._full_name(span)  # a surname the model did not tag as a person
         return span.text or None
@@ -307,6 +310,32 @@ class Attribution:
             return None
         name = re.sub(r"^(?:The|A|An)\s+", "", found.group(1).strip())
         return f"{name} ({acronym})"
+
+    def _office_holder(self, span: Span) -> str | None:
+        """The person an office phrase stands for anywhere in the article ("defence
+        minister" -> "Defence Minister Mariusz Blaszczak"): the same office word in the
+        person's title, else a shared distinctive word ("security chief" -> "national
+        security adviser Shin Won-sik")."""
+        head = span.root.lemma_.lower()
+        if head not in self.ex.roles or span.root.pos_ != "NOUN":
+            return None
+        words = {
+            t.lemma_.lower()
+            for t in span
+            if t.is_alpha and not t.is_stop and len(t) >= 5 and t.i not in self.actor_at
+        }
+        by_office = by_word = None
+        for title_words, person in self.titles:
+            inside = {t.lower_ for t in person}
+            if head in title_words or head in inside:
+                by_office = by_office or person
+            elif words & (title_words - {head}):
+                by_word = by_word or person
+        for person in self.people:
+            if by_office is None and head in {t.lower_ for t in person}:
+                by_office = person  # "Admiral Samuel Paparo"
+        found = by_office or by_word
+        return self._full_name(found) if found is not None else None
 
     def _leader_name(self, span: Span) -> str:
         """The fullest earlier form of a leader's name ("Blinken" -> "Antony Blinken")."""
