@@ -160,3 +160,17 @@ def test_an_acronym_source_takes_its_full_name(nlp):
         "The DIA said Iran had sent drones to Russia."
     )
     assert [c["attributed_to"] for c in claims(nlp, text)] == ["Defence Intelligence Agency (DIA)"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Norway will deliver two more NASAMS batteries to Ukraine.",
+        "Iran is preparing to send ballistic missiles to Russia, officials said.",
+        "The coast guard seized Iranian rifles bound for the Houthis.",
+        "Pyongyang is estimated to have sent 10,000 soldiers to Russia.",
+    ],
+)
+def test_future_estimated_and_intercepted_transfers_are_hedged(nlp, text):
+    found = claims(nlp, text)
+    assert found and all(c["hedged"] for c in found)
