@@ -254,8 +254,10 @@ class ClaimExtractor:
                 state, sent, None, "use", origin, users[0], [weapon], rule="origin_use"
             )
         frame = state.frame_pair(index)
-        if frame is None or frame[0] != origin:
+        if frame is None or origin == frame[1]:
             return None
+        if frame[0] != origin and using is None:
+            return None  # another supplier's weapon is the frame recipient's only in use
         relation = "use" if using is not None or weapon.id_ == "troops" else "supply"
         return self._make(
             state, sent, None, relation, origin, frame[1], [weapon], inferred=1, rule="origin_frame"

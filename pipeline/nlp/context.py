@@ -40,6 +40,11 @@ from pipeline.nlp.syntax import (
 )
 from pipeline.nlp.weapon_phrases import WEAPON_KEY
 
+BARE_AMMUNITION = frozenset({"ammunition", "ammo"})
+ARTILLERY_WORDS = frozenset(
+    {"shell", "artillery", "round", "howitzer", "mm", "calibre", "caliber", "gun", "mortar"}
+)
+
 
 class DocState(Attribution):
     """Per-document lookups: mention index, people, titles, the discourse context."""
@@ -368,6 +373,13 @@ class DocState(Attribution):
     def weapon_class(self, weapon: Span, sent: Span) -> str:
         """A generic weapon word takes the class of what it refers back to in its paragraph
         (the title: in the lead)."""
+        if weapon.id_ == "artillery_ammunition" and weapon.text.lower() in BARE_AMMUNITION:
+            # Bare "ammunition" is artillery ammunition only in an artillery context (R-W3).
+            scope = self.doc[
+                self.sentences[0].start : self.sentences[min(3, len(self.sentences) - 1)].end
+            ]
+            words = {t.lemma_.lower() for t in line_of(sent)} | {t.lemma_.lower() for t in scope}
+            return weapon.id_ if words & ARTILLERY_WORDS else "weapons_general"
         if weapon.id_ not in ("missile", "weapons_general"):
             return weapon.id_
         if self.sentences and sent.start == self.sentences[0].start:

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 import spacy
+from spacy.attrs import ORTH
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
@@ -124,6 +125,33 @@ def build_nlp(name: str | None = None) -> Language:
     return _build_nlp(name or model_name())
 
 
+# "U.S.-made" is one token to the tokenizer (the abbreviation's stop keeps it whole), which
+# hides the origin from the actor rules: split it as "US-made" is split.
+ORIGIN_ABBREVIATIONS = ("U.S.", "U.K.")
+ORIGIN_PARTICIPLES = (
+    "made",
+    "built",
+    "supplied",
+    "provided",
+    "designed",
+    "produced",
+    "manufactured",
+    "donated",
+    "funded",
+    "backed",
+    "led",
+    "based",
+)
+
+
+def _split_origin_compounds(nlp: Language) -> None:
+    for prefix in ORIGIN_ABBREVIATIONS:
+        for participle in ORIGIN_PARTICIPLES:
+            nlp.tokenizer.add_special_case(
+                f"{prefix}-{participle}", [{ORTH: prefix}, {ORTH: "-"}, {ORTH: participle}]
+            )
+
+
 @lru_cache(maxsize=2)
 def _build_nlp(name: str) -> Language:
     try:
@@ -135,6 +163,7 @@ def _build_nlp(name: str) -> Language:
             f"package name or path to use it instead. spaCy said: {exc}"
         ) from exc
     lexicon = load_lexicon()
+    _split_origin_compounds(nlp)
     nlp.add_pipe("salvo_paragraphs", before="parser")
     _add_rules(nlp, lexicon)
     nlp.add_pipe("salvo_drop_stop_phrases")
