@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import lru_cache
+from typing import Any
 
 import spacy
 from spacy.attrs import ORTH
@@ -145,9 +146,10 @@ ORIGIN_PARTICIPLES = (
 
 
 def _split_origin_compounds(nlp: Language) -> None:
+    tokenizer: Any = nlp.tokenizer
     for prefix in ORIGIN_ABBREVIATIONS:
         for participle in ORIGIN_PARTICIPLES:
-            nlp.tokenizer.add_special_case(
+            tokenizer.add_special_case(
                 f"{prefix}-{participle}", [{ORTH: prefix}, {ORTH: "-"}, {ORTH: participle}]
             )
 
