@@ -187,6 +187,7 @@ class ClaimExtractor:
             if not rec and role == "supplier" and head.root.head.i == token.i:
                 rec = state.fused_recipient(head.root)
             if relation == "use":
+                origin = origin or state.known_origin(head)  # "the IAF used the S-400"
                 if not origin or not rec or origin in rec:
                     continue
                 sup = [origin]

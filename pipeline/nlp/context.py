@@ -134,7 +134,7 @@ class DocState(Attribution, Origins):
                     continue  # "enterprises, the head of Ukraine's service, ...": a speaker
                 if child.dep_ in MODIFIER_DEPS:
                     codes += self.actor_codes(child, depth + 1)
-                elif child.dep_ == "prep" and child.lower_ in ("of", "in"):
+                elif child.dep_ == "prep" and child.lower_ in ("of", "in", "including"):
                     for pobj in child.children:
                         if pobj.dep_ == "pobj":
                             codes += self.actor_codes(pobj, depth + 1)

@@ -17,6 +17,7 @@ from pipeline.nlp.common import (
     unique,
 )
 from pipeline.nlp.syntax import coarse_pos
+from pipeline.nlp.weapon_phrases import GENERIC_CLASSES, WEAPON_KEY
 
 
 class Origins:
@@ -187,3 +188,17 @@ class Origins:
             return True
         lemma = noun.lemma_.lower()
         return (lemma, "NOUN") in self.ex.lex.triggers or lemma in HOLDINGS
+
+    def known_origin(self, weapon: Span) -> str | None:
+        """The origin the article gives a named system elsewhere ("Russian-made S-400s"
+        before "the IAF used the S-400"), when it gives one and only one."""
+        if weapon.id_ in GENERIC_CLASSES or not any(t.pos_ == "PROPN" for t in weapon):
+            return None
+        name = weapon.text.lower().rstrip("s")
+        found = {
+            origin
+            for other in self.doc.spans.get(WEAPON_KEY, [])
+            if other.text.lower().rstrip("s") == name
+            and (origin := self.origin_of(other.root)) is not None
+        }
+        return found.pop() if len(found) == 1 else None

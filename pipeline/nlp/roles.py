@@ -100,6 +100,8 @@ def read_roles(token: Token, role: str, weapon_tokens: set[int]):
             supplier += copular_subject(token)
             referring.update(t.i for t in supplier)
             supplier += [c for c in children if c.dep_ == "appos"]
+            # "Russian suppliers accounted for ...", "the Chinese exporter"
+            supplier += [c for c in children if c.dep_ in ("amod", "compound")]
             if token.dep_ == "appos":
                 supplier.append(token.head)
             recipient += [c for c in children if c.dep_ == "poss"]
