@@ -22,7 +22,7 @@ from pipeline.nlp.lexicon import Lexicon, load_lexicon
 from pipeline.nlp.polarity import is_hedged, is_hypothetical, is_negated
 from pipeline.nlp.quantities import find_quantity
 from pipeline.nlp.roles import is_request_or_condition, read_roles
-from pipeline.nlp.syntax import coarse_pos, in_exchange, preps_of
+from pipeline.nlp.syntax import coarse_pos, in_exchange, path_to_root, preps_of
 from pipeline.nlp.weapon_phrases import GENERIC_CLASSES, WEAPON_KEY, weapon_groups, weapon_words
 
 # Sentences that make the title and the lead the document frame is read from.
@@ -54,6 +54,7 @@ class Claim:
     sentence_start: int
     rule: str = ""
     roles: int = field(default=0, repr=False)
+    depth: int = field(default=0, repr=False)  # the claim word's distance from the root
 
 
 class ClaimExtractor:
@@ -302,6 +303,7 @@ class ClaimExtractor:
             calibre_mm=calibre,
             sentence_start=next((t.idx for t in sent if not t.is_space), sent.start_char),
             rule=rule or _rule_name(trigger, relation, inferred),
+            depth=len(list(path_to_root(anchor))),
             # Roles read off the parse outrank roles filled from context.
             roles=2 * (roles - inferred) + inferred + (1 if trigger is not None else 0),
         )
@@ -328,10 +330,10 @@ def _dedupe(claims: list[Claim]) -> list[Claim]:
     for claim in claims:
         key = (claim.relation, claim.supplier, claim.recipient, claim.weapon_class)
         old = best.get(key)
-        if old is None or claim.roles > old.roles:
-            best[key] = claim
+        if old is None or (claim.roles, -claim.depth) > (old.roles, -old.depth):
+            best[key] = claim  # more roles read off the parse, then the main clause
     kept: list[Claim] = []
-    for claim in sorted(best.values(), key=lambda c: -c.roles):
+    for claim in sorted(best.values(), key=lambda c: (-c.roles, c.depth)):
         rival = next((k for k in kept if k.weapon_start == claim.weapon_start), None)
         if rival is None:
             kept.append(claim)
