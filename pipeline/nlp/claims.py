@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
-from pipeline.nlp.common import ACTOR_KEY, unique
+from pipeline.nlp.common import ACTOR_KEY, OPERATING, unique
 from pipeline.nlp.context import DocState
 from pipeline.nlp.lexicon import Lexicon, load_lexicon
 from pipeline.nlp.polarity import is_hedged, is_hypothetical, is_negated
@@ -258,8 +258,15 @@ class ClaimExtractor:
         frame = state.frame_pair(index)
         if frame is None or origin == frame[1]:
             return None
-        if frame[0] != origin and using is None:
-            return None  # another supplier's weapon is the frame recipient's only in use
+        if (
+            weapon.root.dep_ in ("compound", "amod")
+            and weapon.root.head.i not in state.weapon_tokens
+        ):
+            return None  # "a Russian missile strike", "the Alabuga drone plant": no weapon held
+        if frame[0] != origin and (using is None or using.lemma_.lower() not in OPERATING):
+            # Another supplier's weapon is the frame recipient's only when it operates it
+            # ("Ukraine fired US-made ATACMS"), not when it is hit or downs it.
+            return None
         relation = "use" if using is not None or weapon.id_ == "troops" else "supply"
         return self._make(
             state, sent, None, relation, origin, frame[1], [weapon], inferred=1, rule="origin_frame"

@@ -155,6 +155,8 @@ HOLDINGS = frozenset(
         "front",
     }
 )
+# Use words whose subject operates the weapon (the others can be done to the holder).
+OPERATING = frozenset({"fire", "launch", "use", "deploy", "operate", "fly", "field", "employ"})
 RELATIVE_PRONOUNS = frozenset({"which", "that", "who", "whom"})
 PAIR_NOUNS = frozenset({"countries", "nations", "states", "sides", "governments", "allies"})
 QUOTES_OPEN = '\u201c"'
