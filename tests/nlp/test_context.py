@@ -174,3 +174,64 @@ def test_an_acronym_source_takes_its_full_name(nlp):
 def test_future_estimated_and_intercepted_transfers_are_hedged(nlp, text):
     found = claims(nlp, text)
     assert found and all(c["hedged"] for c in found)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Chile signed a contract with Germany on Monday for 12 Leopard tanks.",
+            ("purchase", "DEU", "CHL", "tank"),
+        ),
+        (
+            "Greece will get 20 fighter jets under an agreement with France signed in May.",
+            ("purchase", "FRA", "GRC", "aircraft"),
+        ),
+        (
+            "Kazakhstan's arms imports from Russia grew again.",
+            ("supply", "RUS", "KAZ", "weapons_general"),
+        ),
+    ],
+)
+def test_contracts_and_imports_belong_to_their_buyer(nlp, text, expected):
+    found = {
+        (c["relation"], c["supplier"], c["recipient"], c["weapon_class"]) for c in claims(nlp, text)
+    }
+    assert expected in found
+
+
+def test_joint_and_hosted_production_gives_one_row_per_producer(nlp):
+    text = "The new drone was designed and built in Iran together with Russian engineers."
+    found = {(c["relation"], c["supplier"]) for c in claims(nlp, text)}
+    assert found == {("produce", "IRN"), ("produce", "RUS")}
+
+
+def test_an_office_names_its_holder(nlp):
+    text = (
+        "Finland sends howitzers to Ukraine, defence minister says\n\n"
+        "Finland will send more howitzers to Ukraine, Defence Minister Antti Hakkanen "
+        "said on Tuesday."
+    )
+    assert {c["attributed_to"] for c in claims(nlp, text)} == {
+        "Antti Hakkanen (defence minister)",
+        "Antti Hakkanen",
+    }
+
+
+def test_a_named_system_keeps_the_origin_the_article_gave_it(nlp):
+    text = (
+        "Russia delivered Russian-made S-400 systems to India in 2022. "
+        "The Indian Air Force used the S-400 in May."
+    )
+    assert ("use", "RUS", "IND", "air_defense") in {
+        (c["relation"], c["supplier"], c["recipient"], c["weapon_class"]) for c in claims(nlp, text)
+    }
+
+
+def test_a_weapon_word_modifying_a_place_or_an_attack_is_no_weapon_held(nlp):
+    text = (
+        "North Korea has sent artillery shells to Russia, officials say\n\n"
+        "North Korea has sent artillery shells to Russia, officials said.\n\n"
+        "A North Korean missile factory was expanded this year."
+    )
+    assert {c["weapon_class"] for c in claims(nlp, text)} == {"artillery_ammunition"}
