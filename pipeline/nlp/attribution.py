@@ -41,6 +41,7 @@ class Attribution(Names):
     people: list[Span]
     titles: list[tuple[set[str], Span]]
     weapon_tokens: set[int]
+    text: str
     sentences: list[Span]
     lead_source: str | None
     # The last source named, and the paragraph (its first character) it was named in.
@@ -51,7 +52,7 @@ class Attribution(Names):
         speaker = self._speaker_in_sentence(sent, token)
         if speaker is not None:
             return speaker
-        headline = self._headline_source(line_of(sent))
+        headline = self._headline_source(line_of(sent, self.text))
         if headline is not None:
             return headline  # "X: ...", "... - X"
         if self.paragraph_of(sent) == 0:
@@ -61,7 +62,7 @@ class Attribution(Names):
         return None
 
     def paragraph_of(self, sent: Span) -> int:
-        return self.doc.text.rfind("\n", 0, sent.start_char) + 1
+        return self.text.rfind("\n", 0, sent.start_char) + 1
 
     def _headline_source(self, line: Span) -> str | None:
         """ "Budanov: Russian Pantsir ..." or "... in exchange for troops – US admiral"."""
@@ -168,7 +169,7 @@ class Attribution(Names):
 
     def _speaker_of_quote(self, token: Token) -> str | None:
         """A claim inside quotation marks belongs to whoever the quote is attributed to."""
-        text = self.doc.text
+        text = self.text
         pos = token.idx
         opened = max(text.rfind(q, 0, pos) for q in QUOTES_OPEN)
         if opened < 0:
@@ -242,9 +243,11 @@ class Attribution(Names):
         return None
 
 
-def line_of(sent: Span) -> Span:
-    """The line (paragraph) a sentence is in."""
-    doc, text = sent.doc, sent.doc.text
+def line_of(sent: Span, text: str | None = None) -> Span:
+    """The line (paragraph) a sentence is in (`text`: the document's text, when at hand:
+    `Doc.text` joins every token again on each call)."""
+    doc = sent.doc
+    text = doc.text if text is None else text
     start = text.rfind("\n", 0, sent.start_char) + 1
     end = text.find("\n", sent.start_char)
     span = doc.char_span(start, len(text) if end < 0 else end, alignment_mode="expand")

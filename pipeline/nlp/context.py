@@ -47,6 +47,7 @@ class DocState(Attribution, Origins):
 
     def __init__(self, doc: Doc, extractor: Any):
         self.doc = doc
+        self.text = doc.text  # Doc.text joins every token on each call: read it once
         self.ex = extractor
         self.actor_at: dict[int, Mention] = {}
         for span in doc.spans[ACTOR_KEY] if ACTOR_KEY in doc.spans else []:
@@ -72,7 +73,7 @@ class DocState(Attribution, Origins):
         self.sentences = list(doc.sents)
         for start in paragraph_starts(doc):
             # A headline's source ("Seoul: ...", "... - US admiral") is no party to its claim.
-            line = line_of(doc[start : start + 1])
+            line = line_of(doc[start : start + 1], self.text)
             found = headline_source_span(line, self.weapon_tokens, extractor.roles, self.people)
             if found is not None:
                 for i in range(found[0].start, found[0].end):
@@ -269,7 +270,9 @@ class DocState(Attribution, Origins):
             scope = self.doc[
                 self.sentences[0].start : self.sentences[min(3, len(self.sentences) - 1)].end
             ]
-            words = {t.lemma_.lower() for t in line_of(sent)} | {t.lemma_.lower() for t in scope}
+            words = {t.lemma_.lower() for t in line_of(sent, self.text)} | {
+                t.lemma_.lower() for t in scope
+            }
             return weapon.id_ if words & ARTILLERY_WORDS else "weapons_general"
         if weapon.id_ not in ("missile", "weapons_general"):
             return weapon.id_
@@ -277,8 +280,8 @@ class DocState(Attribution, Origins):
             end = self.sentences[min(len(self.sentences), 4) - 1].end
             scope = self.doc[sent.start : end]
         else:
-            start = self.doc.text.rfind("\n", 0, sent.start_char) + 1
-            end = self.doc.text.find("\n", sent.end_char)
-            span = self.doc.char_span(start, len(self.doc.text) if end < 0 else end, "expand")
+            start = self.text.rfind("\n", 0, sent.start_char) + 1
+            end = self.text.find("\n", sent.end_char)
+            span = self.doc.char_span(start, len(self.text) if end < 0 else end, "expand")
             scope = span if span is not None else sent
         return refined_class(weapon, self.weapons, scope)

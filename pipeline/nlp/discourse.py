@@ -34,22 +34,19 @@ REFERRING_DETERMINERS = frozenset({"the", "these", "those", "such", "this", "tha
 
 def paragraph_starts(doc: Doc) -> list[int]:
     """Token indices where a paragraph (a line) begins."""
-    starts = [0]
-    for token in doc[:-1]:
-        if "\n" in token.text_with_ws and not token.is_space:
-            starts.append(token.i + 1)
-        elif token.is_space and "\n" in token.text:
-            starts.append(token.i + 1)
+    # A line break is always a whitespace token of its own (a word's trailing whitespace is
+    # at most one space).
+    starts = [0] + [t.i + 1 for t in doc[:-1] if t.is_space and "\n" in t.text]
     return [i for i in starts if i < len(doc) and not doc[i].is_space]
 
 
-def datelines(doc: Doc) -> list[tuple[int, int]]:
+def datelines(doc: Doc, starts: list[int] | None = None) -> list[tuple[int, int]]:
     """ "SEOUL, South Korea, Nov 20 (AP) -", "KYIV (Harborline) —": where a story was filed,
     never an actor. A paragraph that opens with an upper-case place name and reaches a dash
     or a colon within a few words, none of them a lower-case word outside brackets. Returns
     (first token, the closing dash or colon) per dateline."""
     found: list[tuple[int, int]] = []
-    for start in paragraph_starts(doc):
+    for start in paragraph_starts(doc) if starts is None else starts:
         first = doc[start]
         if not (first.is_upper and first.is_alpha and len(first) >= 3):
             continue
@@ -70,12 +67,12 @@ def datelines(doc: Doc) -> list[tuple[int, int]]:
     return found
 
 
-def source_prefixes(doc: Doc) -> list[int]:
+def source_prefixes(doc: Doc, starts: list[int] | None = None) -> list[int]:
     """Where a line's clause starts after a source prefix: "Budanov: Russian Pantsir ...",
     "Read also: Seoul: North Korea sent ..." (1-4 capitalised words and a colon). Returns
     the index of each colon."""
     found = []
-    for start in paragraph_starts(doc):
+    for start in paragraph_starts(doc) if starts is None else starts:
         segment = start
         for token in doc[start : start + 8]:
             if "\n" in token.text:

@@ -16,7 +16,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from pipeline.nlp import claims  # noqa: F401  (registers the salvo_claims factory)
-from pipeline.nlp.discourse import datelines, source_prefixes
+from pipeline.nlp.discourse import datelines, paragraph_starts, source_prefixes
 from pipeline.nlp.lexicon import STOP_CLASS, Alias, Lexicon, load_lexicon
 from pipeline.nlp.version import model_name
 
@@ -34,14 +34,13 @@ def paragraph_boundaries(doc: Doc) -> Doc:
     """A line break ends a sentence: headlines and subheads carry no final stop, and the
     parser would otherwise glue them to the next paragraph."""
     for token in doc[:-1]:
-        if "\n" in token.text_with_ws and not token.is_space:
+        if token.is_space and "\n" in token.text:  # a line break is a token of its own
             doc[token.i + 1].is_sent_start = True
-        elif token.is_space and "\n" in token.text:
-            doc[token.i + 1].is_sent_start = True
+    starts = paragraph_starts(doc)
     # A dateline ("SEOUL, Nov 20 (AP) -") is not part of the lead's first clause: parsed
     # apart, it no longer pulls the lead's subject and verb into a place-name phrase.
     # Nor is a headline's source prefix ("Budanov: ...") part of the clause it introduces.
-    for _, end in datelines(doc) + [(None, i) for i in source_prefixes(doc)]:
+    for _, end in datelines(doc, starts) + [(None, i) for i in source_prefixes(doc, starts)]:
         if end + 1 < len(doc):
             doc[end + 1].is_sent_start = True
     return doc

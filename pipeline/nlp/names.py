@@ -28,6 +28,7 @@ class Names:
     people: list[Span]
     titles: list[tuple[set[str], Span]]
     weapon_tokens: set[int]
+    text: str
     last_source: tuple[int, str] | None
 
     def _speaker_of_quote(self, token: Token) -> str | None:
@@ -91,7 +92,7 @@ class Names:
         """ "NIS" -> "National Intelligence Service (NIS)" where the article spells it out."""
         found = re.search(
             r"((?:[A-Z][\w'\u2019.-]*\s+(?:(?:of|for|and|the)\s+)*){2,8})\(" + acronym + r"\)",
-            self.doc.text,
+            self.text,
         )
         if not found:
             return None
