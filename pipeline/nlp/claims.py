@@ -22,7 +22,7 @@ from pipeline.nlp.lexicon import Lexicon, load_lexicon
 from pipeline.nlp.polarity import is_hedged, is_hypothetical, is_negated
 from pipeline.nlp.quantities import find_quantity
 from pipeline.nlp.roles import is_request_or_condition, read_roles
-from pipeline.nlp.syntax import coarse_pos, in_exchange, path_to_root, preps_of
+from pipeline.nlp.syntax import coarse_pos, in_exchange, only_origin, path_to_root, preps_of
 from pipeline.nlp.weapon_phrases import GENERIC_CLASSES, WEAPON_KEY, weapon_groups, weapon_words
 
 # Sentences that make the title and the lead the document frame is read from.
@@ -199,6 +199,8 @@ class ClaimExtractor:
                     continue
                 if token.dep_ == "relcl" and group[0].id_ in GENERIC_CLASSES:
                     continue  # "the weapons it produced" speaks of an industry, not a system
+                if only_origin(token):
+                    continue  # "were made in North Korea" states an origin (R-P1)
             else:
                 if not rec and sup:
                     rec = state.fallback_recipient(sent, token, sup, index)

@@ -157,6 +157,8 @@ HOLDINGS = frozenset(
 )
 # Use words whose subject operates the weapon (the others can be done to the holder).
 OPERATING = frozenset({"fire", "launch", "use", "deploy", "operate", "fly", "field", "employ"})
+# Verbs whose "in"/"by" phrase names where a weapon was made ("were made in North Korea").
+MAKING_VERBS = frozenset({"make", "build", "produce", "manufacture", "design", "develop"})
 RELATIVE_PRONOUNS = frozenset({"which", "that", "who", "whom"})
 PAIR_NOUNS = frozenset({"countries", "nations", "states", "sides", "governments", "allies"})
 QUOTES_OPEN = '\u201c"'

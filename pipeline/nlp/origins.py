@@ -11,6 +11,7 @@ from spacy.tokens import Doc, Span, Token
 from pipeline.nlp.common import (
     ENABLING_VERBS,
     HOLDINGS,
+    MAKING_VERBS,
     ORIGIN_VERBS,
     USE_WORDS,
     Mention,
@@ -56,9 +57,31 @@ class Origins:
                 deeper = self.origin_of(child, depth + 1)
                 if deeper:
                     return deeper
+            if (
+                child.dep_ == "relcl"
+                and child.lemma_.lower() in MAKING_VERBS
+                and any(c.dep_ == "auxpass" for c in child.children)
+            ):
+                found = self._maker_of(child)  # "the Shahed-136, which is built by Iran"
+                if found:
+                    return found
         # A named system modifying a generic noun: "North Korean KN-23 missiles".
         if head.dep_ in ("compound", "amod", "nmod") and depth == 0:
             return self.origin_of(head.head, depth + 1)
+        verb = head.head
+        if depth == 0 and head.dep_ == "nsubjpass" and verb.lemma_.lower() in MAKING_VERBS:
+            return self._maker_of(verb)  # "missiles that Russia fired were made in North Korea"
+        return None
+
+    def _maker_of(self, verb: Token) -> str | None:
+        """The state in a making verb's "in"/"by" phrase ("made in North Korea", "built by
+        Iran's Qods Aviation Industries")."""
+        for prep in verb.children:
+            if prep.dep_ in ("prep", "agent") and prep.lower_ in ("in", "by"):
+                for tok in prep.subtree:
+                    mention = self.actor_at.get(tok.i)
+                    if mention is not None and self.ex.lex.actor_types.get(mention.code) == "state":
+                        return mention.code
         return None
 
     def _demonym_before(self, child: Token, mention: Mention) -> bool:

@@ -173,3 +173,24 @@ def in_exchange(token: Token) -> bool:
         and node.head.lower_ == "for"
         and node.head.head.lemma_.lower() in EXCHANGE_NOUNS
     )
+
+
+def only_origin(verb: Token) -> bool:
+    """A passive making verb with neither an agent nor a partner ("were made in North
+    Korea") states where a weapon comes from, not who produced it."""
+    children = list(verb.children)
+    if verb.dep_ == "conj":
+        children += list(verb.head.children)
+    passive = (
+        any(c.dep_ == "auxpass" for c in children)
+        or verb.tag_ == "VBN"
+        and verb.dep_
+        in (
+            "acl",
+            "amod",
+        )
+    )
+    partner = any(
+        c.dep_ == "agent" or c.lower_ in ("with", "together", "jointly") for c in children
+    )
+    return passive and not partner

@@ -235,3 +235,16 @@ def test_a_weapon_word_modifying_a_place_or_an_attack_is_no_weapon_held(nlp):
         "A North Korean missile factory was expanded this year."
     )
     assert {c["weapon_class"] for c in claims(nlp, text)} == {"artillery_ammunition"}
+
+
+def test_an_origin_stated_by_the_predicate_makes_a_use_claim_and_no_production(nlp):
+    text = "The rockets that Russia launched at Odesa were made in Iran, officials said."
+    found = {(c["relation"], c["supplier"], c["recipient"]) for c in claims(nlp, text)}
+    assert found == {("use", "IRN", "RUS")}
+
+
+def test_a_relative_clause_with_a_maker_gives_the_origin(nlp):
+    text = "Russian forces launched the Mohajer-6, which is built by Iran, at the city."
+    assert ("use", "IRN", "RUS") in {
+        (c["relation"], c["supplier"], c["recipient"]) for c in claims(nlp, text)
+    }
