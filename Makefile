@@ -48,9 +48,8 @@ lint: install  ## ruff, mypy and the Dagster code location
 	$(BIN)/mypy pipeline assets tools
 	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(BIN)/dg check defs
 
-eval: run  ## score the seed warehouse against the hand-checked claims
-	$(BIN)/python $(SHARED)/eval/score_claims.py --warehouse $${SALVO_WAREHOUSE:-warehouse/salvo.duckdb} \
-		--gold $(SHARED)/eval/seeds_gold.jsonl --show-errors
+eval: dagster-home  ## score the extractor on the seeds and ../shared/eval/dev (ERRORS=1 lists errors)
+	$(BIN)/python -m tools.eval --shared $(SHARED) $(if $(ERRORS),--errors,)
 
 query: install  ## make query SQL="SELECT ..." against the published warehouse (read-only)
 	$(BIN)/python -m pipeline.query "$$SQL"

@@ -6,14 +6,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import lru_cache
+from typing import Any
 
 import spacy
+from spacy.attrs import ORTH
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from pipeline.nlp import claims  # noqa: F401  (registers the salvo_claims factory)
+from pipeline.nlp.discourse import datelines, paragraph_starts, source_prefixes
 from pipeline.nlp.lexicon import STOP_CLASS, Alias, Lexicon, load_lexicon
 from pipeline.nlp.version import model_name
 
@@ -31,10 +34,15 @@ def paragraph_boundaries(doc: Doc) -> Doc:
     """A line break ends a sentence: headlines and subheads carry no final stop, and the
     parser would otherwise glue them to the next paragraph."""
     for token in doc[:-1]:
-        if "\n" in token.text_with_ws and not token.is_space:
+        if token.is_space and "\n" in token.text:  # a line break is a token of its own
             doc[token.i + 1].is_sent_start = True
-        elif token.is_space and "\n" in token.text:
-            doc[token.i + 1].is_sent_start = True
+    starts = paragraph_starts(doc)
+    # A dateline ("SEOUL, Nov 20 (AP) -") is not part of the lead's first clause: parsed
+    # apart, it no longer pulls the lead's subject and verb into a place-name phrase.
+    # Nor is a headline's source prefix ("Budanov: ...") part of the clause it introduces.
+    for _, end in datelines(doc, starts) + [(None, i) for i in source_prefixes(doc, starts)]:
+        if end + 1 < len(doc):
+            doc[end + 1].is_sent_start = True
     return doc
 
 
@@ -117,6 +125,34 @@ def build_nlp(name: str | None = None) -> Language:
     return _build_nlp(name or model_name())
 
 
+# "U.S.-made" is one token to the tokenizer (the abbreviation's stop keeps it whole), which
+# hides the origin from the actor rules: split it as "US-made" is split.
+ORIGIN_ABBREVIATIONS = ("U.S.", "U.K.")
+ORIGIN_PARTICIPLES = (
+    "made",
+    "built",
+    "supplied",
+    "provided",
+    "designed",
+    "produced",
+    "manufactured",
+    "donated",
+    "funded",
+    "backed",
+    "led",
+    "based",
+)
+
+
+def _split_origin_compounds(nlp: Language) -> None:
+    tokenizer: Any = nlp.tokenizer
+    for prefix in ORIGIN_ABBREVIATIONS:
+        for participle in ORIGIN_PARTICIPLES:
+            tokenizer.add_special_case(
+                f"{prefix}-{participle}", [{ORTH: prefix}, {ORTH: "-"}, {ORTH: participle}]
+            )
+
+
 @lru_cache(maxsize=2)
 def _build_nlp(name: str) -> Language:
     try:
@@ -128,6 +164,7 @@ def _build_nlp(name: str) -> Language:
             f"package name or path to use it instead. spaCy said: {exc}"
         ) from exc
     lexicon = load_lexicon()
+    _split_origin_compounds(nlp)
     nlp.add_pipe("salvo_paragraphs", before="parser")
     _add_rules(nlp, lexicon)
     nlp.add_pipe("salvo_drop_stop_phrases")

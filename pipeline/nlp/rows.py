@@ -151,5 +151,6 @@ class RowBuilder:
                     "trigger_text": claim["trigger_text"],
                     "calibre_mm": claim["calibre_mm"],
                     "extractor_version": self.version,
+                    "rule": claim.get("rule"),
                 }
             )

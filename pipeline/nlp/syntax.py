@@ -157,3 +157,40 @@ def _in_phrase(token: Token, head: Token) -> bool:
             return False
         node = node.head
     return True
+
+
+EXCHANGE_NOUNS = frozenset({"exchange", "return", "payment", "compensation", "swap", "reward"})
+
+
+def in_exchange(token: Token) -> bool:
+    """ "in exchange for troops", "in return for the shells", "as payment for the soldiers":
+    the phrase names what flows the other way."""
+    node = token
+    while node.dep_ == "conj" and node.head.i != node.i:
+        node = node.head
+    return (
+        node.dep_ == "pobj"
+        and node.head.lower_ == "for"
+        and node.head.head.lemma_.lower() in EXCHANGE_NOUNS
+    )
+
+
+def only_origin(verb: Token) -> bool:
+    """A passive making verb with neither an agent nor a partner ("were made in North
+    Korea") states where a weapon comes from, not who produced it."""
+    children = list(verb.children)
+    if verb.dep_ == "conj":
+        children += list(verb.head.children)
+    passive = (
+        any(c.dep_ == "auxpass" for c in children)
+        or verb.tag_ == "VBN"
+        and verb.dep_
+        in (
+            "acl",
+            "amod",
+        )
+    )
+    partner = any(
+        c.dep_ == "agent" or c.lower_ in ("with", "together", "jointly") for c in children
+    )
+    return passive and not partner

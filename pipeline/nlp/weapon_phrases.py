@@ -47,10 +47,33 @@ def weapon_groups(region: list[Token], weapons: list[Span], trigger: Token) -> l
             kept.append(specific[0])
         else:
             kept.append(span)
+    # "weapons, including gunpowder and artillery": the named contents are the claim.
+    kept = [s for s in kept if not any(_lists_contents(s, o) for o in kept if o is not s)]
     groups: dict[str, list[Span]] = {}
     for span in kept:
         groups.setdefault(span.id_, []).append(span)
     return list(groups.values())
+
+
+CONTENT_WORDS = frozenset({"include", "including", "such", "like", "range", "among", "from"})
+
+
+def _lists_contents(generic: Span, named: Span) -> bool:
+    """Whether `named` is listed as part of `generic`: "weapons, including X", "weapons
+    ranging from X to Y", "a consignment that included X"."""
+    if generic.id_ not in ("weapons_general",) or named.id_ == generic.id_:
+        return False
+    node = named.root
+    seen_content_word = False
+    for _ in range(5):
+        if node.head.i == node.i:
+            return False
+        node = node.head
+        if node.lemma_.lower() in CONTENT_WORDS or node.lower_ in CONTENT_WORDS:
+            seen_content_word = True
+        if generic.start <= node.i < generic.end:
+            return seen_content_word
+    return False
 
 
 CALIBRE = re.compile(r"(\d{2,3})\s*-?\s*(?:mm|millimet(?:er|re)s?)\b", re.IGNORECASE)

@@ -36,7 +36,8 @@ SELECT
     s.start_char AS sentence_start_char,  -- the sentence's offset in clean_text
     s.end_char AS sentence_end_char,  -- its end offset (exclusive)
     c.trigger_text,
-    c.extractor_version
+    c.extractor_version,
+    c.rule
 -- Left joins: a claim whose document or sentence went missing stays visible (with nulls)
 -- and fails the claims_enriched checks instead of vanishing from every mart. Every join
 -- matches doc_id: a document's rows come from that document's rows alone.

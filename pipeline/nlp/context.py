@@ -1,0 +1,287 @@
+"""Per-document state: the actor and weapon mentions, and the discourse context a claim's
+roles may come from (pronouns, "the two countries", the claim just before, the partners a
+supplier was named with)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from spacy.tokens import Doc, Span, Token
+
+from pipeline.nlp.attribution import Attribution, headline_source_span, line_of
+from pipeline.nlp.common import (
+    ACTOR_KEY,
+    CONTEXT_SENTENCES,
+    MODIFIER_DEPS,
+    PAIR_NOUNS,
+    PLURAL_PRONOUNS,
+    RELATIVE_PRONOUNS,
+    SINGULAR_PRONOUNS,
+    Mention,
+    unique,
+)
+from pipeline.nlp.discourse import (
+    dateline_tokens,
+    elliptic_mentions,
+    paragraph_starts,
+    refined_class,
+)
+from pipeline.nlp.origins import Origins
+from pipeline.nlp.syntax import (
+    SUBJECT_DEPS,
+    path_to_root,
+    receiving_position,
+    subject_of,
+)
+from pipeline.nlp.weapon_phrases import WEAPON_KEY
+
+BARE_AMMUNITION = frozenset({"ammunition", "ammo"})
+ARTILLERY_WORDS = frozenset(
+    {"shell", "artillery", "round", "howitzer", "mm", "calibre", "caliber", "gun", "mortar"}
+)
+
+
+class DocState(Attribution, Origins):
+    """Per-document lookups: mention index, people, titles, the discourse context."""
+
+    def __init__(self, doc: Doc, extractor: Any):
+        self.doc = doc
+        self.text = doc.text  # Doc.text joins every token on each call: read it once
+        self.ex = extractor
+        self.actor_at: dict[int, Mention] = {}
+        for span in doc.spans[ACTOR_KEY] if ACTOR_KEY in doc.spans else []:
+            kind = extractor.kinds.get((span.id_, span.text.lower()), "state")
+            mention = Mention(span.id_, kind, span.start, span.end)
+            for i in range(span.start, span.end):
+                self.actor_at[i] = mention
+        for i in dateline_tokens(doc):
+            self.actor_at.pop(i, None)  # where the story was filed names no actor
+        for mention in elliptic_mentions(doc, self.actor_at):
+            self.actor_at[mention.start] = mention
+        self.weapons = sorted(
+            (s for s in (doc.spans[WEAPON_KEY] if WEAPON_KEY in doc.spans else [])),
+            key=lambda s: s.start,
+        )
+        self.weapon_tokens = {i for w in self.weapons for i in range(w.start, w.end)}
+        self.people: list[Span] = [e for e in doc.ents if e.label_ == "PERSON"]
+        self._link_leaders()
+        self.titles = self._titles()
+        self.last_claim: tuple[str | None, str | None, int] | None = None
+        # Who each supplier was said to supply earlier in this document.
+        self.partners: dict[str, Counter[str]] = {}
+        self.sentences = list(doc.sents)
+        for start in paragraph_starts(doc):
+            # A headline's source ("Seoul: ...", "... - US admiral") is no party to its claim.
+            line = line_of(doc[start : start + 1], self.text)
+            found = headline_source_span(line, self.weapon_tokens, extractor.roles, self.people)
+            if found is not None:
+                for i in range(found[0].start, found[0].end):
+                    self.actor_at.pop(i, None)
+        # The article's main supplier -> recipient pair and the lead's source (see
+        # ClaimExtractor.lead_frame).
+        self.frame: tuple[str, str] | None = None
+        self.lead_source: str | None = None
+        self.last_source: tuple[int, str] | None = None
+
+    def remember(self, claims, index: int) -> None:
+        """Keep the discourse context the next sentences may refer back to."""
+        if claims:
+            self.last_claim = (claims[-1].supplier, claims[-1].recipient, index)
+        named = [c.attributed_to for c in claims if c.attributed_to]
+        if named and index > 0:
+            self.last_source = (self.paragraph_of(self.sentences[index]), named[-1])
+        for claim in claims:
+            if claim.supplier and claim.recipient and not claim.negated:
+                self.partners.setdefault(claim.supplier, Counter())[claim.recipient] += 1
+
+    def forget(self) -> None:
+        self.last_claim = None
+        self.partners = {}
+        self.last_source = None
+
+    def weapons_in(self, sent: Span) -> list[Span]:
+        return [w for w in self.weapons if sent.start <= w.start < sent.end]
+
+    def _link_leaders(self) -> None:
+        """A later short form of a leader's name ("Kim") acts for the same state."""
+        leaders: list[tuple[set[str], Mention]] = []
+        seen: set[int] = set()
+        for span in self.doc.spans.get(ACTOR_KEY, []):
+            mention = self.actor_at.get(span.start)
+            if mention and mention.kind == "leader" and span.start not in seen:
+                seen.add(span.start)
+                leaders.append(({t.lower_ for t in span}, mention))
+        for person in self.people:
+            if person.start in self.actor_at:
+                continue
+            words = {t.lower_ for t in person if t.is_alpha}
+            for names, mention in leaders:
+                if words and words <= names and mention.start < person.start:
+                    linked = Mention(mention.code, "leader", person.start, person.end)
+                    for i in range(person.start, person.end):
+                        self.actor_at[i] = linked
+                    break
+
+    # -- actors ---------------------------------------------------------------------------
+    def actor_codes(self, token: Token, depth: int = 0) -> list[str]:
+        mention = self.actor_at.get(token.i)
+        codes: list[str] = []
+        if mention is not None:
+            codes.append(mention.code)
+        elif depth < 3:
+            for child in token.children:
+                if child.dep_ == "appos" and child.lemma_.lower() in self.ex.roles:
+                    continue  # "enterprises, the head of Ukraine's service, ...": a speaker
+                if child.dep_ in MODIFIER_DEPS:
+                    codes += self.actor_codes(child, depth + 1)
+                elif child.dep_ == "prep" and child.lower_ in ("of", "in", "including"):
+                    for pobj in child.children:
+                        if pobj.dep_ == "pobj":
+                            codes += self.actor_codes(pobj, depth + 1)
+        if depth == 0:
+            for conj in token.conjuncts:
+                if conj.i > token.i and conj.i in self.actor_at:
+                    codes.append(self.actor_at[conj.i].code)
+        return unique(codes)
+
+    def actors_of_tokens(
+        self, tokens, sent: Span, index: int, role: str, referring: set[int]
+    ) -> list[str]:
+        codes: list[str] = []
+        for token in tokens:
+            if token is None:
+                continue
+            if token.lower_ in RELATIVE_PRONOUNS and token.head.dep_ == "relcl":
+                token = token.head.head  # "North Korea, which has sent ..."
+            found = self.actor_codes(token)
+            if not found and token.i in referring | {t.i for t in tokens if t.dep_ == "poss"}:
+                found = self.resolve_reference(token, sent, index, role)
+            codes += found
+        return unique(codes)
+
+    def resolve_reference(self, token: Token, sent: Span, index: int, role: str) -> list[str]:
+        """Pronouns and "the two countries" point back to actors named just before."""
+        word = token.lower_
+        if word in PAIR_NOUNS and any(c.lower_ in ("two", "both") for c in token.children):
+            pair = self.context_pair(sent, index)
+            return [c for c in pair if c] if pair else []
+        if word not in PLURAL_PRONOUNS | SINGULAR_PRONOUNS:
+            poss = [c for c in token.children if c.dep_ == "poss"]
+            if poss and poss[0].lower_ in PLURAL_PRONOUNS | SINGULAR_PRONOUNS:
+                return self.resolve_reference(poss[0], sent, index, role)
+            return []
+        # A subject named earlier in the same sentence ("Russia ... and it was boosting").
+        for t in reversed(list(self.doc[sent.start : token.i])):
+            if t.dep_ in SUBJECT_DEPS and self.actor_codes(t):
+                return self.actor_codes(t)[:1]
+        if self.last_claim and index - self.last_claim[2] <= CONTEXT_SENTENCES:
+            supplier, recipient, _ = self.last_claim
+            picked = supplier if role != "recipient" else recipient
+            if picked:
+                return [picked]
+        for previous in reversed(self.sentences[max(0, index - CONTEXT_SENTENCES) : index]):
+            for t in previous:
+                if t.dep_ in SUBJECT_DEPS and self.actor_codes(t):
+                    return self.actor_codes(t)[:1]
+        return []
+
+    def context_pair(self, sent: Span, index: int) -> tuple[str, str] | None:
+        if self.last_claim and index - self.last_claim[2] <= CONTEXT_SENTENCES:
+            supplier, recipient, _ = self.last_claim
+            if supplier and recipient:
+                return supplier, recipient
+        return None
+
+    def denied_pair(self, token: Token) -> tuple[str, str] | None:
+        """ "Moscow and Pyongyang deny any arms transfers": the two deniers are the pair, in
+        the direction this article already reported between them."""
+        for node in path_to_root(token):
+            if node.lemma_.lower() in self.ex.deny:
+                subject = subject_of(node)
+                codes = set(self.actor_codes(subject)) if subject is not None else set()
+                if len(codes) != 2:
+                    return None
+                for supplier, counts in self.partners.items():
+                    for recipient in counts:
+                        if {supplier, recipient} == codes:
+                            return supplier, recipient
+                return None
+        return None
+
+    def fallback_recipient(
+        self, sent: Span, trigger: Token, suppliers: list[str], index: int
+    ) -> list[str]:
+        """The other actor a supply sentence names in a receiving position, else the
+        recipient of the claim just before about the same supplier."""
+        for t in sent:
+            mention = self.actor_at.get(t.i)
+            if mention is None or mention.code in suppliers or t.i != mention.start:
+                continue
+            if self.ex.lex.actor_types.get(mention.code) not in ("state", "non_state"):
+                continue
+            head = self.doc[mention.end - 1]
+            if head.dep_ == "poss" and not self._holds_goods(head.head):
+                continue  # "Ukraine's intelligence chief" receives nothing
+            if receiving_position(head):
+                return [mention.code]
+        if self.last_claim and index - self.last_claim[2] <= CONTEXT_SENTENCES:
+            supplier, recipient, _ = self.last_claim
+            if supplier in suppliers and recipient:
+                return [recipient]
+        # The one partner this supplier was named with earlier in the article.
+        counts = self.partners.get(suppliers[0]) if len(suppliers) == 1 else None
+        if counts:
+            ranked = counts.most_common(2)
+            if len(ranked) == 1 or ranked[0][1] > ranked[1][1]:
+                return [ranked[0][0]]
+        return []
+
+    def fallback_supplier(self, recipients: list[str], index: int) -> list[str]:
+        if self.last_claim and index - self.last_claim[2] <= CONTEXT_SENTENCES:
+            supplier, recipient, _ = self.last_claim
+            if recipient in recipients and supplier:
+                return [supplier]
+        return []
+
+    # -- the document frame ----------------------------------------------------------------
+    def frame_pair(self, index: int) -> tuple[str, str] | None:
+        return self.frame
+
+    def frame_fill(
+        self, suppliers: list[str], recipients: list[str], index: int
+    ) -> tuple[list[str], list[str]] | None:
+        """The side a sentence leaves open, from the article's frame, when the side it
+        states is the frame's: "The first tanks arrived in Ukraine" in a US -> UKR story."""
+        frame = self.frame_pair(index)
+        if frame is None:
+            return None
+        if suppliers and not recipients and frame[0] in suppliers:
+            return suppliers, [frame[1]]
+        if recipients and not suppliers and frame[1] in recipients:
+            return [frame[0]], recipients
+        return None
+
+    def weapon_class(self, weapon: Span, sent: Span) -> str:
+        """A generic weapon word takes the class of what it refers back to in its paragraph
+        (the title: in the lead)."""
+        if weapon.id_ == "artillery_ammunition" and weapon.text.lower() in BARE_AMMUNITION:
+            # Bare "ammunition" is artillery ammunition only in an artillery context (R-W3).
+            scope = self.doc[
+                self.sentences[0].start : self.sentences[min(3, len(self.sentences) - 1)].end
+            ]
+            words = {t.lemma_.lower() for t in line_of(sent, self.text)} | {
+                t.lemma_.lower() for t in scope
+            }
+            return weapon.id_ if words & ARTILLERY_WORDS else "weapons_general"
+        if weapon.id_ not in ("missile", "weapons_general"):
+            return weapon.id_
+        if self.sentences and sent.start == self.sentences[0].start:
+            end = self.sentences[min(len(self.sentences), 4) - 1].end
+            scope = self.doc[sent.start : end]
+        else:
+            start = self.text.rfind("\n", 0, sent.start_char) + 1
+            end = self.text.find("\n", sent.end_char)
+            span = self.doc.char_span(start, len(self.text) if end < 0 else end, "expand")
+            scope = span if span is not None else sent
+        return refined_class(weapon, self.weapons, scope)

@@ -1,0 +1,227 @@
+"""Where a weapon comes from and who holds, uses or makes it, read off its own phrase and
+clause: "North Korean shells", "Iranian-made drones launched by Russian forces", "drones
+helped Sudan's army", "built in China together with Russian companies"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from spacy.tokens import Doc, Span, Token
+
+from pipeline.nlp.common import (
+    ENABLING_VERBS,
+    HOLDINGS,
+    MAKING_VERBS,
+    ORIGIN_VERBS,
+    USE_WORDS,
+    Mention,
+    unique,
+)
+from pipeline.nlp.syntax import coarse_pos
+from pipeline.nlp.weapon_phrases import GENERIC_CLASSES, WEAPON_KEY
+
+
+class Origins:
+    """A mixin of the per-document state (`context.DocState`)."""
+
+    doc: Doc
+    ex: Any
+    actor_at: dict[int, Mention]
+    weapon_tokens: set[int]
+
+    def actor_codes(self, token: Token, depth: int = 0) -> list[str]:
+        raise NotImplementedError  # context.DocState reads actor mentions
+
+    def origin_of(self, head: Token, depth: int = 0) -> str | None:
+        """The state a weapon comes from when its phrase says so: "North Korean shells",
+        "Iran's drones", "Iranian-made missiles", "drones made in Iran". ("Missiles from
+        Iran" is a supplier role, read elsewhere.)"""
+        if depth > 2:
+            return None
+        for child in head.children:
+            if child.dep_ in ("amod", "compound", "poss", "nmod", "npadvmod"):
+                mention = self.actor_at.get(child.i)
+                if mention and (
+                    child.dep_ == "poss"
+                    or mention.kind.startswith("demonym")
+                    or self.ex.kinds.get((mention.code, child.lower_), "").startswith("demonym")
+                    or self._demonym_before(child, mention)
+                ):
+                    return mention.code
+            if child.dep_ in ("amod", "acl") and child.lemma_.lower() in ORIGIN_VERBS:
+                for maker in child.subtree:  # "Iranian-made", "made in Iran", "built by Iran"
+                    mention = self.actor_at.get(maker.i)
+                    if mention is not None and maker.i != child.i:
+                        return mention.code
+            if child.dep_ in ("compound", "amod") and child.head.i == head.i:
+                deeper = self.origin_of(child, depth + 1)
+                if deeper:
+                    return deeper
+            if (
+                child.dep_ == "relcl"
+                and child.lemma_.lower() in MAKING_VERBS
+                and any(c.dep_ == "auxpass" for c in child.children)
+            ):
+                found = self._maker_of(child)  # "the Shahed-136, which is built by Iran"
+                if found:
+                    return found
+        # A named system modifying a generic noun: "North Korean KN-23 missiles".
+        if head.dep_ in ("compound", "amod", "nmod") and depth == 0:
+            return self.origin_of(head.head, depth + 1)
+        verb = head.head
+        if depth == 0 and head.dep_ == "nsubjpass" and verb.lemma_.lower() in MAKING_VERBS:
+            return self._maker_of(verb)  # "missiles that Russia fired were made in North Korea"
+        return None
+
+    def _maker_of(self, verb: Token) -> str | None:
+        """The state in a making verb's "in"/"by" phrase ("made in North Korea", "built by
+        Iran's Qods Aviation Industries")."""
+        for prep in verb.children:
+            if prep.dep_ in ("prep", "agent") and prep.lower_ in ("in", "by"):
+                for tok in prep.subtree:
+                    mention = self.actor_at.get(tok.i)
+                    if mention is not None and self.ex.lex.actor_types.get(mention.code) == "state":
+                        return mention.code
+        return None
+
+    def _demonym_before(self, child: Token, mention: Mention) -> bool:
+        """ "North Korean" inside a longer actor phrase ("North Korean leader")."""
+        words = self.doc[mention.start : child.i + 1].text.lower()
+        return self.ex.kinds.get((mention.code, words), "").startswith("demonym")
+
+    def beneficiaries(self, sent: Span, weapon: Span, exclude: set[str]) -> list[str]:
+        """Actors that hold, rely on or receive the weapon phrase: the possessor of the
+        noun it depends on, or the object of "for"/"to" in its clause."""
+        found: list[str] = []
+        node = weapon.root
+        for _ in range(4):
+            if node.dep_ == "pobj" and node.head.dep_ == "prep":
+                governor = node.head.head
+                for child in governor.children:
+                    if child.dep_ == "poss":
+                        found += self.actor_codes(child)
+                node = governor
+            elif node.dep_ in ("nsubj", "nsubjpass", "conj"):
+                node = node.head
+            else:
+                break
+        clause = node if coarse_pos(node) == "VERB" or node.dep_ == "ROOT" else node.head
+        if weapon.root.dep_ == "nsubj" and clause.lemma_.lower() in ENABLING_VERBS:
+            # "Iranian-made drones help Sudan's army ...", "Israeli arms fuelled
+            # Azerbaijan's offensive": whose side the weapons serve.
+            for child in clause.children:
+                if child.dep_ in ("dobj", "ccomp", "xcomp"):
+                    subject = [c for c in child.children if c.dep_ in ("nsubj", "poss")]
+                    for tok in [child, *subject]:
+                        found += self.actor_codes(tok)
+        for tok in clause.subtree:
+            if tok.dep_ == "pobj" and tok.head.lower_ in ("for", "to"):
+                found += self.actor_codes(tok)
+        if clause.lemma_.lower() in ("remain", "be", "become") or coarse_pos(clause) == "VERB":
+            for child in clause.children:
+                if child.dep_ in ("attr", "acomp"):
+                    for tok in child.subtree:
+                        if tok.dep_ == "pobj" and tok.head.lower_ in ("for", "to"):
+                            found += self.actor_codes(tok)
+        return [
+            c
+            for c in unique(found)
+            if c not in exclude and self.ex.lex.actor_types.get(c) in ("state", "non_state")
+        ]
+
+    def use_context(self, weapon: Span) -> Token | None:
+        """The word that shows a weapon in use or in service (fired, launched, downed,
+        fighting, seen at the front), on the way from the weapon up its clause."""
+        node = weapon.root
+        for _ in range(4):
+            if node.lemma_.lower() in USE_WORDS and node.i != weapon.root.i:
+                return node
+            if weapon.root.dep_ in ("nsubj", "nsubjpass") or node.dep_ in ("relcl", "acl"):
+                for child in node.children:
+                    if child.lemma_.lower() in USE_WORDS and child.dep_ in ("relcl", "acl"):
+                        return child
+            if node.head.i == node.i or self.ex._is_report_word(node.head):
+                break
+            node = node.head
+        if node.lemma_.lower() in USE_WORDS and node.i != weapon.root.i:
+            return node
+        return None
+
+    def users_of(self, weapon: Span, exclude: set[str]) -> list[str]:
+        """Who operates a weapon shown in use: the agent of "launched by Russian forces"."""
+        verb = self.use_context(weapon)
+        found: list[str] = []
+        if verb is not None:
+            for child in verb.children:
+                if child.dep_ == "agent":
+                    for pobj in child.children:
+                        if pobj.dep_ == "pobj":
+                            found += self.actor_codes(pobj)
+        return [c for c in unique(found) if c not in exclude]
+
+    def fused_recipient(self, weapon: Token) -> list[str]:
+        """ "gave Pyongyang air defence systems" parsed as one noun phrase: a state name at
+        the very start of the object, before the weapon words, is the dative."""
+        first = min(weapon.subtree, key=lambda t: t.i)
+        while first.dep_ in ("det", "nummod") and first.i < weapon.i:
+            first = self.doc[first.i + 1]
+        mention = self.actor_at.get(first.i)
+        if (
+            mention is not None
+            and mention.start == first.i
+            and mention.kind in ("state", "capital", "metonym", "government")
+            and self.doc[mention.end - 1].dep_ in ("compound", "nmod")
+            and mention.end <= weapon.i
+        ):
+            return [mention.code]
+        return []
+
+    def co_producers(self, trigger: Token) -> list[str]:
+        """Partners and hosts of production: "built drones with Russia", "designed and
+        built in China", "production of the drones at Chinese factories"."""
+        found: list[str] = []
+        node = trigger
+        while node.dep_ == "conj" and node.head.i != node.i:
+            node = node.head  # "designed and built in China": the first verb's phrases too
+        for verb in {trigger.i: trigger, node.i: node}.values():
+            passive = any(c.dep_ == "auxpass" for c in [*verb.children, *node.children])
+            for prep in verb.children:
+                if prep.dep_ != "prep":
+                    continue
+                word = prep.lower_
+                objects = [c for c in prep.children if c.dep_ == "pobj"]
+                if word == "with" or (word in ("in", "at") and (passive or verb.pos_ == "NOUN")):
+                    for obj in objects:
+                        found += self.actor_codes(obj)
+                elif word == "together" or word == "jointly":
+                    for inner in prep.subtree:
+                        if inner.dep_ == "pobj":
+                            found += self.actor_codes(inner)
+            for child in verb.children:
+                if child.dep_ == "advmod" and child.lower_ in ("together", "jointly"):
+                    for inner in child.subtree:
+                        if inner.dep_ == "pobj":
+                            found += self.actor_codes(inner)
+        return [c for c in unique(found) if self.ex.lex.actor_types.get(c) == "state"]
+
+    def _holds_goods(self, noun: Token) -> bool:
+        """Whether a possessed noun is something received: a weapon, an aid or supply word,
+        a force or an arsenal ("Russia's arsenal", "Ukraine's air defences")."""
+        if noun.i in self.weapon_tokens:
+            return True
+        lemma = noun.lemma_.lower()
+        return (lemma, "NOUN") in self.ex.lex.triggers or lemma in HOLDINGS
+
+    def known_origin(self, weapon: Span) -> str | None:
+        """The origin the article gives a named system elsewhere ("Russian-made S-400s"
+        before "the IAF used the S-400"), when it gives one and only one."""
+        if weapon.id_ in GENERIC_CLASSES or not any(t.pos_ == "PROPN" for t in weapon):
+            return None
+        name = weapon.text.lower().rstrip("s")
+        found = {
+            origin
+            for other in self.doc.spans.get(WEAPON_KEY, [])
+            if other.text.lower().rstrip("s") == name
+            and (origin := self.origin_of(other.root)) is not None
+        }
+        return found.pop() if len(found) == 1 else None

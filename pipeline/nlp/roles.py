@@ -1,0 +1,190 @@
+"""Role frames: which words around a trigger fill the supplier, recipient and weapon slots.
+
+A trigger's lexicon row says what its grammatical subject is (supplier, recipient, user,
+producer; for nouns: agent, recipient_agent, event); `read_roles` reads the other slots off
+the dependency parse (objects, datives, "to"/"from"/"for"/"with"/"of" phrases, possessives).
+"""
+
+from __future__ import annotations
+
+from spacy.tokens import Token
+
+from pipeline.nlp.common import ALSO_PREPOSITIONS, ANNOUNCING, RELATIVE_PRONOUNS, TAKING_VERBS
+from pipeline.nlp.syntax import (
+    EXCHANGE_NOUNS,
+    OBJECT_DEPS,
+    coarse_pos,
+    copular_subject,
+    path_to_root,
+    preps_of,
+    subject_of,
+)
+
+
+def read_roles(token: Token, role: str, weapon_tokens: set[int]):
+    """Return (object region tokens, supplier-side tokens, recipient-side tokens, indices
+    of the tokens that may be pronouns to resolve). `role` is what the trigger's subject
+    is: supplier, recipient, user, producer or theme (the weapon itself: "arrived")."""
+    region: list[Token] = []
+    supplier: list[Token] = []
+    recipient: list[Token] = []
+    referring: set[int] = set()
+    children = list(token.children)
+    if coarse_pos(token) == "VERB" and token.dep_ == "conj":
+        # "designed and built in China": the second verb shares the first one's subject.
+        if not any(c.dep_ in ("nsubj", "nsubjpass") for c in children):
+            children += [c for c in token.head.children if c.dep_ in ("nsubjpass", "auxpass")]
+    if coarse_pos(token) == "VERB":
+        subject = subject_of(token)
+        if subject is not None:
+            referring.add(subject.i)
+        passive = any(c.dep_ in ("nsubjpass", "auxpass") for c in children) or (
+            token.dep_ == "acl" and token.tag_ == "VBN"  # "the missiles supplied by Iran"
+        )
+        agent = [g for c in children if c.dep_ == "agent" for g in c.children if g.dep_ == "pobj"]
+        patient = [c for c in children if c.dep_ in ("nsubjpass",)]
+        objects = [c for c in children if c.dep_ in OBJECT_DEPS]
+        datives = [c for c in children if c.dep_ == "dative"]
+        preps = preps_of(token)
+        if token.dep_ == "relcl":
+            # "the missiles (that) Iran sent": the relative pronoun stands for the noun.
+            objects = [token.head if o.lower_ in RELATIVE_PRONOUNS else o for o in objects]
+            if not objects and not passive:
+                objects = [token.head]
+        if passive:
+            region += patient or ([token.head] if token.dep_ in ("relcl", "acl") else [])
+            actor_side = agent
+            referring.update(a.i for a in agent)
+            if token.dep_ == "acl" and token.head.dep_ in ("dobj", "pobj"):
+                # "Hamas used weapons smuggled from Iran": the user holds what was sent.
+                holder = subject_of(token.head.head)
+                if holder is not None and role == "supplier":
+                    recipient.append(holder)
+        else:
+            actor_side = [subject] if subject is not None else []
+        if role == "theme":
+            # "The first F-16s have arrived in Ukraine", "a Pantsir was installed in
+            # Pyongyang": the subject is what moved, the place it reached the recipient.
+            region += patient if passive else actor_side
+            for word in ("in", "into", "to"):
+                recipient += preps.get(word, [])
+            recipient += objects
+            supplier += preps.get("from", [])
+            return region, supplier, recipient, referring
+        for obj in objects + datives:
+            region.append(obj)
+        for word in ("in", "as"):  # "gave jets in return for troops": the troops too
+            for noun in preps.get(word, []):
+                if noun.lemma_.lower() in EXCHANGE_NOUNS:
+                    region += preps_of(noun).get("for", [])
+        region += preps.get("with", []) + preps.get("of", [])
+        for word in ALSO_PREPOSITIONS:  # "secured pledges, alongside access to technology"
+            region += preps.get(word, [])
+        if role in ("supplier", "producer", "user"):
+            supplier += actor_side + preps.get("from", [])
+            recipient += datives + preps.get("to", []) + preps.get("for", [])
+            recipient += [o for o in objects if o.i not in weapon_tokens]  # "supplied Russia with"
+            if role == "user":
+                recipient, supplier = actor_side, []
+        else:  # recipient
+            recipient += actor_side
+            supplier += preps.get("from", [])
+        for obj in objects:  # "secured supplies of missiles from Iran"
+            supplier += preps_of(obj).get("from", []) if role == "recipient" else []
+            recipient += preps_of(obj).get("to", []) if role == "supplier" else []
+    else:
+        preps = preps_of(token)
+        region += preps.get("of", []) + [c for c in children if c.dep_ in ("compound", "amod")]
+        region.append(token)
+        if role == "agent":
+            supplier += copular_subject(token)
+            referring.update(t.i for t in supplier)
+            supplier += [c for c in children if c.dep_ == "appos"]
+            # "Russian suppliers accounted for ...", "the Chinese exporter"
+            supplier += [c for c in children if c.dep_ in ("amod", "compound")]
+            if token.dep_ == "appos":
+                supplier.append(token.head)
+            recipient += [c for c in children if c.dep_ == "poss"]
+            recipient += preps.get("to", []) + preps.get("for", [])
+        elif role == "recipient_agent":
+            recipient += copular_subject(token)
+            referring.update(t.i for t in recipient)
+            supplier += preps.get("from", []) + [c for c in children if c.dep_ == "poss"]
+        elif role == "order":
+            _order_roles(token, region, supplier, recipient, referring)
+        else:  # event
+            for pair in preps.get("between", []):  # "an arms exchange between the two"
+                referring.add(pair.i)
+                supplier.append(pair)
+            supplier += [c for c in children if c.dep_ in ("poss", "amod", "compound")]
+            supplier += preps.get("from", []) + preps.get("by", [])
+            recipient += preps.get("to", []) + preps.get("for", [])
+            governor = token.head
+            if token.dep_ == "dobj" and governor.lemma_.lower() in TAKING_VERBS:
+                subject = subject_of(governor)
+                if subject is not None:
+                    recipient.append(subject)
+                    referring.add(subject.i)
+            if token.dep_ in ("dobj", "nsubjpass") and governor.lemma_.lower() in ANNOUNCING:
+                # "The Pentagon announced a package of weapons for Ukraine."
+                subject = subject_of(governor, passive_agent=True)
+                if subject is not None:
+                    supplier.append(subject)
+                    referring.add(subject.i)
+        poss = [c for c in children if c.dep_ == "poss"]
+        referring.update(p.i for p in poss)  # "their supplies of shells"
+    return region, supplier, recipient, referring
+
+
+# Verbs whose subject is the buyer of the contract they take ("Poland signed a deal"), and
+# those whose subject is the seller ("Hyundai won a contract").
+SIGNING = frozenset({"sign", "conclude", "finalize", "finalise", "ink", "seal", "place", "agree"})
+WINNING = frozenset({"win", "land", "clinch"})
+FRAMING_PREPOSITIONS = frozenset({"under", "through", "via", "as"})
+
+
+def _order_roles(token: Token, region, supplier, recipient, referring) -> None:
+    """A contract, order, deal or import that belongs to its buyer: "Poland's contract with
+    Hyundai Rotem for 180 tanks", "India signs deal with France for 26 fighters", "the
+    jets will come under an agreement with France", "India's arms imports from Russia"."""
+    children = list(token.children)
+    preps = preps_of(token)
+    for pair in preps.get("between", []):  # "a deal between Belarus and Myanmar"
+        referring.add(pair.i)
+        supplier.append(pair)
+    recipient += [c for c in children if c.dep_ in ("poss", "amod", "compound")]
+    supplier += preps.get("with", []) + preps.get("from", []) + preps.get("by", [])
+    region += preps.get("for", []) + preps.get("of", []) + [token]
+    recipient += [t for t in preps.get("for", []) if t.pos_ == "PROPN"]
+    governor = token.head
+    if token.dep_ == "pobj" and governor.lower_ in FRAMING_PREPOSITIONS:
+        # "will get 26 fighters under a deal with France": the clause's own roles.
+        verb = governor.head
+        subject = subject_of(verb) if coarse_pos(verb) == "VERB" else None
+        if subject is not None:
+            recipient.append(subject)
+            referring.add(subject.i)
+        region += [c for c in verb.children if c.dep_ in OBJECT_DEPS]
+        return
+    if token.dep_ in ("dobj", "nsubjpass") and coarse_pos(governor) == "VERB":
+        subject = subject_of(governor, passive_agent=True)
+        if subject is None:
+            return
+        referring.add(subject.i)
+        lemma = governor.lemma_.lower()
+        if lemma in SIGNING:
+            recipient.append(subject)
+            supplier += preps_of(governor).get("with", [])
+            region += preps_of(governor).get("for", [])  # "signed a contract on Friday for"
+        elif lemma in WINNING:
+            supplier.append(subject)
+
+
+def is_request_or_condition(token: Token, request: frozenset[str]) -> bool:
+    """A transfer asked for, demanded or made conditional ("if Kyiv received ...")."""
+    for node in path_to_root(token):
+        if node.lemma_.lower() in request and node.i != token.i:
+            return True
+        if any(c.dep_ == "mark" and c.lower_ == "if" for c in node.children):
+            return True
+    return False
