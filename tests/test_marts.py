@@ -295,6 +295,10 @@ BREAKERS: dict[str, str] = {
     "claim_corroboration__one_row_per_claim": (
         "UPDATE claim_corroboration SET independent_stories = documents + 1"
     ),
+    "claims_by_month__claims_match_claims": ("DELETE FROM claims_by_month WHERE month IS NOT NULL"),
+    "claims_by_month__months_are_first_of_month": (
+        "UPDATE claims_by_month SET month = month + 3 WHERE month IS NOT NULL"
+    ),
     "claims_enriched__claims_have_documents": (
         "UPDATE claims_enriched SET source_file = NULL WHERE doc_id = 'd2'"
     ),
@@ -796,3 +800,29 @@ def test_a_digest_follows_the_rows_removed_and_added(tmp_path: Path):
     empty = warehouse.table_fingerprint(con, "t")
     assert warehouse.fingerprint_after(everything, everything, empty or "") == empty
     con.close()
+
+
+def test_claims_are_counted_by_the_month_they_happened_next_to_the_month_reported(
+    small_warehouse: Path,
+):
+    con = warehouse.connect(small_warehouse)
+    # d1 (published 15 January 2025) says its drones were sent "since August" 2024.
+    con.execute(
+        "UPDATE claims SET event_start = DATE '2024-08-01', event_end = DATE '2025-01-15', "
+        "event_precision = 'month', event_text = 'since August' WHERE claim_id = 'd1:c1'"
+    )
+    _build_marts(con)
+    con.close()
+    rows = read_rows(
+        small_warehouse,
+        "SELECT month, relation, weapon_class, claims_published, claims_happened "
+        "FROM claims_by_month ORDER BY month NULLS LAST, relation, weapon_class",
+    )
+    assert rows == [
+        (dt.date(2024, 8, 1), "supply", "drone", 0, 1),
+        (dt.date(2025, 1, 1), "supply", "drone", 1, 0),
+        # d2 is undated, d3 known to the year only; the other claims state no time.
+        (None, "produce", "glide_bomb", 1, 1),
+        (None, "supply", "drone", 1, 1),
+        (None, "use", "drone", 1, 1),
+    ]

@@ -436,3 +436,26 @@ def test_a_file_with_its_old_size_and_time_is_not_read_again_until_a_full_run(tm
     [(content_hash, doc_id)] = read_rows(published, "SELECT content_hash, doc_id FROM seed_files")
     assert content_hash != first[0][0] and doc_id != first[0][1]
     assert read_rows(published, "SELECT quantity FROM claims") == [(900.0,)]
+
+
+def test_seed_claims_say_when_what_they_report_happened(seeded_warehouse):
+    published, _ = seeded_warehouse
+    rows = read_rows(
+        published,
+        "SELECT event_text, event_start, event_end, event_precision, published_date "
+        "FROM claims_enriched WHERE event_text IS NOT NULL",
+    )
+    assert rows, "no seed claim states a time"
+    for text, start, end, precision, published_on in rows:
+        assert precision in ("day", "month", "year"), text
+        assert start <= (end or start) <= published_on, text
+    # 'on January 2' in an article of 21 January 2024 is that day.
+    assert ("on January 2", dt.date(2024, 1, 2), dt.date(2024, 1, 2), "day") in {
+        r[:4] for r in rows
+    }
+    # Claims counted by when they happened next to when they were published.
+    totals = read_rows(
+        published, "SELECT sum(claims_published), sum(claims_happened) FROM claims_by_month"
+    )
+    expected = read_rows(published, "SELECT count(*) FROM claims_enriched WHERE NOT negated")
+    assert totals == [(expected[0][0], expected[0][0])]

@@ -22,6 +22,7 @@ from functools import lru_cache
 from pipeline import settings
 from pipeline.ledger import Connect
 from pipeline.lifetime import long_lived
+from pipeline.nlp import dating
 from pipeline.nlp.staging import (
     BATCH_DOCUMENTS,
     NLP_TABLES,
@@ -73,7 +74,8 @@ def parse_documents(model: str, version: str, documents: list[tuple[str, str]]) 
             columns = parsed.columns[table]
             for row in getattr(builder.rows, table):
                 for name, values in columns.items():
-                    values.append(row[name])
+                    # Columns filled where the rows are staged (event times) are absent.
+                    values.append(row.get(name))
     return parsed
 
 
@@ -228,9 +230,13 @@ def parse_pending(connect: Connect, model: str, run_id: str, log: Log) -> ParseR
         for table in NLP_TABLES:
             con.execute(f"DELETE FROM {table} WHERE doc_id NOT IN (SELECT doc_id FROM documents)")
         con.execute("COMMIT")
+        # New documents, documents another extraction parsed, and documents whose
+        # publication date (what their event times are read against) changed.
         todo: list[tuple[str, int]] = con.execute(
-            "SELECT doc_id, characters FROM documents WHERE doc_id NOT IN "
-            "(SELECT doc_id FROM nlp_runs WHERE extractor_version = ?) ORDER BY doc_id",
+            "SELECT d.doc_id, d.characters FROM documents d LEFT JOIN nlp_runs n USING (doc_id) "
+            "WHERE n.doc_id IS NULL OR n.extractor_version <> ? OR n.dated_against IS DISTINCT "
+            f"FROM ({dating.reference_date_sql('d')}) "
+            "ORDER BY d.doc_id",
             [version],
         ).fetchall()
     log(f"{len(todo)} documents to parse with {version}")

@@ -21,6 +21,7 @@ import polars as pl
 
 from pipeline import schema, warehouse
 from pipeline.ledger import Connect
+from pipeline.nlp import dating
 
 Log = Callable[[str], None]
 
@@ -145,10 +146,16 @@ class BatchWriter:
             return
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
         frames = {table: schema.frame(table, batch.columns[table]) for table in ROW_TABLES}
+        with self.connect() as con:
+            documents = dating.reference_dates(con, batch.doc_ids)
+        frames["claims"] = dating.date_claims(frames["claims"], frames["sentences"], documents)
         frames["nlp_runs"] = schema.frame(
             "nlp_runs",
             {
                 "doc_id": batch.doc_ids,
+                "dated_against": [
+                    documents.get(d, dating.NO_REFERENCE).published for d in batch.doc_ids
+                ],
                 "extractor_version": [self.version] * len(batch.doc_ids),
                 "model": [self.model] * len(batch.doc_ids),
                 "processed_at": [now] * len(batch.doc_ids),
@@ -164,7 +171,7 @@ class BatchWriter:
         self.staged_ids += batch.doc_ids
         self.documents += len(batch.doc_ids)
         self.tokens += batch.tokens
-        del frames, batch
+        del frames, batch, documents
         trim_heap()  # the rows are on disk: a worker forked next starts without them
         elapsed = time.perf_counter() - self.started
         self.log(

@@ -23,7 +23,7 @@ __all__ = ["EventTime", "event_time"]
 @dataclass(frozen=True)
 class EventTime:
     start: dt.date
-    end: dt.date
+    end: dt.date | None  # None: "since X" when the publication date is not known
     precision: str  # day, month or year: the finest unit the words state
     text: str  # the words of the expression
 
@@ -93,6 +93,9 @@ class _Rule:
     # (match, publication date or None) -> (start, end, precision), or None when the
     # expression does not resolve.
     resolve: Callable[[re.Match[str], dt.date | None], tuple[dt.date, dt.date, str] | None]
+    # What the publication date must be known to for the expression to resolve: None (it
+    # states its year), "month" ("in August", "last year") or "day" ("last week").
+    needs: str | None = None
 
 
 def _full_date(m: re.Match[str], published: dt.date | None):
@@ -185,52 +188,32 @@ def _ago(m: re.Match[str], published: dt.date | None):
 
 _I = re.IGNORECASE
 # Single expressions, most specific first: where two overlap, the earlier rule wins.
+_AFTER = r"(?:on|by|since|from|until)"
+_IN = r"(?:in|since|during|by|until|from|of|throughout)"
+_WEEKDAY = r"(?P<weekday>monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+_COUNT = r"(?P<count>\d{1,2}|one|two|three|four|five|six|a|an)"
 _SINGLE: tuple[_Rule, ...] = (
     _Rule(re.compile(rf"\b{_m()}\s+{_d()},?\s+{_y()}", _I), _full_date),
     _Rule(re.compile(rf"\b{_d()}(?:\s+of)?\s+{_m()},?\s+{_y()}", _I), _full_date),
     _Rule(re.compile(rf"\b{_m()},?\s+(?:of\s+)?{_y()}", _I), _month_year),
-    _Rule(re.compile(rf"\b(?:on|by|since|from|until)\s+{_m()}\s+{_d()}\b", _I), _day_month),
+    _Rule(re.compile(rf"\b{_AFTER}\s+{_m()}\s+{_d()}\b", _I), _day_month, "month"),
     _Rule(
-        re.compile(rf"\b(?:on|by|since|from|until)\s+(?:the\s+)?{_d()}(?:\s+of)?\s+{_m()}", _I),
-        _day_month,
-    ),  # noqa: E501
-    _Rule(
-        re.compile(
-            rf"\b(?:in|since|during|by|until|from|of|last|early|mid|late)[\s-]+(?:early\s+|mid[\s-]|late\s+)?{_m()}(?!\s*\d)",
-            _I,
-        ),
-        _month_only,
-    ),  # noqa: E501
-    _Rule(
-        re.compile(rf"\b(?:in|since|during|by|until|from|of|throughout)\s+{_PART}{_y()}", _I),
-        _year_only,
-    ),  # noqa: E501
-    _Rule(
-        re.compile(rf"\b{_PART.replace('?:(?P<part>', '?:(?P<part>').rstrip('?')}{_y()}", _I),
-        _year_only,
-    ),  # noqa: E501
-    _Rule(
-        re.compile(
-            r"\b(?:yesterday|today|this week|(?:last|past) (?:week|month|year)"
-            r"|this (?:month|year))\b",
-            _I,
-        ),
-        _relative,
+        re.compile(rf"\b{_AFTER}\s+(?:the\s+)?{_d()}(?:\s+of)?\s+{_m()}", _I), _day_month, "month"
     ),
     _Rule(
-        re.compile(
-            r"\b(?:on|last)\s+(?P<weekday>monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b",
-            _I,
-        ),
-        _weekday,
-    ),  # noqa: E501
+        re.compile(rf"\b(?:{_IN[3:-1]}|last|early|mid|late)[\s-]+{_m()}(?!\s*\d)", _I),
+        _month_only,
+        "month",
+    ),
+    _Rule(re.compile(rf"\b{_IN}\s+{_PART}{_y()}", _I), _year_only),
+    _Rule(re.compile(rf"\b{_PART[:-1]}{_y()}", _I), _year_only),  # "early 2024"
     _Rule(
-        re.compile(
-            r"\b(?P<count>\d{1,2}|one|two|three|four|five|six|a|an)\s+(?P<unit>days?|weeks?|months?|years?)\s+ago\b",
-            _I,
-        ),
-        _ago,
-    ),  # noqa: E501
+        re.compile(r"\b(?:yesterday|today|this week|(?:last|past) week)\b", _I), _relative, "day"
+    ),
+    _Rule(re.compile(r"\b(?:last|past|this) (?:month|year)\b", _I), _relative, "month"),
+    _Rule(re.compile(rf"\b(?:on|last)\s+{_WEEKDAY}\b", _I), _weekday, "day"),
+    _Rule(re.compile(rf"\b{_COUNT}\s+(?P<unit>days?|weeks?)\s+ago\b", _I), _ago, "day"),
+    _Rule(re.compile(rf"\b{_COUNT}\s+(?P<unit>months?|years?)\s+ago\b", _I), _ago, "month"),
 )
 # "since" opens a range that runs to the publication date.
 _SINCE = re.compile(r"\bsince\b", _I)
@@ -241,30 +224,43 @@ _RANGE = re.compile(
 )  # noqa: E501
 
 
-def _find(text: str, published: dt.date | None) -> list[tuple[int, int, dt.date, dt.date, str]]:
-    """Every expression that resolves, as (start offset, end offset, first day, last day,
-    precision), earliest first; an expression inside an earlier-ranked one is skipped."""
-    found: list[tuple[int, int, dt.date, dt.date, str]] = []
+_KNOWN_TO = {"day": ("day",), "month": ("day", "month")}
+
+
+def _find(
+    text: str, published: dt.date | None, precision: str = "day"
+) -> list[tuple[int, int, dt.date | None, dt.date | None, str]]:
+    """Every time expression, as (start offset, end offset, first day, last day, precision),
+    earliest first; an expression inside an earlier-ranked one is skipped. One that needs a
+    publication date known more finely than it is resolves to no days (None, None)."""
+    found: list[tuple[int, int, dt.date | None, dt.date | None, str]] = []
     for rule in _SINGLE:
         for match in rule.pattern.finditer(text):
             if any(a < match.end() and match.start() < b for a, b, *_ in found):
                 continue
-            resolved = rule.resolve(match, published)
+            known = rule.needs is None or (
+                published is not None and precision in _KNOWN_TO[rule.needs]
+            )
+            resolved = rule.resolve(match, published) if known else None
             if resolved is not None:
                 found.append((match.start(), match.end(), *resolved))
+            else:
+                found.append((match.start(), match.end(), None, None, ""))
     return sorted(found)
 
 
-def _phrase(words: str, published: dt.date | None) -> tuple[dt.date, dt.date, str, int] | None:
+def _phrase(
+    words: str, published: dt.date | None, precision: str
+) -> tuple[dt.date, dt.date, str, int] | None:
     """A range bound on its own ("March", "May 2024", "2022"), read as if after "in": its
     first and last day, precision, and how many characters of `words` it spans."""
-    found = _find(f"in {words}", published)
-    if not found or found[0][0] > 3:
+    found = _find(f"in {words}", published, precision)
+    if not found or found[0][0] > 3 or found[0][2] is None or found[0][3] is None:
         return None
-    return (*found[0][2:], found[0][1] - 3)
+    return found[0][2], found[0][3], found[0][4], found[0][1] - 3
 
 
-def _range(text: str, published: dt.date | None) -> EventTime | None:
+def _range(text: str, published: dt.date | None, precision: str) -> EventTime | None:
     """`between X and Y` / `from X to Y`: from the start of X to the end of Y; X takes Y's
     year when it states none ("between March and May 2024")."""
     for match in _RANGE.finditer(text):
@@ -273,7 +269,7 @@ def _range(text: str, published: dt.date | None) -> EventTime | None:
         last, words = None, ""
         for size in (3, 2, 1):
             words = " ".join(tail[:size]).rstrip(",.;")
-            last = _phrase(words, published)
+            last = _phrase(words, published, precision)
             if last is not None:
                 words = words[: last[3]]
                 break
@@ -281,8 +277,8 @@ def _range(text: str, published: dt.date | None) -> EventTime | None:
             continue
         first = None
         if not re.search(r"(?:19|20)\d\d", match["a"]):
-            first = _phrase(f"{match['a']} {last[1].year}", published)
-        first = first or _phrase(match["a"], published)
+            first = _phrase(f"{match['a']} {last[1].year}", published, precision)
+        first = first or _phrase(match["a"], published, precision)
         if first is not None and first[0] <= last[1]:
             end = last[1] if published is None else min(last[1], max(published, first[0]))
             said = text[match.start() : match.start("b")] + words
@@ -290,29 +286,42 @@ def _range(text: str, published: dt.date | None) -> EventTime | None:
     return None
 
 
-def event_time(text: str, published: dt.date | None) -> EventTime | None:
+def states_time(text: str) -> bool:
+    """Whether the text has a time expression at all, resolvable or not."""
+    return bool(_find(text, None))
+
+
+def event_time(text: str, published: dt.date | None, precision: str = "day") -> EventTime | None:
     """The event time a sentence states, or None when it states none that resolves.
 
+    Args:
+        published: the publication date, None when unknown.
+        precision: what `published` is known to (`day`, `month` or `year`): "last week"
+            needs the day, "in August" or "last year" the month.
+
     Of several expressions the first in the sentence is taken; `since X` runs from X to
-    the publication date; `between X and Y` / `from X to Y` from X to Y. A range ending
-    after the publication date ends at it.
+    the publication date (open-ended when that is unknown); `between X and Y` / `from X to
+    Y` from X to Y. A range ending after the publication date ends at it.
     """
-    found = _find(text, published)
+    found = _find(text, published, precision)
     if not found:
         return None
     first = found[0]
-    ranged = _range(text, published)
+    ranged = _range(text, published, precision)
     if ranged is not None and text.find(ranged.text) <= first[0]:
         return ranged
-    start, end, precision = first[2], first[3], first[4]
+    start, end, unit = first[2], first[3], first[4]
+    if start is None or end is None:
+        return None  # the time it states cannot be placed without a finer date
     words = text[first[0] : first[1]]
     before = text[max(0, first[0] - 12) : first[1]]
-    if _SINCE.search(before) and published is not None and published >= start:
-        end = published
+    since: dt.date | None = end
+    if _SINCE.search(before):
         words = text[text.lower().rfind("since", 0, first[1]) : first[1]]
-    if published is not None and end > published >= start:
-        end = published
-    return EventTime(start, end, precision, words.strip(" ,.;"))
+        since = published if published is not None and published >= start else None
+    elif published is not None and end > published >= start:
+        since = published
+    return EventTime(start, since, unit, words.strip(" ,.;"))
 
 
 def _coarser(a: str, b: str) -> str:

@@ -37,7 +37,11 @@ SELECT
     s.end_char AS sentence_end_char,  -- its end offset (exclusive)
     c.trigger_text,
     c.extractor_version,
-    c.rule
+    c.rule,
+    c.event_start,
+    c.event_end,
+    c.event_precision,
+    c.event_text
 -- Left joins: a claim whose document or sentence went missing stays visible (with nulls)
 -- and fails the claims_enriched checks instead of vanishing from every mart. Every join
 -- matches doc_id: a document's rows come from that document's rows alone.

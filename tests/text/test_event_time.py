@@ -170,3 +170,24 @@ def test_relative_expressions_need_the_publication_date():
 def test_a_range_never_ends_after_the_article_was_published():
     found = event_time("From 2023 to 2025 the plant will build drones.", PUBLISHED)
     assert found is not None and found.end == PUBLISHED
+
+
+def test_what_a_month_known_publication_date_can_place():
+    """An article dated to the month places "in August" and "last year", not "last week"."""
+    march = dt.date(2024, 3, 1)
+    found = event_time("In August last year the first train left.", march, "month")
+    assert found is not None and (found.start, found.precision) == (D(2023, 8, 1), "month")
+    assert event_time("Last week the navy received four boats.", march, "month") is None
+
+
+def test_since_without_a_publication_date_is_open_ended():
+    found = event_time("It has sent drones since 2022.", None)
+    assert found is not None and (found.start, found.end) == (D(2022, 1, 1), None)
+
+
+def test_a_time_that_cannot_be_placed_is_still_a_time():
+    from pipeline.text.event_time import states_time
+
+    assert states_time("Last week the navy received four boats.")
+    assert event_time("Last week the navy received four boats.", None) is None
+    assert not states_time("The navy received four boats.")
