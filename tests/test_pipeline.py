@@ -459,3 +459,31 @@ def test_seed_claims_say_when_what_they_report_happened(seeded_warehouse):
     )
     expected = read_rows(published, "SELECT count(*) FROM claims_enriched WHERE NOT negated")
     assert totals == [(expected[0][0], expected[0][0])]
+
+
+def test_claims_name_the_weapon_system_and_the_register_lists_it(tmp_path: Path):
+    seeds_dir = tmp_path / "seeds"
+    seeds_dir.mkdir()
+    (seeds_dir / "systems.txt").write_text(
+        "Kyiv says Russia fired North Korean missiles\n\n"
+        "KYIV, March 3, 2024 - North Korea has supplied Russia with KN-23 ballistic "
+        "missiles, Ukraine's defence intelligence said on Sunday.\n",
+        encoding="utf-8",
+    )
+    published = tmp_path / "warehouse" / "salvo.duckdb"
+    assert run_pipeline(seeds_dir, published).success
+    claims = read_rows(
+        published,
+        "SELECT supplier, recipient, weapon_class, weapon_system, system_origin "
+        "FROM claims_enriched WHERE weapon_system IS NOT NULL",
+    )
+    assert ("PRK", "RUS", "ballistic_missile", "KN-23", "PRK") in claims
+    assert read_rows(
+        published,
+        "SELECT weapon_systems FROM arms_transfers "
+        "WHERE (supplier, recipient, weapon_class) = ('PRK', 'RUS', 'ballistic_missile')",
+    ) == [(["KN-23"],)]
+    assert read_rows(
+        published,
+        "SELECT DISTINCT weapon_system FROM entities WHERE text = 'KN-23' AND label = 'WEAPON'",
+    ) == [("KN-23",)]

@@ -21,7 +21,7 @@ import polars as pl
 
 from pipeline import schema, warehouse
 from pipeline.ledger import Connect
-from pipeline.nlp import dating
+from pipeline.nlp import dating, systems
 
 Log = Callable[[str], None]
 
@@ -149,6 +149,9 @@ class BatchWriter:
         with self.connect() as con:
             documents = dating.reference_dates(con, batch.doc_ids)
         frames["claims"] = dating.date_claims(frames["claims"], frames["sentences"], documents)
+        frames["claims"], frames["entities"] = systems.name_systems(
+            frames["claims"], frames["entities"]
+        )
         frames["nlp_runs"] = schema.frame(
             "nlp_runs",
             {

@@ -30,7 +30,10 @@ SELECT
     round(avg(CAST(hedged AS INTEGER)) FILTER (WHERE NOT negated), 3) AS hedged_share,
     bool_or(negated) AS denied,  -- some claim denies the transfer
     count(*) FILTER (WHERE negated) AS denied_claims,  -- claims denying it
-    list(DISTINCT relation ORDER BY relation) AS relations  -- the relations of its claims
+    list(DISTINCT relation ORDER BY relation) AS relations,  -- the relations of its claims
+    -- the named systems its claims name (KN-23, Shahed-136 (Geran-2)), from weapon_system
+    list(DISTINCT weapon_system ORDER BY weapon_system)
+        FILTER (WHERE NOT negated AND weapon_system IS NOT NULL) AS weapon_systems
 FROM claims_enriched
 WHERE relation IN ('supply', 'purchase', 'use')
     AND supplier IS NOT NULL

@@ -41,7 +41,9 @@ SELECT
     c.event_start,
     c.event_end,
     c.event_precision,
-    c.event_text
+    c.event_text,
+    c.weapon_system,
+    c.system_origin
 -- Left joins: a claim whose document or sentence went missing stays visible (with nulls)
 -- and fails the claims_enriched checks instead of vanishing from every mart. Every join
 -- matches doc_id: a document's rows come from that document's rows alone.
