@@ -50,12 +50,19 @@ def reference_dates(con: duckdb.DuckDBPyConnection, doc_ids: list[str]) -> dict[
 NO_REFERENCE = Reference(None, "day", "")
 
 
+# A paragraph's words speak for a sentence at most this far from it: text runs that long
+# without a blank line (a pasted transcript, a table) are not one paragraph.
+PARAGRAPH_REACH = 1_000
+
+
 def _paragraph(text: str, start: int, end: int) -> str:
-    """The rest of the paragraph (text between blank lines) around a sentence."""
-    first = text.rfind("\n\n", 0, start)
-    last = text.find("\n\n", end)
-    first = 0 if first < 0 else first + 2
-    last = len(text) if last < 0 else last
+    """The rest of the paragraph (text between blank lines) around a sentence, within
+    PARAGRAPH_REACH characters of it."""
+    low, high = max(0, start - PARAGRAPH_REACH), min(len(text), end + PARAGRAPH_REACH)
+    first = text.rfind("\n\n", low, start)
+    last = text.find("\n\n", end, high)
+    first = low if first < 0 else first + 2
+    last = high if last < 0 else last
     return text[first:start] + " " + text[end:last]
 
 

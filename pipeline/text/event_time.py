@@ -187,6 +187,10 @@ def _ago(m: re.Match[str], published: dt.date | None):
 
 
 _I = re.IGNORECASE
+# Characters of a text looked at: a time stated further into one sentence is not the time
+# of what the sentence begins with, and a run of text without a sentence break that long
+# is not prose.
+MAX_CHARS = 2_000
 # Single expressions, most specific first: where two overlap, the earlier rule wins.
 _AFTER = r"(?:on|by|since|from|until)"
 _IN = r"(?:in|since|during|by|until|from|of|throughout)"
@@ -288,7 +292,7 @@ def _range(text: str, published: dt.date | None, precision: str) -> EventTime | 
 
 def states_time(text: str) -> bool:
     """Whether the text has a time expression at all, resolvable or not."""
-    return bool(_find(text, None))
+    return bool(_find(text[:MAX_CHARS], None))
 
 
 def event_time(text: str, published: dt.date | None, precision: str = "day") -> EventTime | None:
@@ -303,6 +307,7 @@ def event_time(text: str, published: dt.date | None, precision: str = "day") -> 
     the publication date (open-ended when that is unknown); `between X and Y` / `from X to
     Y` from X to Y. A range ending after the publication date ends at it.
     """
+    text = text[:MAX_CHARS]
     found = _find(text, published, precision)
     if not found:
         return None
