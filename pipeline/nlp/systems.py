@@ -61,13 +61,22 @@ def name_systems(
     """The claims with weapon_system and system_origin filled from their weapon words, and
     the WEAPON mentions with weapon_system from their text (null where no system is named)."""
     systems = systems or load_systems()
-    found = [systems.find(words) for words in claims["weapon_text"].to_list()]
+    memo: dict[str, System | None] = {}  # weapon words repeat: "drones", "shells"
+
+    def find(words: str | None) -> System | None:
+        if words is None:
+            return None
+        if words not in memo:
+            memo[words] = systems.find(words)
+        return memo[words]
+
+    found = [find(words) for words in claims["weapon_text"].to_list()]
     claims = claims.with_columns(
         pl.Series("weapon_system", [s.name if s else None for s in found], dtype=pl.String),
         pl.Series("system_origin", [s.origin if s else None for s in found], dtype=pl.String),
     )
     named = [
-        systems.find(text) if label == "WEAPON" else None
+        find(text) if label == "WEAPON" else None
         for text, label in entities.select("text", "label").iter_rows()
     ]
     entities = entities.with_columns(
