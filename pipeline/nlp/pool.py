@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from pipeline import settings
 from pipeline.ledger import Connect
@@ -31,6 +32,9 @@ from pipeline.nlp.staging import (
     trim_heap,
 )
 from pipeline.nlp.version import extractor_version
+
+if TYPE_CHECKING:
+    from pipeline.nlp.backends import ParseBackend
 
 Log = Callable[[str], None]
 
@@ -98,7 +102,7 @@ def _workers(documents: int, total_characters: int) -> int:
     return workers if workers > 1 else 0
 
 
-def _read_texts(connect: Connect, doc_ids: list[str]) -> Iterator[list[tuple[str, str]]]:
+def read_texts(connect: Connect, doc_ids: list[str]) -> Iterator[list[tuple[str, str]]]:
     """(doc_id, clean_text) per batch; the connection is closed before the batch is parsed."""
     for first in range(0, len(doc_ids), BATCH_DOCUMENTS):
         with connect() as con:
@@ -128,7 +132,7 @@ def _load_model(model: str) -> None:
         build_nlp(model)
 
 
-def _parse_with_workers(
+def parse_with_workers(
     connect: Connect,
     todo: list[tuple[str, int]],
     model: str,
@@ -141,7 +145,7 @@ def _parse_with_workers(
         # it would never be freed, and every worker would start with it.
         gc.collect()
     _load_model(model)  # here, before any fork: workers inherit it, nobody loads it twice
-    tasks = (task for texts in _read_texts(connect, [d for d, _ in todo]) for task in _tasks(texts))
+    tasks = (task for texts in read_texts(connect, [d for d, _ in todo]) for task in _tasks(texts))
     if not writer.workers:
         for task in tasks:
             writer.add(parse_documents(model, version, task))
@@ -203,6 +207,7 @@ class ParseRun:
     """What one parse of the pending documents did."""
 
     version: str
+    backend: str
     documents: int
     tokens: int
     workers: int
@@ -212,7 +217,9 @@ class ParseRun:
     write_seconds: float
 
 
-def parse_pending(connect: Connect, model: str, run_id: str, log: Log) -> ParseRun:
+def parse_pending(
+    connect: Connect, model: str, run_id: str, log: Log, backend: ParseBackend | None = None
+) -> ParseRun:
     """Drop the rows of documents that are gone, then parse every document this extractor
     version has not parsed and replace its rows.
 
@@ -221,7 +228,12 @@ def parse_pending(connect: Connect, model: str, run_id: str, log: Log) -> ParseR
         model: the spaCy model package.
         run_id: recorded in nlp_runs, so the run's checks can look at its rows.
         log: receives progress lines.
+        backend: where the parse runs (pipeline.nlp.backends); default the local pool.
     """
+    if backend is None:
+        from pipeline.nlp.backends import LocalPool
+
+        return parse_pending(connect, model, run_id, log, LocalPool())
     version = extractor_version(model)
     with connect() as con:
         con.execute("BEGIN TRANSACTION")
@@ -239,13 +251,15 @@ def parse_pending(connect: Connect, model: str, run_id: str, log: Log) -> ParseR
         if todo:
             before = _cpu_seconds()
             try:
-                _parse_with_workers(connect, todo, model, version, writer)
+                backend.parse(connect, todo, model, version, writer)
             finally:
-                writer.cpu_seconds = _cpu_seconds() - before
+                # A backend whose parsers are not this process's children adds theirs.
+                writer.cpu_seconds += _cpu_seconds() - before
     finally:
         writer.close()
     return ParseRun(
         version=version,
+        backend=backend.name,
         documents=len(todo),
         tokens=writer.tokens,
         workers=writer.workers,

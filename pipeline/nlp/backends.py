@@ -1,0 +1,393 @@
+"""Where the NLP stage's spaCy pass runs: worker processes on this machine (`local`, the
+default) or the actors of a Ray cluster (`ray`). Either way the rows arrive at the stage's
+BatchWriter as Parquet files of the tables' fixed columns, and are written by the same code
+in the same transactions; only the parsing moves.
+
+The Ray backend never lets a worker near the DuckDB file. The stage writes the documents to
+parse, (doc_id, clean_text), as Parquet into a folder of its own in the lake (SALVO_LAKE);
+Ray Data reads them, and one actor per CPU, each with its own spaCy model, parses a file at
+a time and writes the rows as one Parquet file per table beside them; the stage reads back
+only the files the finished actor calls name, and deletes its folder however the stage
+ends. Ray is imported only by this backend (the `cluster` dependency group).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from pipeline import settings, warehouse
+from pipeline.ledger import Connect
+from pipeline.nlp.pool import parse_documents, parse_with_workers, read_texts
+from pipeline.nlp.staging import ROW_TABLES, BatchWriter
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    import pyarrow.fs as pafs
+
+# Characters of text per input file of the Ray backend, which is what one actor call
+# parses: at least a local pool task (TASK_CHARACTERS, a couple of seconds), at most this,
+# and otherwise a quarter of an actor's share of the corpus, so that every actor gets work
+# and the actors finish together.
+MAX_FILE_CHARACTERS = 4_000_000
+FILES_PER_ACTOR = 4
+
+
+class ParseBackend(Protocol):
+    """Parses the documents `todo` lists ((doc_id, characters), by doc_id) and hands
+    their rows to `writer`, which stages and writes them; `writer.workers` says how many
+    parsers ran, `writer.cpu_seconds` gets the CPU time of those that are not children of
+    this process."""
+
+    @property
+    def name(self) -> str: ...
+
+    def parse(
+        self,
+        connect: Connect,
+        todo: list[tuple[str, int]],
+        model: str,
+        version: str,
+        writer: BatchWriter,
+    ) -> None: ...
+
+
+@dataclass(frozen=True)
+class LocalPool:
+    """Forked worker processes on this machine (pipeline.nlp.pool)."""
+
+    name: str = "local"
+
+    def parse(self, connect, todo, model, version, writer) -> None:
+        parse_with_workers(connect, todo, model, version, writer)
+
+
+def from_settings(working: Path | str) -> ParseBackend:
+    """The backend SALVO_NLP_BACKEND names, for the working database `working`."""
+    if settings.nlp_backend() == "ray":
+        return RayCluster(
+            address=settings.ray_address(),
+            lake=settings.lake(),
+            working=str(working),
+            actors=settings.ray_actors(),
+        )
+    return LocalPool()
+
+
+# --- the lake ----------------------------------------------------------------------------
+
+
+def lake_filesystem(lake: str) -> tuple[pafs.FileSystem, str]:
+    """A pyarrow filesystem and the base path within it, for a local folder or any URI
+    pyarrow opens (s3://, gs://, hdfs://, file://); another fsspec URI goes through
+    fsspec when its implementation is installed."""
+    import pyarrow.fs as pafs
+
+    if "://" not in lake:
+        return pafs.LocalFileSystem(), str(Path(lake).resolve())
+    try:
+        filesystem, path = pafs.FileSystem.from_uri(lake)
+    except ValueError:  # pyarrow.ArrowInvalid: a scheme pyarrow has no filesystem for
+        import fsspec
+
+        spec, path = fsspec.core.url_to_fs(lake)
+        filesystem = pafs.PyFileSystem(pafs.FSSpecHandler(spec))
+    return filesystem, path.rstrip("/")
+
+
+def _is_local(filesystem: pafs.FileSystem) -> bool:
+    import pyarrow.fs as pafs
+
+    return isinstance(filesystem, pafs.LocalFileSystem)
+
+
+def _warehouse_folder(base: str, working: str) -> str:
+    """The lake folder of one warehouse: the staged files of its runs, one folder each."""
+    key = hashlib.sha1(str(Path(working).resolve()).encode()).hexdigest()[:12]
+    return f"{base}/salvo-nlp-{key}"
+
+
+# --- the Ray side ------------------------------------------------------------------------
+
+
+class RayParser:
+    """A Ray Data callable class: one spaCy model per actor, loaded in __init__, parses one
+    input file's documents per call and writes their rows as one Parquet file per table in
+    the run's lake folder. Returns one row naming the files, for the stage to load."""
+
+    def __init__(self, model: str, version: str, lake: str, folder: str):
+        from pipeline.nlp.language import build_nlp
+        from pipeline.nlp.version import extractor_version
+
+        build_nlp(model)
+        # The worker's code, lexicon and model must be the ones the stage versions its rows
+        # with: an image built from another commit would write rows under the wrong name.
+        mine = extractor_version(model)
+        if mine != version:
+            raise RuntimeError(
+                f"this Ray worker extracts {mine}, the stage expects {version}: the cluster's "
+                "image holds another version of Salvo, its lexicon or its model"
+            )
+        self.model, self.version, self.folder = model, version, folder
+        self.filesystem, _ = lake_filesystem(lake)
+
+    def __call__(self, batch: pa.Table) -> pa.Table:
+        import pyarrow as pa
+        import ray
+
+        from pipeline import schema
+
+        started = time.process_time()
+        doc_ids = batch.column("doc_id").to_pylist()
+        texts = batch.column("clean_text").to_pylist()
+        parsed = parse_documents(self.model, self.version, list(zip(doc_ids, texts, strict=True)))
+        # A fresh name per call: a retried call writes new files, and the stage reads only
+        # those that a finished call names.
+        part = uuid.uuid4().hex
+        rows = {}
+        for table in ROW_TABLES:
+            frame = schema.frame(table, parsed.columns[table])
+            rows[table] = frame.height
+            with self.filesystem.open_output_stream(f"{self.folder}/{table}/{part}.parquet") as out:
+                frame.write_parquet(out, compression="lz4")
+        return pa.table(
+            {
+                "part": [part],
+                "doc_ids": [doc_ids],
+                "tokens": [parsed.tokens],
+                **{f"{table}_rows": [rows[table]] for table in ROW_TABLES},
+                "cpu_seconds": [time.process_time() - started],
+                "node": [ray.get_runtime_context().get_node_id()],
+            }
+        )
+
+
+# --- the stage's side --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RayCluster:
+    """The parse on a Ray cluster: a local one started for the stage when `address` is
+    empty, otherwise the one at `address` (`auto`, `host:port`, `ray://host:port`)."""
+
+    address: str = ""
+    lake: str = ""
+    working: str = ""
+    actors: int = 0
+    name: str = "ray"
+
+    def parse(self, connect, todo, model, version, writer) -> None:
+        # One writer at a time per warehouse (re-entrant: the run's ingest step took it):
+        # whatever is in this warehouse's lake folder was left by a run that was killed.
+        warehouse.acquire_writer_lock(self.working)
+        filesystem, base = lake_filesystem(self.lake or settings.lake())
+        runs = _warehouse_folder(base, self.working)
+        filesystem.delete_dir_contents(runs, missing_dir_ok=True)
+        folder = f"{runs}/{uuid.uuid4().hex}"
+        try:
+            files = self._stage_input(connect, todo, filesystem, folder)
+            with _ray_session(self.address, writer.log):
+                self._run(files, model, version, writer, filesystem, folder)
+        finally:
+            if _exists(filesystem, folder):
+                filesystem.delete_dir(folder)
+
+    def _stage_input(
+        self, connect: Connect, todo: list[tuple[str, int]], filesystem, folder: str
+    ) -> list[str]:
+        """The documents to parse as Parquet files of (doc_id, clean_text) in the run's
+        folder, cut so that every actor gets several."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        characters = sum(size for _, size in todo)
+        actors = self.actors or _cluster_cpus_hint()
+        target = min(
+            max(characters // max(actors * FILES_PER_ACTOR, 1), _task_characters()),
+            MAX_FILE_CHARACTERS,
+        )
+        filesystem.create_dir(f"{folder}/input")
+        paths: list[str] = []
+
+        def write(chunk: list[tuple[str, str]]) -> None:
+            path = f"{folder}/input/{len(paths):06d}.parquet"
+            ids, texts = zip(*chunk, strict=True)
+            table = pa.table(
+                {"doc_id": pa.array(ids, pa.string()), "clean_text": pa.array(texts, pa.string())}
+            )
+            pq.write_table(table, path, filesystem=filesystem, compression="lz4")
+            paths.append(path)
+
+        chunk: list[tuple[str, str]] = []
+        size = 0
+        for texts in read_texts(connect, [doc_id for doc_id, _ in todo]):
+            for doc_id, text in texts:
+                if chunk and size + len(text) > target:
+                    write(chunk)
+                    chunk, size = [], 0
+                chunk.append((doc_id, text))
+                size += len(text)
+        if chunk:
+            write(chunk)
+        for table in ROW_TABLES:
+            filesystem.create_dir(f"{folder}/{table}")
+        return paths
+
+    def _run(
+        self,
+        files: list[str],
+        model: str,
+        version: str,
+        writer: BatchWriter,
+        filesystem,
+        folder: str,
+    ) -> None:
+        import ray
+        import ray.data
+
+        context = ray.data.DataContext.get_current()
+        context.enable_progress_bars = False  # the stage logs its own progress lines
+        cpus = int(ray.cluster_resources().get("CPU", 1))
+        writer.workers = max(1, min(self.actors or cpus, len(files)))
+        writer.parsers = "Ray actor(s)"
+        writer.log(
+            f"Ray: {len(files)} input files in {folder}, {writer.workers} parsing actors on "
+            f"{len(ray.nodes())} node(s) with {cpus} CPUs"
+        )
+        rows = ray.data.read_parquet(
+            files, filesystem=filesystem, override_num_blocks=len(files)
+        ).map_batches(
+            RayParser,
+            fn_constructor_kwargs={
+                "model": model,
+                "version": version,
+                "lake": self.lake or settings.lake(),
+                "folder": folder,
+            },
+            # One input file per call, so that every actor gets files.
+            batch_size=None,
+            batch_format="pyarrow",
+            compute=ray.data.ActorPoolStrategy(size=writer.workers),
+            num_cpus=1,
+        )
+        local = _is_local(filesystem)
+        nodes: set[str] = set()
+        for batch in rows.iter_batches(batch_size=None, batch_format="pyarrow"):
+            for call in batch.to_pylist():
+                files_of_call = {
+                    table: f"{folder}/{table}/{call['part']}.parquet" for table in ROW_TABLES
+                }
+                writer.cpu_seconds += call["cpu_seconds"]
+                nodes.add(call["node"])
+                writer.add_staged(
+                    call["doc_ids"],
+                    call["tokens"],
+                    {
+                        table: Path(path) if local else _download(filesystem, path, writer)
+                        for table, path in files_of_call.items()
+                    },
+                    {table: call[f"{table}_rows"] for table in ROW_TABLES},
+                )
+        writer.flush()
+        writer.log(f"Ray: parsed on {len(nodes)} node(s)")
+
+
+def _download(filesystem, path: str, writer: BatchWriter) -> Path:
+    """A lake file copied into the writer's local staging folder (DuckDB reads it there)."""
+    target = writer.folder / f"ray-{Path(path).parent.name}-{Path(path).name}"
+    with filesystem.open_input_stream(path) as source, open(target, "wb") as out:
+        while chunk := source.read(1 << 20):
+            out.write(chunk)
+    return target
+
+
+def _exists(filesystem, path: str) -> bool:
+    import pyarrow.fs as pafs
+
+    return filesystem.get_file_info(path).type != pafs.FileType.NotFound
+
+
+def _task_characters() -> int:
+    from pipeline.nlp.pool import TASK_CHARACTERS
+
+    return TASK_CHARACTERS
+
+
+def _cluster_cpus_hint() -> int:
+    """The CPUs of the cluster when Ray is already connected, else this machine's (input
+    files are cut before the stage connects)."""
+    try:
+        import ray
+
+        if ray.is_initialized():
+            return int(ray.cluster_resources().get("CPU", 1))
+    except ImportError:
+        pass
+    return settings.cpu_count()
+
+
+class _ray_session:
+    """Ray for the length of a block: connected to `address`, or a local cluster started
+    for the block (and stopped after it). A session someone else opened in this process
+    (a test, a notebook) is used as it is and left open."""
+
+    def __init__(self, address: str, log):
+        self.address, self.log = address, log
+        self.owned = False
+
+    def __enter__(self) -> _ray_session:
+        try:
+            import ray
+        except ImportError as exc:
+            raise RuntimeError(
+                "SALVO_NLP_BACKEND=ray needs the `cluster` dependency group: "
+                "`uv sync --group cluster` (SALVO_NLP_BACKEND=ray make run installs it)"
+            ) from exc
+        if ray.is_initialized():
+            return self
+        started = time.perf_counter()
+        options: dict[str, Any] = {
+            "include_dashboard": False,
+            "logging_level": logging.WARNING,
+            "log_to_driver": True,
+        }
+        if self.address:
+            # The project's code travels with the run, so that the workers run exactly the
+            # stage's version (the image still needs the dependencies and the model).
+            options["runtime_env"] = {"py_modules": [str(settings.PROJECT_ROOT / "pipeline")]}
+            ray.init(address=self.address, **options)
+            what = f"connected to the Ray cluster at {self.address}"
+        else:
+            # A cluster of this machine's processes: the workers import the project from
+            # its folder, as this process does.
+            options["runtime_env"] = {"env_vars": {"PYTHONPATH": str(settings.PROJECT_ROOT)}}
+            ray.init(num_cpus=settings.cpu_count(), **options)
+            what = "started a local Ray cluster"
+        self.owned = True
+        self.log(f"Ray: {what} in {time.perf_counter() - started:.1f} s")
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self.owned:
+            import ray
+
+            ray.shutdown()
+
+
+def iter_lake(lake: str, working: str) -> Iterator[str]:
+    """Every file under the lake folder of a warehouse (tests and checks: a finished or
+    failed stage leaves none)."""
+    import pyarrow.fs as pafs
+
+    filesystem, base = lake_filesystem(lake)
+    selector = pafs.FileSelector(_warehouse_folder(base, working), recursive=True)
+    selector.allow_not_found = True
+    for info in filesystem.get_file_info(selector):
+        if info.type == pafs.FileType.File:
+            yield info.path
