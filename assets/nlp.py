@@ -103,6 +103,7 @@ def sentences_entities_claims(
         "parse_seconds": round(run.seconds, 2),
         "worker_processes": run.workers,
         "parse_backend": run.backend,
+        "parse_nodes": run.nodes,
         # Above parse_seconds when the workers overlap; below it on a busy machine.
         "parse_cpu_seconds": round(run.cpu_seconds, 2),
         "rows_written": sum(run.written.values()),

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import time
 import uuid
 from collections.abc import Iterator
@@ -295,6 +296,7 @@ class RayCluster:
                     {table: call[f"{table}_rows"] for table in ROW_TABLES},
                 )
         writer.flush()
+        writer.nodes = len(nodes)
         writer.log(f"Ray: parsed on {len(nodes)} node(s)")
 
 
@@ -342,6 +344,10 @@ class _ray_session:
         self.owned = False
 
     def __enter__(self) -> _ray_session:
+        if not self.address:
+            # A cluster of this machine only: every Ray process on the loopback address
+            # (read when Ray is imported), not on the machine's network address.
+            os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
         try:
             import ray
         except ImportError as exc:
@@ -367,7 +373,8 @@ class _ray_session:
             # A cluster of this machine's processes: the workers import the project from
             # its folder, as this process does.
             options["runtime_env"] = {"env_vars": {"PYTHONPATH": str(settings.PROJECT_ROOT)}}
-            ray.init(num_cpus=settings.cpu_count(), **options)
+            # "local": a new cluster even when one was started on this machine before.
+            ray.init(address="local", num_cpus=settings.cpu_count(), **options)
             what = "started a local Ray cluster"
         self.owned = True
         self.log(f"Ray: {what} in {time.perf_counter() - started:.1f} s")

@@ -211,6 +211,7 @@ class ParseRun:
     documents: int
     tokens: int
     workers: int
+    nodes: int
     seconds: float
     cpu_seconds: float
     written: dict[str, int]
@@ -263,6 +264,7 @@ def parse_pending(
         documents=len(todo),
         tokens=writer.tokens,
         workers=writer.workers,
+        nodes=writer.nodes,
         seconds=time.perf_counter() - writer.started,
         cpu_seconds=writer.cpu_seconds,
         written=dict(writer.written),

@@ -126,6 +126,7 @@ class BatchWriter:
         # What parses, in the progress lines: the local pool's processes or a cluster's
         # workers.
         self.parsers = "process(es)"
+        self.nodes = 1  # machines they ran on
         self.started = time.perf_counter()
 
     def add(self, parsed: ParsedRows) -> None:
