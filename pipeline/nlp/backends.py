@@ -33,9 +33,10 @@ if TYPE_CHECKING:
     import pyarrow.fs as pafs
 
 # Characters of text per input file of the Ray backend, which is what one actor call
-# parses: at least a local pool task (TASK_CHARACTERS, a couple of seconds), at most this,
-# and otherwise a quarter of an actor's share of the corpus, so that every actor gets work
-# and the actors finish together.
+# parses: a quarter of an actor's share of the corpus, so that every actor gets work and
+# the actors finish together, but at least MIN (under a second of parsing; a call also
+# writes three files) and at most MAX.
+MIN_FILE_CHARACTERS = 16_000
 MAX_FILE_CHARACTERS = 4_000_000
 FILES_PER_ACTOR = 4
 
@@ -118,9 +119,10 @@ def _warehouse_folder(base: str, working: str) -> str:
 
 
 class RayParser:
-    """A Ray Data callable class: one spaCy model per actor, loaded in __init__, parses one
-    input file's documents per call and writes their rows as one Parquet file per table in
-    the run's lake folder. Returns one row naming the files, for the stage to load."""
+    """A Ray Data callable class: one spaCy model per actor, loaded in __init__, reads one
+    input file of documents per call, parses them and writes their rows as one Parquet
+    file per table in the run's lake folder. Returns one row naming the files, for the
+    stage to load."""
 
     def __init__(self, model: str, version: str, lake: str, folder: str):
         from pipeline.nlp.language import build_nlp
@@ -139,14 +141,22 @@ class RayParser:
         self.filesystem, _ = lake_filesystem(lake)
 
     def __call__(self, batch: pa.Table) -> pa.Table:
+        """Parse the input files `batch` names (one, as the stage cuts its batches)."""
         import pyarrow as pa
+
+        calls = [self._parse_file(path) for path in batch.column("path").to_pylist()]
+        return pa.Table.from_pylist(calls)
+
+    def _parse_file(self, path: str) -> dict[str, Any]:
+        import pyarrow.parquet as pq
         import ray
 
         from pipeline import schema
 
         started = time.process_time()
-        doc_ids = batch.column("doc_id").to_pylist()
-        texts = batch.column("clean_text").to_pylist()
+        documents = pq.read_table(path, filesystem=self.filesystem)
+        doc_ids = documents.column("doc_id").to_pylist()
+        texts = documents.column("clean_text").to_pylist()
         parsed = parse_documents(self.model, self.version, list(zip(doc_ids, texts, strict=True)))
         # A fresh name per call: a retried call writes new files, and the stage reads only
         # those that a finished call names.
@@ -157,16 +167,14 @@ class RayParser:
             rows[table] = frame.height
             with self.filesystem.open_output_stream(f"{self.folder}/{table}/{part}.parquet") as out:
                 frame.write_parquet(out, compression="lz4")
-        return pa.table(
-            {
-                "part": [part],
-                "doc_ids": [doc_ids],
-                "tokens": [parsed.tokens],
-                **{f"{table}_rows": [rows[table]] for table in ROW_TABLES},
-                "cpu_seconds": [time.process_time() - started],
-                "node": [ray.get_runtime_context().get_node_id()],
-            }
-        )
+        return {
+            "part": part,
+            "doc_ids": doc_ids,
+            "tokens": parsed.tokens,
+            **{f"{table}_rows": rows[table] for table in ROW_TABLES},
+            "cpu_seconds": time.process_time() - started,
+            "node": ray.get_runtime_context().get_node_id(),
+        }
 
 
 # --- the stage's side --------------------------------------------------------------------
@@ -210,7 +218,7 @@ class RayCluster:
         characters = sum(size for _, size in todo)
         actors = self.actors or _cluster_cpus_hint()
         target = min(
-            max(characters // max(actors * FILES_PER_ACTOR, 1), _task_characters()),
+            max(characters // max(actors * FILES_PER_ACTOR, 1), MIN_FILE_CHARACTERS),
             MAX_FILE_CHARACTERS,
         )
         filesystem.create_dir(f"{folder}/input")
@@ -249,6 +257,7 @@ class RayCluster:
         filesystem,
         folder: str,
     ) -> None:
+        import pyarrow as pa
         import ray
         import ray.data
 
@@ -261,9 +270,11 @@ class RayCluster:
             f"Ray: {len(files)} input files in {folder}, {writer.workers} parsing actors on "
             f"{len(ray.nodes())} node(s) with {cpus} CPUs"
         )
-        rows = ray.data.read_parquet(
-            files, filesystem=filesystem, override_num_blocks=len(files)
-        ).map_batches(
+        # The actors read their input files themselves: a read_parquet stage would need a
+        # CPU of its own for listing the files, and a cluster whose CPUs all hold
+        # actors would wait for it forever.
+        items = [{"path": path} for path in files]
+        rows = ray.data.from_items(items, override_num_blocks=len(files)).map_batches(
             RayParser,
             fn_constructor_kwargs={
                 "model": model,
@@ -280,6 +291,7 @@ class RayCluster:
         local = _is_local(filesystem)
         nodes: set[str] = set()
         for batch in rows.iter_batches(batch_size=None, batch_format="pyarrow"):
+            assert isinstance(batch, pa.Table)
             for call in batch.to_pylist():
                 files_of_call = {
                     table: f"{folder}/{table}/{call['part']}.parquet" for table in ROW_TABLES
@@ -313,12 +325,6 @@ def _exists(filesystem, path: str) -> bool:
     import pyarrow.fs as pafs
 
     return filesystem.get_file_info(path).type != pafs.FileType.NotFound
-
-
-def _task_characters() -> int:
-    from pipeline.nlp.pool import TASK_CHARACTERS
-
-    return TASK_CHARACTERS
 
 
 def _cluster_cpus_hint() -> int:
