@@ -200,8 +200,9 @@ class RayCluster:
         filesystem.delete_dir_contents(runs, missing_dir_ok=True)
         folder = f"{runs}/{uuid.uuid4().hex}"
         try:
-            files = self._stage_input(connect, todo, filesystem, folder)
             with _ray_session(self.address, writer.log):
+                # Connected first: the input is cut by the cluster's size.
+                files = self._stage_input(connect, todo, filesystem, folder)
                 self._run(files, model, version, writer, filesystem, folder)
         finally:
             if _exists(filesystem, folder):
@@ -328,8 +329,7 @@ def _exists(filesystem, path: str) -> bool:
 
 
 def _cluster_cpus_hint() -> int:
-    """The CPUs of the cluster when Ray is already connected, else this machine's (input
-    files are cut before the stage connects)."""
+    """The CPUs of the cluster Ray is connected to, else this machine's."""
     try:
         import ray
 
