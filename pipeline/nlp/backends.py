@@ -258,12 +258,8 @@ class RayCluster:
         filesystem,
         folder: str,
     ) -> None:
-        import pyarrow as pa
         import ray
-        import ray.data
 
-        context = ray.data.DataContext.get_current()
-        context.enable_progress_bars = False  # the stage logs its own progress lines
         cpus = int(ray.cluster_resources().get("CPU", 1))
         writer.workers = max(1, min(self.actors or cpus, len(files)))
         writer.parsers = "Ray actor(s)"
@@ -271,46 +267,117 @@ class RayCluster:
             f"Ray: {len(files)} input files in {folder}, {writer.workers} parsing actors on "
             f"{len(ray.nodes())} node(s) with {cpus} CPUs"
         )
-        # The actors read their input files themselves: a read_parquet stage would need a
-        # CPU of its own for listing the files, and a cluster whose CPUs all hold
-        # actors would wait for it forever.
-        items = [{"path": path} for path in files]
-        rows = ray.data.from_items(items, override_num_blocks=len(files)).map_batches(
-            RayParser,
-            fn_constructor_kwargs={
-                "model": model,
-                "version": version,
-                "lake": self.lake or settings.lake(),
-                "folder": folder,
-            },
-            # One input file per call, so that every actor gets files.
-            batch_size=None,
-            batch_format="pyarrow",
-            compute=ray.data.ActorPoolStrategy(size=writer.workers),
-            num_cpus=1,
-        )
+        parser_arguments = {
+            "model": model,
+            "version": version,
+            "lake": self.lake or settings.lake(),
+            "folder": folder,
+        }
+        if self.address.startswith("ray://"):
+            calls = _calls_through_client(files, parser_arguments, writer.workers)
+        else:
+            calls = parsed_calls(files, parser_arguments, writer.workers)
         local = _is_local(filesystem)
         nodes: set[str] = set()
-        for batch in rows.iter_batches(batch_size=None, batch_format="pyarrow"):
-            assert isinstance(batch, pa.Table)
-            for call in batch.to_pylist():
-                files_of_call = {
-                    table: f"{folder}/{table}/{call['part']}.parquet" for table in ROW_TABLES
-                }
-                writer.cpu_seconds += call["cpu_seconds"]
-                nodes.add(call["node"])
-                writer.add_staged(
-                    call["doc_ids"],
-                    call["tokens"],
-                    {
-                        table: Path(path) if local else _download(filesystem, path, writer)
-                        for table, path in files_of_call.items()
-                    },
-                    {table: call[f"{table}_rows"] for table in ROW_TABLES},
-                )
+        for call in calls:
+            files_of_call = {
+                table: f"{folder}/{table}/{call['part']}.parquet" for table in ROW_TABLES
+            }
+            writer.cpu_seconds += call["cpu_seconds"]
+            nodes.add(call["node"])
+            writer.add_staged(
+                call["doc_ids"],
+                call["tokens"],
+                {
+                    table: Path(path) if local else _download(filesystem, path, writer)
+                    for table, path in files_of_call.items()
+                },
+                {table: call[f"{table}_rows"] for table in ROW_TABLES},
+            )
         writer.flush()
         writer.nodes = len(nodes)
         writer.log(f"Ray: parsed on {len(nodes)} node(s)")
+
+
+def parsed_calls(
+    files: list[str], parser_arguments: dict[str, str], actors: int
+) -> Iterator[dict[str, Any]]:
+    """Ray Data over the input files: RayParser on a pool of `actors` actors, one file per
+    call; yields each call's row as it finishes. Runs where Ray Data can drive the cluster:
+    in the stage's process, or inside the cluster for a Ray Client connection."""
+    import pyarrow as pa
+    import ray.data
+
+    ray.data.DataContext.get_current().enable_progress_bars = False  # the stage logs
+    # The actors read their input files themselves: a read_parquet stage would need a CPU
+    # of its own for listing the files, and a cluster whose CPUs all hold actors would wait
+    # for it forever.
+    items = [{"path": path} for path in files]
+    dataset = ray.data.from_items(items, override_num_blocks=len(files)).map_batches(
+        RayParser,
+        fn_constructor_kwargs=parser_arguments,
+        # One input file per call, so that every actor gets files.
+        batch_size=None,
+        batch_format="pyarrow",
+        compute=ray.data.ActorPoolStrategy(size=actors),
+        num_cpus=1,
+    )
+    for batch in dataset.iter_batches(batch_size=None, batch_format="pyarrow"):
+        assert isinstance(batch, pa.Table)
+        yield from batch.to_pylist()
+
+
+class ClientCoordinator:
+    """Ray Data's executor needs a driver that is part of the cluster, which a Ray Client
+    (`ray://`) session is not: this actor (no CPU) runs `parsed_calls` inside the cluster in
+    a thread, and the stage polls it for the finished calls."""
+
+    def __init__(self, files: list[str], parser_arguments: dict[str, str], actors: int):
+        import threading
+
+        self.calls: list[dict[str, Any]] = []
+        self.error: str | None = None
+        self.done = False
+        self.thread = threading.Thread(
+            target=self._run, args=(files, parser_arguments, actors), daemon=True
+        )
+        self.thread.start()
+
+    def _run(self, files, parser_arguments, actors) -> None:
+        import traceback
+
+        try:
+            for call in parsed_calls(files, parser_arguments, actors):
+                self.calls.append(call)
+        except BaseException:
+            self.error = traceback.format_exc()
+        finally:
+            self.done = True
+
+    def poll(self) -> tuple[list[dict[str, Any]], bool, str | None]:
+        done = self.done  # read before taking the calls: none is left behind
+        calls, self.calls = self.calls, []
+        return calls, done, self.error
+
+
+def _calls_through_client(
+    files: list[str], parser_arguments: dict[str, str], actors: int
+) -> Iterator[dict[str, Any]]:
+    import ray
+
+    actor: Any = ray.remote(num_cpus=0)(ClientCoordinator)
+    coordinator = actor.remote(files, parser_arguments, actors)
+    try:
+        while True:
+            calls, done, error = ray.get(coordinator.poll.remote())
+            yield from calls
+            if error:
+                raise RuntimeError(f"the parse failed in the Ray cluster:\n{error}")
+            if done:
+                return
+            time.sleep(0.5)
+    finally:
+        ray.kill(coordinator)
 
 
 def _download(filesystem, path: str, writer: BatchWriter) -> Path:

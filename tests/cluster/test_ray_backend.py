@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -44,17 +45,29 @@ def environment(**values: str) -> Iterator[None]:
 
 
 @pytest.fixture(scope="module")
-def cluster_address() -> Iterator[str]:
-    """Two 1-CPU Ray nodes on this machine, on the loopback address."""
+def cluster() -> Iterator[dict[str, str]]:
+    """Two 1-CPU Ray nodes on this machine (loopback address), with a Ray Client server:
+    the addresses to connect to directly and through Ray Client."""
     from ray.cluster_utils import Cluster
 
-    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1})
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        client_port = probe.getsockname()[1]
+    cluster = Cluster(
+        initialize_head=True,
+        head_node_args={"num_cpus": 1, "ray_client_server_port": client_port},
+    )
     cluster.add_node(num_cpus=1)
     cluster.wait_for_nodes()
     try:
-        yield cluster.address
+        yield {"direct": cluster.address, "client": f"ray://127.0.0.1:{client_port}"}
     finally:
         cluster.shutdown()
+
+
+@pytest.fixture(scope="module")
+def cluster_address(cluster: dict[str, str]) -> str:
+    return cluster["direct"]
 
 
 @pytest.fixture(scope="module")
@@ -89,16 +102,18 @@ def checksums(published: Path) -> dict[str, tuple[int, str]]:
 
 
 @pytest.mark.parametrize(
-    ("corpus", "lake"),
+    ("corpus", "lake", "connection"),
     [
         # The seeds through a lake given as a URI (the object-store code path: files are
         # read back through pyarrow's filesystem), the corpus through a plain folder.
-        ("seeds", "uri"),
-        ("generated", "folder"),
+        ("seeds", "uri", "direct"),
+        ("generated", "folder", "direct"),
+        # Through Ray Client (ray://), as a Dagster run pod outside the cluster connects.
+        ("seeds", "folder", "client"),
     ],
 )
 def test_ray_backend_publishes_the_same_tables_as_the_local_pool(
-    corpus, lake, corpora, cluster_address, tmp_path
+    corpus, lake, connection, corpora, cluster, tmp_path
 ):
     folder = corpora[corpus]
     expected = local_checksums(corpus, folder, tmp_path.parent)
@@ -106,7 +121,9 @@ def test_ray_backend_publishes_the_same_tables_as_the_local_pool(
     lake_setting = lake_path.as_uri() if lake == "uri" else str(lake_path)
     published = tmp_path / "ray" / "salvo.duckdb"
     with environment(
-        SALVO_NLP_BACKEND="ray", SALVO_RAY_ADDRESS=cluster_address, SALVO_LAKE=lake_setting
+        SALVO_NLP_BACKEND="ray",
+        SALVO_RAY_ADDRESS=cluster[connection],
+        SALVO_LAKE=lake_setting,
     ):
         result = run_pipeline(folder, published)
     assert result.success
