@@ -50,5 +50,13 @@ def test_a_lake_is_a_folder_or_a_uri(tmp_path):
     assert isinstance(filesystem, pafs.LocalFileSystem) and base == str(tmp_path)
     filesystem, base = backends.lake_filesystem(tmp_path.as_uri() + "/")
     assert isinstance(filesystem, pafs.LocalFileSystem) and Path(base) == tmp_path
-    filesystem.create_dir(f"{base}/salvo-nlp-x/run/claims")
-    assert list(backends.iter_lake(str(tmp_path), "w")) == []
+    working = str(tmp_path / "w.duckdb")
+    assert list(backends.iter_lake(tmp_path.as_uri(), working)) == []
+    run = f"{backends._warehouse_folder(base, working)}/run"
+    filesystem.create_dir(f"{run}/claims")
+    assert list(backends.iter_lake(tmp_path.as_uri(), working)) == []  # folders only
+    with filesystem.open_output_stream(f"{run}/claims/part.parquet") as out:
+        out.write(b"x")
+    assert list(backends.iter_lake(str(tmp_path), working)) == [f"{run}/claims/part.parquet"]
+    # Another warehouse's folder is not this one's.
+    assert list(backends.iter_lake(str(tmp_path), str(tmp_path / "other.duckdb"))) == []
