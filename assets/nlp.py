@@ -1,6 +1,6 @@
 """NLP: one spaCy pass per document writes `sentences`, `entities` and `claims`; the work is
 done by `pipeline.nlp.pool`, parsing on the backend SALVO_NLP_BACKEND names (this machine's
-processes or a Ray cluster: `pipeline.nlp.backends`)."""
+processes or a Ray cluster: `pipeline.parse_backends`)."""
 
 from typing import Any
 
@@ -8,7 +8,7 @@ import dagster as dg
 
 from assets.metadata import table_metadata
 from assets.resources import SalvoSettings, WorkingDuckDB
-from pipeline.nlp import backends
+from pipeline import parse_backends as backends
 from pipeline.nlp.pool import parse_pending
 
 

@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pipeline import documents, ledger, schema, warehouse  # noqa: E402
-from pipeline.nlp import backends  # noqa: E402
+from pipeline import parse_backends as backends  # noqa: E402
 from pipeline.nlp.pool import parse_pending  # noqa: E402
 from pipeline.settings import spacy_model  # noqa: E402
 from tests.cluster.corpus import write_corpus  # noqa: E402

@@ -34,7 +34,7 @@ from pipeline.nlp.staging import (
 from pipeline.nlp.version import extractor_version
 
 if TYPE_CHECKING:
-    from pipeline.nlp.backends import ParseBackend
+    from pipeline.parse_backends import ParseBackend
 
 Log = Callable[[str], None]
 
@@ -229,10 +229,10 @@ def parse_pending(
         model: the spaCy model package.
         run_id: recorded in nlp_runs, so the run's checks can look at its rows.
         log: receives progress lines.
-        backend: where the parse runs (pipeline.nlp.backends); default the local pool.
+        backend: where the parse runs (pipeline.parse_backends); default the local pool.
     """
     if backend is None:
-        from pipeline.nlp.backends import LocalPool
+        from pipeline.parse_backends import LocalPool
 
         return parse_pending(connect, model, run_id, log, LocalPool())
     version = extractor_version(model)

@@ -14,7 +14,7 @@ from pipeline.nlp.lexicon import load_lexicon
 EXTRACTOR_VERSION = "claims.v1"
 # Modules that move documents and rows through the parser without deciding what a row
 # says: editing them re-extracts nothing.
-PARSE_MACHINERY = frozenset({"pool.py", "staging.py", "backends.py"})
+PARSE_MACHINERY = frozenset({"pool.py", "staging.py"})
 
 
 def model_name() -> str:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from pipeline import parse_backends as backends
 from pipeline import warehouse
-from pipeline.nlp import backends
 from pipeline.nlp.staging import BatchWriter
 from tests.cluster.corpus import write_corpus
 from tests.conftest import SEEDS, materialization_metadata, read_rows, run_pipeline

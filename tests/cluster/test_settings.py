@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from pipeline import parse_backends as backends
 from pipeline import settings
-from pipeline.nlp import backends
 
 
 def test_the_local_pool_is_the_default(monkeypatch):

@@ -9,6 +9,10 @@ Ray Data reads them, and one actor per CPU, each with its own spaCy model, parse
 a time and writes the rows as one Parquet file per table beside them; the stage reads back
 only the files the finished actor calls name, and deletes its folder however the stage
 ends. Ray is imported only by this backend (the `cluster` dependency group).
+
+This module is outside `pipeline/nlp/` on purpose: every module there except the parse
+machinery is hashed into the extractor version (pipeline/nlp/version.py), and where the
+parse runs changes no row.
 """
 
 from __future__ import annotations
