@@ -12,7 +12,14 @@ export DAGSTER_HOME := $(CURDIR)/.dagster_home
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 
-.PHONY: install run dev test test-slow lint eval query report chaos bench docs clean dagster-home
+.PHONY: install run dev test test-slow test-cluster bench-cluster lint eval query report chaos \
+	bench docs clean dagster-home
+
+# The optional `cluster` group (Ray) is installed when the NLP stage runs on Ray
+# (SALVO_NLP_BACKEND=ray) and by the cluster targets; every other target syncs the
+# environment to the lock file without it, exactly as before the group existed.
+CLUSTER ?= $(filter ray,$(SALVO_NLP_BACKEND))
+INSTALLED := $(VENV)/.installed$(if $(CLUSTER),-cluster)
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -20,11 +27,12 @@ export UV_PYTHON := $(PYTHON)
 
 # Bytecode is compiled once here: otherwise every run compiles dagster, spaCy and the rest
 # again wherever .pyc files are not written (PYTHONDONTWRITEBYTECODE), seconds of start-up.
-$(VENV)/.installed: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --quiet --compile-bytecode
+$(INSTALLED): pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --quiet --compile-bytecode $(if $(CLUSTER),--group cluster)
+	rm -f $(VENV)/.installed $(VENV)/.installed-cluster
 	touch $@
 
-install: $(VENV)/.installed
+install: $(INSTALLED)
 
 dagster-home:
 	@mkdir -p $(DAGSTER_HOME)
@@ -41,6 +49,15 @@ test: install  ## the test suite, without the slow end-to-end tier (make test-sl
 
 test-slow: install  ## the slow tier: huge inputs, concurrent runs, chaos and bench smoke runs
 	$(BIN)/python -m pytest -q -m slow
+
+# The Ray backend against the local pool on a two-node local Ray cluster (tests/cluster).
+test-cluster:  ## install the cluster group and run the tests that need it
+	$(MAKE) install CLUSTER=1
+	$(BIN)/python -m pytest -q tests/cluster
+
+bench-cluster:  ## tokens/s of the Ray backend next to the local pool (prints a table)
+	$(MAKE) install CLUSTER=1
+	$(BIN)/python tools/bench_cluster.py $(BENCH_ARGS)
 
 lint: install  ## ruff, mypy and the Dagster code location
 	$(BIN)/ruff check pipeline assets tests tools

@@ -1,5 +1,6 @@
 """NLP: one spaCy pass per document writes `sentences`, `entities` and `claims`; the work is
-done by the parse pool in `pipeline.nlp.pool`."""
+done by `pipeline.nlp.pool`, parsing on the backend SALVO_NLP_BACKEND names (this machine's
+processes or a Ray cluster: `pipeline.parse_backends`)."""
 
 from typing import Any
 
@@ -7,6 +8,7 @@ import dagster as dg
 
 from assets.metadata import table_metadata
 from assets.resources import SalvoSettings, WorkingDuckDB
+from pipeline import parse_backends as backends
 from pipeline.nlp.pool import parse_pending
 
 
@@ -53,7 +55,11 @@ def sentences_entities_claims(
 ):
     """Parse new or re-extractable documents once and write the three NLP tables."""
     run = parse_pending(
-        duckdb.get_connection, salvo.spacy_model, context.run.run_id, context.log.info
+        duckdb.get_connection,
+        salvo.spacy_model,
+        context.run.run_id,
+        context.log.info,
+        backend=backends.from_settings(salvo.working_path),
     )
     with duckdb.get_connection() as con:
         sent_meta = table_metadata(
@@ -96,6 +102,8 @@ def sentences_entities_claims(
         "tokens_parsed": run.tokens,
         "parse_seconds": round(run.seconds, 2),
         "worker_processes": run.workers,
+        "parse_backend": run.backend,
+        "parse_nodes": run.nodes,
         # Above parse_seconds when the workers overlap; below it on a busy machine.
         "parse_cpu_seconds": round(run.cpu_seconds, 2),
         "rows_written": sum(run.written.values()),

@@ -1,4 +1,6 @@
-"""The three settings users change, read from the environment with project defaults."""
+"""The settings users change, read from the environment with project defaults: where the
+seeds are, where the warehouse is published, which spaCy model parses, and where the parse
+runs (this machine, or a Ray cluster: docs/scale-out.md)."""
 
 from __future__ import annotations
 
@@ -30,6 +32,43 @@ def warehouse_path() -> Path:
 def spacy_model() -> str:
     """SALVO_SPACY_MODEL: an installed spaCy model package name or path."""
     return os.environ.get("SALVO_SPACY_MODEL", "").strip() or DEFAULT_SPACY_MODEL
+
+
+NLP_BACKENDS = ("local", "ray")
+
+
+def nlp_backend() -> str:
+    """SALVO_NLP_BACKEND: where the NLP stage parses, `local` (the default: worker
+    processes on this machine) or `ray` (a Ray cluster; needs the `cluster` group)."""
+    value = os.environ.get("SALVO_NLP_BACKEND", "").strip().lower() or "local"
+    if value not in NLP_BACKENDS:
+        raise ValueError(f"SALVO_NLP_BACKEND must be one of {', '.join(NLP_BACKENDS)}: {value!r}")
+    return value
+
+
+def ray_address() -> str:
+    """SALVO_RAY_ADDRESS: the Ray cluster of the `ray` backend. Empty (the default): a
+    local cluster started for the stage and stopped after it; `auto`, `host:port` or
+    `ray://host:port`: an existing cluster to connect to."""
+    return os.environ.get("SALVO_RAY_ADDRESS", "").strip()
+
+
+def ray_actors() -> int:
+    """SALVO_RAY_ACTORS: parsing actors (one CPU and one spaCy model each) of the `ray`
+    backend; 0 or empty (the default): one per CPU the cluster has when the stage starts."""
+    value = os.environ.get("SALVO_RAY_ACTORS", "").strip()
+    return max(int(value), 0) if value else 0
+
+
+def lake() -> str:
+    """SALVO_LAKE: where the `ray` backend stages parse input and output as Parquet, a
+    folder every Ray node can reach: a local path (default `.lake` next to the warehouse;
+    only a cluster on this machine reaches it) or a URI pyarrow opens (`s3://bucket/prefix`,
+    `gs://...`, `file:///...`)."""
+    value = os.environ.get("SALVO_LAKE", "").strip()
+    if "://" in value:
+        return value
+    return str(_path("SALVO_LAKE", warehouse_path().parent / ".lake"))
 
 
 def cpu_count() -> int:

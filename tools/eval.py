@@ -234,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     shared = Path(args.shared).resolve()
     sc = load_scorer(shared)
     out = Path(args.out).resolve()
-    sets = []
+    sets: list[tuple[str, Path | None, Path, bool]] = []
     if args.set in ("seeds", "both"):
         sets.append(("seeds", ROOT / "seeds", shared / "eval/seeds_gold.jsonl", False))
     if args.set in ("dev", "both"):

@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from pipeline import settings
 from pipeline.ledger import Connect
@@ -32,6 +33,9 @@ from pipeline.nlp.staging import (
     trim_heap,
 )
 from pipeline.nlp.version import extractor_version
+
+if TYPE_CHECKING:
+    from pipeline.parse_backends import ParseBackend
 
 Log = Callable[[str], None]
 
@@ -100,7 +104,7 @@ def _workers(documents: int, total_characters: int) -> int:
     return workers if workers > 1 else 0
 
 
-def _read_texts(connect: Connect, doc_ids: list[str]) -> Iterator[list[tuple[str, str]]]:
+def read_texts(connect: Connect, doc_ids: list[str]) -> Iterator[list[tuple[str, str]]]:
     """(doc_id, clean_text) per batch; the connection is closed before the batch is parsed."""
     for first in range(0, len(doc_ids), BATCH_DOCUMENTS):
         with connect() as con:
@@ -130,7 +134,7 @@ def _load_model(model: str) -> None:
         build_nlp(model)
 
 
-def _parse_with_workers(
+def parse_with_workers(
     connect: Connect,
     todo: list[tuple[str, int]],
     model: str,
@@ -143,7 +147,7 @@ def _parse_with_workers(
         # it would never be freed, and every worker would start with it.
         gc.collect()
     _load_model(model)  # here, before any fork: workers inherit it, nobody loads it twice
-    tasks = (task for texts in _read_texts(connect, [d for d, _ in todo]) for task in _tasks(texts))
+    tasks = (task for texts in read_texts(connect, [d for d, _ in todo]) for task in _tasks(texts))
     if not writer.workers:
         for task in tasks:
             writer.add(parse_documents(model, version, task))
@@ -205,16 +209,20 @@ class ParseRun:
     """What one parse of the pending documents did."""
 
     version: str
+    backend: str
     documents: int
     tokens: int
     workers: int
+    nodes: int
     seconds: float
     cpu_seconds: float
     written: dict[str, int]
     write_seconds: float
 
 
-def parse_pending(connect: Connect, model: str, run_id: str, log: Log) -> ParseRun:
+def parse_pending(
+    connect: Connect, model: str, run_id: str, log: Log, backend: ParseBackend | None = None
+) -> ParseRun:
     """Drop the rows of documents that are gone, then parse every document this extractor
     version has not parsed and replace its rows.
 
@@ -223,7 +231,12 @@ def parse_pending(connect: Connect, model: str, run_id: str, log: Log) -> ParseR
         model: the spaCy model package.
         run_id: recorded in nlp_runs, so the run's checks can look at its rows.
         log: receives progress lines.
+        backend: where the parse runs (pipeline.parse_backends); default the local pool.
     """
+    if backend is None:
+        from pipeline.parse_backends import LocalPool
+
+        return parse_pending(connect, model, run_id, log, LocalPool())
     version = extractor_version(model)
     with connect() as con:
         con.execute("BEGIN TRANSACTION")
@@ -245,16 +258,19 @@ def parse_pending(connect: Connect, model: str, run_id: str, log: Log) -> ParseR
         if todo:
             before = _cpu_seconds()
             try:
-                _parse_with_workers(connect, todo, model, version, writer)
+                backend.parse(connect, todo, model, version, writer)
             finally:
-                writer.cpu_seconds = _cpu_seconds() - before
+                # A backend whose parsers are not this process's children adds theirs.
+                writer.cpu_seconds += _cpu_seconds() - before
     finally:
         writer.close()
     return ParseRun(
         version=version,
+        backend=backend.name,
         documents=len(todo),
         tokens=writer.tokens,
         workers=writer.workers,
+        nodes=writer.nodes,
         seconds=time.perf_counter() - writer.started,
         cpu_seconds=writer.cpu_seconds,
         written=dict(writer.written),

@@ -124,6 +124,10 @@ class BatchWriter:
         self.documents = self.tokens = self.workers = self.batches = 0
         self.written = dict.fromkeys(NLP_TABLES, 0)
         self.write_seconds = self.cpu_seconds = 0.0
+        # What parses, in the progress lines: the local pool's processes or a cluster's
+        # workers.
+        self.parsers = "process(es)"
+        self.nodes = 1  # machines they ran on
         self.started = time.perf_counter()
 
     def add(self, parsed: ParsedRows) -> None:
@@ -140,47 +144,80 @@ class BatchWriter:
     def close(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
 
-    def _stage(self) -> None:
-        batch, self.pending = self.pending, ParsedRows()
-        if not batch.doc_ids:
-            return
-        now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
-        frames = {table: schema.frame(table, batch.columns[table]) for table in ROW_TABLES}
+    def add_staged(self, doc_ids: list[str], tokens: int, files: dict[str, Path]) -> None:
+        """Rows another backend parsed and staged as Parquet files of the tables' columns
+        (local files, deleted once written): their nlp_runs rows are staged next to them
+        and they are written with the rest."""
+        self.batches += 1
+        frames = {table: pl.read_parquet(path) for table, path in files.items()}
+        for path in files.values():
+            path.unlink(missing_ok=True)
+        frames = self._annotated(frames, doc_ids)
+        for table, path in stage_parquet(frames, self.folder, self.batches).items():
+            self.staged[table].append(path)
+            self.staged_rows[table] += frames[table].height
+        del frames
+        self._staged(doc_ids, tokens)
+        if len(self.staged_ids) >= WRITE_DOCUMENTS:
+            self._write()
+
+    def _annotated(
+        self, frames: dict[str, pl.DataFrame], doc_ids: list[str]
+    ) -> dict[str, pl.DataFrame]:
+        """A batch's rows with what is read once the documents are parsed: the claims'
+        event times (against the documents' publication dates) and the weapon systems of
+        claims and mentions; and the documents' nlp_runs rows."""
         with self.connect() as con:
-            documents = dating.reference_dates(con, batch.doc_ids)
+            documents = dating.reference_dates(con, doc_ids)
         frames["claims"] = dating.date_claims(frames["claims"], frames["sentences"], documents)
         frames["claims"], frames["entities"] = systems.name_systems(
             frames["claims"], frames["entities"]
         )
-        frames["nlp_runs"] = schema.frame(
+        frames["nlp_runs"] = self._runs_frame(doc_ids, documents)
+        return frames
+
+    def _runs_frame(
+        self, doc_ids: list[str], documents: dict[str, dating.Reference]
+    ) -> pl.DataFrame:
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+        return schema.frame(
             "nlp_runs",
             {
-                "doc_id": batch.doc_ids,
-                "dated_against": [
-                    documents.get(d, dating.NO_REFERENCE).published for d in batch.doc_ids
-                ],
-                "extractor_version": [self.version] * len(batch.doc_ids),
-                "model": [self.model] * len(batch.doc_ids),
-                "processed_at": [now] * len(batch.doc_ids),
+                "doc_id": doc_ids,
+                "dated_against": [documents.get(d, dating.NO_REFERENCE).published for d in doc_ids],
+                "extractor_version": [self.version] * len(doc_ids),
+                "model": [self.model] * len(doc_ids),
+                "processed_at": [now] * len(doc_ids),
                 # The run's checks look at the rows of the documents it parsed.
-                "run_id": [self.run_id] * len(batch.doc_ids),
+                "run_id": [self.run_id] * len(doc_ids),
             },
         )
+
+    def _stage(self) -> None:
+        batch, self.pending = self.pending, ParsedRows()
+        if not batch.doc_ids:
+            return
+        frames = {table: schema.frame(table, batch.columns[table]) for table in ROW_TABLES}
+        frames = self._annotated(frames, batch.doc_ids)
         del batch.columns
         self.batches += 1
         for table, path in stage_parquet(frames, self.folder, self.batches).items():
             self.staged[table].append(path)
             self.staged_rows[table] += frames[table].height
-        self.staged_ids += batch.doc_ids
-        self.documents += len(batch.doc_ids)
-        self.tokens += batch.tokens
-        del frames, batch, documents
+        del frames
+        self._staged(batch.doc_ids, batch.tokens)
+        del batch
         trim_heap()  # the rows are on disk: a worker forked next starts without them
+
+    def _staged(self, doc_ids: list[str], tokens: int) -> None:
+        self.staged_ids += doc_ids
+        self.documents += len(doc_ids)
+        self.tokens += tokens
         elapsed = time.perf_counter() - self.started
         self.log(
             f"Parsed {self.documents}/{self.total} documents, {self.tokens} tokens "
             f"({self.tokens / max(elapsed, 1e-9):,.0f} tokens/s, "
-            f"{self.workers or 1} process(es) parsing)"
+            f"{self.workers or 1} {self.parsers} parsing)"
         )
 
     def _write(self) -> None:
