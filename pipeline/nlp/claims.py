@@ -241,15 +241,17 @@ class ClaimExtractor:
         one ("Iranian drones launched by Russian forces"), or, failing that, in the hands of
         the article's main recipient when its origin is the article's main supplier
         ("North Korean soldiers in Kursk" in an article about troops sent to Russia)."""
-        origin = state.origin_of(weapon.root)
+        origin = state.origin_of(weapon.root) or state.pronoun_origin(weapon.root, sent, index)
         if origin is None or is_request_or_condition(weapon.root, self.request):
             return None
         if is_hypothetical(weapon.root):
             return None
         holders = state.beneficiaries(sent, weapon, exclude={origin})
         if holders:
+            # Soldiers serving another state's forces are its use of troops (R-U1).
+            kind = "use" if weapon.id_ == "troops" else "supply"
             return self._make(
-                state, sent, None, "supply", origin, holders[0], [weapon], rule="origin_holder"
+                state, sent, None, kind, origin, holders[0], [weapon], rule="origin_holder"
             )
         using = state.use_context(weapon)
         users = state.users_of(weapon, exclude={origin}) if using is not None else []

@@ -285,3 +285,11 @@ class DocState(Attribution, Origins):
             span = self.doc.char_span(start, len(self.text) if end < 0 else end, "expand")
             scope = span if span is not None else sent
         return refined_class(weapon, self.weapons, scope)
+
+    def pronoun_origin(self, weapon: Token, sent: Span, index: int) -> str | None:
+        """ "its troops", "their drones": the state the possessive pronoun refers to."""
+        for child in weapon.children:
+            if child.dep_ == "poss" and child.lower_ in PLURAL_PRONOUNS | SINGULAR_PRONOUNS:
+                found = self.resolve_reference(child, sent, index, "supplier")
+                return found[0] if found else None
+        return None

@@ -248,3 +248,15 @@ def test_a_relative_clause_with_a_maker_gives_the_origin(nlp):
     assert ("use", "IRN", "RUS") in {
         (c["relation"], c["supplier"], c["recipient"]) for c in claims(nlp, text)
     }
+
+
+def test_what_a_shipment_contains_is_shipped(nlp):
+    text = "Belarus sent 20 howitzers to Russia in May. The shipment also contained 40 T-72 tanks."
+    assert ("BLR", "RUS", "tank") in triples(nlp, text)
+
+
+def test_a_possessive_pronoun_gives_soldiers_their_state(nlp):
+    found = claims(nlp, "North Korea confirmed that its soldiers fought for Russia in Kursk.")
+    assert [(c["relation"], c["supplier"], c["recipient"], c["weapon_class"]) for c in found] == [
+        ("use", "PRK", "RUS", "troops")
+    ]
