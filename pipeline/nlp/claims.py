@@ -22,7 +22,14 @@ from pipeline.nlp.lexicon import Lexicon, load_lexicon
 from pipeline.nlp.polarity import is_hedged, is_hypothetical, is_negated
 from pipeline.nlp.quantities import find_quantity
 from pipeline.nlp.roles import is_request_or_condition, read_roles
-from pipeline.nlp.syntax import coarse_pos, in_exchange, only_origin, path_to_root, preps_of
+from pipeline.nlp.syntax import (
+    coarse_pos,
+    in_exchange,
+    only_origin,
+    path_to_root,
+    preps_of,
+    trigger_lemma,
+)
 from pipeline.nlp.weapon_phrases import GENERIC_CLASSES, WEAPON_KEY, weapon_groups, weapon_words
 
 # Sentences that make the title and the lead the document frame is read from.
@@ -124,7 +131,9 @@ class ClaimExtractor:
         candidates: list[Claim] = []
         used_weapons: set[int] = set()
         for token in sent:
-            trigger = self.lex.triggers.get((token.lemma_.lower(), coarse_pos(token)))
+            trigger = self.lex.triggers.get((trigger_lemma(token), coarse_pos(token)))
+            if trigger is None:
+                trigger = self.lex.triggers.get((token.lemma_.lower(), coarse_pos(token)))
             if trigger is None:
                 continue
             relation, role = trigger

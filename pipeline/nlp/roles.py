@@ -70,6 +70,10 @@ def read_roles(token: Token, role: str, weapon_tokens: set[int]):
                 recipient += preps.get(word, [])
             recipient += objects
             supplier += preps.get("from", [])
+            for moved in region:  # "the weapons Azerbaijan imported came from Israel"
+                for clause in moved.children:
+                    if clause.dep_ == "relcl" and clause.lemma_.lower() in RECEIVING:
+                        recipient += [c for c in clause.children if c.dep_ == "nsubj"]
             return region, supplier, recipient, referring
         for obj in objects + datives:
             region.append(obj)
@@ -139,6 +143,8 @@ def read_roles(token: Token, role: str, weapon_tokens: set[int]):
     return region, supplier, recipient, referring
 
 
+# Verbs whose subject received the thing their relative clause describes.
+RECEIVING = frozenset({"import", "buy", "receive", "acquire", "purchase", "get", "obtain"})
 # Verbs whose subject (a shipment, a package) names what it holds in their object.
 CONTAINING = frozenset({"contain", "include", "comprise", "feature", "cover"})
 # Verbs whose subject is the buyer of the contract they take ("Poland signed a deal"), and

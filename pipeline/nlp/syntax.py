@@ -194,3 +194,10 @@ def only_origin(verb: Token) -> bool:
         c.dep_ == "agent" or c.lower_ in ("with", "together", "jointly") for c in children
     )
     return passive and not partner
+
+
+def trigger_lemma(token: Token) -> str:
+    """A verb with its particle ("turn out", "hand over"): triggers.csv may list the
+    phrasal verb apart from the plain one."""
+    particles = [c.lower_ for c in token.children if c.dep_ == "prt"]
+    return f"{token.lemma_.lower()} {particles[0]}" if particles else token.lemma_.lower()

@@ -260,3 +260,13 @@ def test_a_possessive_pronoun_gives_soldiers_their_state(nlp):
     assert [(c["relation"], c["supplier"], c["recipient"], c["weapon_class"]) for c in found] == [
         ("use", "PRK", "RUS", "troops")
     ]
+
+
+def test_phrasal_production_verbs(nlp):
+    found = claims(nlp, "Iran began turning out Shahed drones at a new plant in 2024.")
+    assert [(c["relation"], c["supplier"]) for c in found] == [("produce", "IRN")]
+
+
+def test_weapons_that_come_from_a_state_are_supplied_by_it(nlp):
+    text = "Armenia buys abroad. Half of the howitzers the army received came from India."
+    assert "IND" in {c["supplier"] for c in claims(nlp, text)}
