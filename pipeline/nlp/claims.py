@@ -28,6 +28,7 @@ from pipeline.nlp.syntax import (
     only_origin,
     path_to_root,
     preps_of,
+    refers_back,
     trigger_lemma,
 )
 from pipeline.nlp.weapon_phrases import GENERIC_CLASSES, WEAPON_KEY, weapon_groups, weapon_words
@@ -98,7 +99,9 @@ class ClaimExtractor:
     def claims_in(self, state, sent: Span, index: int) -> list[Claim]:
         weapons = state.weapons_in(sent)
         if not weapons and not any(
-            (t.lemma_.lower(), coarse_pos(t)) in self.lex.implied_weapons for t in sent
+            (t.lemma_.lower(), coarse_pos(t)) in self.lex.implied_weapons
+            or (state.last_weapon and refers_back(t))
+            for t in sent
         ):
             return []
         return self.sentence_claims(state, sent, weapons, index)
@@ -164,6 +167,10 @@ class ClaimExtractor:
         if not groups and implied:
             # "arming the RSF" names weapons without a weapon word.
             groups = [[Span(token.doc, token.i, token.i + 1, label="WEAPON", span_id=implied)]]
+        elif not groups and state.last_weapon and refers_back(token):
+            # "The first shipment suffered failures": the transfer just reported, its weapons.
+            last = state.last_weapon
+            groups = [[Span(token.doc, token.i, token.i + 1, label="WEAPON", span_id=last)]]
         if not groups:
             return []
         if is_request_or_condition(token, self.request):

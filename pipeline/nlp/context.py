@@ -83,11 +83,13 @@ class DocState(Attribution, Origins):
         self.frame: tuple[str, str] | None = None
         self.lead_source: str | None = None
         self.last_source: tuple[int, str] | None = None
+        self.last_weapon: str | None = None  # the class of the last claim's weapon
 
     def remember(self, claims, index: int) -> None:
         """Keep the discourse context the next sentences may refer back to."""
         if claims:
             self.last_claim = (claims[-1].supplier, claims[-1].recipient, index)
+            self.last_weapon = claims[-1].weapon_class
         named = [c.attributed_to for c in claims if c.attributed_to]
         if named and index > 0:
             self.last_source = (self.paragraph_of(self.sentences[index]), named[-1])
@@ -99,6 +101,7 @@ class DocState(Attribution, Origins):
         self.last_claim = None
         self.partners = {}
         self.last_source = None
+        self.last_weapon = None
 
     def weapons_in(self, sent: Span) -> list[Span]:
         return [w for w in self.weapons if sent.start <= w.start < sent.end]

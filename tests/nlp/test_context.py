@@ -270,3 +270,11 @@ def test_phrasal_production_verbs(nlp):
 def test_weapons_that_come_from_a_state_are_supplied_by_it(nlp):
     text = "Armenia buys abroad. Half of the howitzers the army received came from India."
     assert "IND" in {c["supplier"] for c in claims(nlp, text)}
+
+
+def test_a_definite_transfer_noun_refers_back_to_the_transfer_just_reported(nlp):
+    text = "Iran shipped Shahed drones to Russia in August. The first shipment arrived late."
+    rows = [c for c in claims(nlp, text) if c["sentence_start"] >= text.index("The first")]
+    assert [(c["supplier"], c["recipient"], c["weapon_class"]) for c in rows] == [
+        ("IRN", "RUS", "drone")
+    ]
