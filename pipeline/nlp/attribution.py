@@ -73,6 +73,13 @@ class Attribution(Names):
         return self.name_of(span.root) if is_prefix else span.text
 
     def _speaker_in_sentence(self, sent: Span, token: Token) -> str | None:
+        for child in token.children:
+            # "Spain's package, announced by the foreign minister": the announcer.
+            if child.dep_ == "acl" and self._is_report(child):
+                if any(c.dep_ == "agent" for c in child.children):
+                    name = self._subject_name(child)
+                    if name:
+                        return name
         speaker = self._speaker_in_tree(sent, token)
         if speaker is None:
             speaker = self._speaker_of_quote(token)
@@ -133,6 +140,9 @@ class Attribution(Names):
     def _according_to(self, according: Token) -> str | None:
         for t in according.subtree:
             if t.dep_ == "pobj":
+                owner = [c for c in t.children if c.dep_ == "poss"]
+                if owner and owner[0].lower_ in ("our", "my", "his", "her", "their"):
+                    return self.name_of(owner[0])  # "according to our information"
                 if t.lemma_.lower() in UNNAMED_SOURCES and not any(
                     c.dep_ in ("compound", "amod", "poss") for c in t.children
                 ):

@@ -18,6 +18,10 @@ from pipeline.nlp.common import (
 )
 from pipeline.nlp.syntax import noun_phrase
 
+INDEFINITE = frozenset(
+    {"everything", "something", "anything", "nothing", "everyone", "someone", "all", "none"}
+)
+
 
 class Names:
     """A mixin of the per-document state (`context.DocState`)."""
@@ -40,7 +44,9 @@ class Names:
         if token.lower_ in PERSON_PRONOUNS:
             person = self._last_person_before(token.i)
             return person
-        if token.lower_ in ("we", "us", "i", "me"):
+        if token.lower_ in INDEFINITE:
+            return None  # "so that everything required ... reaches"
+        if token.lower_ in ("we", "us", "i", "me", "our", "my"):
             return self._speaker_of_quote(token) if token.i != 0 else None
         if token.lower_ in PLURAL_PRONOUNS | SINGULAR_PRONOUNS | {"which", "that", "who"}:
             return None
