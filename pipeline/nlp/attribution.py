@@ -107,6 +107,14 @@ class Attribution(Names):
                 name = self._subject_name(child)
                 if name:
                     return name
+            if child.dep_ == "conj" and self._is_report(child) and child.i > token.i:
+                subject = [c for c in child.children if c.dep_ == "nsubj"]
+                says_else = any(c.dep_ in ("ccomp", "xcomp", "dobj") for c in child.children)
+                if subject and not says_else:  # not "..., and Budanov said it was ..."
+                    # "Ukraine has received NASAMS ..., Defence Minister X said on Monday"
+                    name = self.name_of(subject[0])
+                    if name:
+                        return name
             if (
                 child.dep_ == "conj"
                 and self._is_report(child)

@@ -278,3 +278,15 @@ def test_a_definite_transfer_noun_refers_back_to_the_transfer_just_reported(nlp)
     assert [(c["supplier"], c["recipient"], c["weapon_class"]) for c in rows] == [
         ("IRN", "RUS", "drone")
     ]
+
+
+def test_a_closing_reporting_clause_attributes_the_claim_before_it(nlp):
+    text = (
+        "Chile has received Leopard tanks from Germany, Defence Minister Ana Rojas said on Monday."
+    )
+    assert [c["attributed_to"] for c in claims(nlp, text)] == ["Ana Rojas"]
+
+
+def test_according_to_our_information_is_the_quotes_speaker(nlp):
+    text = '"According to our information, Iran is sending drones to Russia," Ana Rojas said.'
+    assert [c["attributed_to"] for c in claims(nlp, text)] == ["Ana Rojas"]
