@@ -283,11 +283,17 @@ class DocState(Attribution, Origins):
             end = self.sentences[min(len(self.sentences), 4) - 1].end
             scope = self.doc[sent.start : end]
         else:
-            start = self.text.rfind("\n", 0, sent.start_char) + 1
-            end = self.text.find("\n", sent.end_char)
-            span = self.doc.char_span(start, len(self.text) if end < 0 else end, "expand")
-            scope = span if span is not None else sent
-        return refined_class(weapon, self.weapons, scope)
+            scope = line_of(sent, self.text)
+        found = refined_class(weapon, self.weapons, scope)
+        if found == "missile" and any(
+            c.dep_ in ("det", "amod") and c.lower_ in ("the", "these", "those", "such")
+            for c in weapon.root.children
+        ):
+            # "the missiles" / "such missiles" refer back to the last named missile system
+            # of the article when their own paragraph names none.
+            earlier = self.doc[0 : weapon.start]
+            found = refined_class(weapon, self.weapons, earlier)
+        return found
 
     def pronoun_origin(self, weapon: Token, sent: Span, index: int) -> str | None:
         """ "its troops", "their drones": the state the possessive pronoun refers to."""

@@ -290,3 +290,13 @@ def test_a_closing_reporting_clause_attributes_the_claim_before_it(nlp):
 def test_according_to_our_information_is_the_quotes_speaker(nlp):
     text = '"According to our information, Iran is sending drones to Russia," Ana Rojas said.'
     assert [c["attributed_to"] for c in claims(nlp, text)] == ["Ana Rojas"]
+
+
+def test_the_missiles_refer_back_to_the_articles_named_system(nlp):
+    text = (
+        "Iran has shipped Fath-360 missiles to Russia.\n\n"
+        "Officials met in Geneva on Monday.\n\n"
+        "Russia received the missiles in September, a minister said."
+    )
+    last = [c for c in claims(nlp, text) if c["sentence_start"] >= text.index("Russia received")]
+    assert [c["weapon_class"] for c in last] == ["ballistic_missile"]
