@@ -343,6 +343,9 @@ def _rule_name(trigger: Token | None, relation: str, inferred: int) -> str:
     return f"{kind}:{relation}" + ("+context" if inferred else "")
 
 
+# Words of a generic aid phrase that names no weapon of its own.
+AID_WORDS = ("aid", "assistance", "support", "package", "supplies", "equipment")
+
 # When two triggers read the same weapon words with the same actors ("approved the sale of
 # jets"), the more specific relation names the claim.
 RELATION_RANK = {"supply": 0, "use": 1, "produce": 1, "purchase": 2}
@@ -371,6 +374,18 @@ def _dedupe(claims: list[Claim]) -> list[Claim]:
                 kept[kept.index(rival)] = claim
         elif claim.roles == rival.roles or claim.relation != rival.relation:
             kept.append(claim)
+    # "military aid ... a consignment that included shells and tanks": the aid is no row of
+    # its own when the sentence names what is in it (guidelines).
+    named = {(c.supplier, c.recipient) for c in kept if c.weapon_class not in GENERIC_CLASSES}
+    kept = [
+        c
+        for c in kept
+        if not (
+            c.weapon_class == "weapons_general"
+            and (c.supplier, c.recipient) in named
+            and any(word in c.weapon_text.lower() for word in AID_WORDS)
+        )
+    ]
     return sorted(kept, key=lambda c: (c.weapon_start, c.relation))
 
 

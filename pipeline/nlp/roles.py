@@ -129,6 +129,9 @@ def read_roles(token: Token, role: str, weapon_tokens: set[int]):
                 if subject is not None:
                     recipient.append(subject)
                     referring.add(subject.i)
+            for clause in children:  # "a new consignment that included shells and tanks"
+                if clause.dep_ in ("relcl", "acl") and clause.lemma_.lower() in CONTAINING:
+                    region += [c for c in clause.children if c.dep_ in OBJECT_DEPS]
             if token.dep_ == "nsubj" and governor.lemma_.lower() in CONTAINING:
                 # "The shipment contained 450 drones", "the package includes HIMARS rockets"
                 region += [c for c in governor.children if c.dep_ in OBJECT_DEPS]

@@ -300,3 +300,8 @@ def test_the_missiles_refer_back_to_the_articles_named_system(nlp):
     )
     last = [c for c in claims(nlp, text) if c["sentence_start"] >= text.index("Russia received")]
     assert [c["weapon_class"] for c in last] == ["ballistic_missile"]
+
+
+def test_an_aid_phrase_gives_way_to_the_contents_the_sentence_names(nlp):
+    text = "Norway sent Ukraine a consignment of military aid that included 20 howitzers."
+    assert triples(nlp, text) == {("NOR", "UKR", "artillery_system")}
