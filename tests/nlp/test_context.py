@@ -305,3 +305,8 @@ def test_the_missiles_refer_back_to_the_articles_named_system(nlp):
 def test_an_aid_phrase_gives_way_to_the_contents_the_sentence_names(nlp):
     text = "Norway sent Ukraine a consignment of military aid that included 20 howitzers."
     assert triples(nlp, text) == {("NOR", "UKR", "artillery_system")}
+
+
+def test_stated_interest_in_buying_is_no_claim(nlp):
+    text = "Officials signalled interest in buying more S-400 systems from Russia."
+    assert triples(nlp, text) == set()
