@@ -258,7 +258,9 @@ class ClaimExtractor:
         the article's main recipient when its origin is the article's main supplier
         ("North Korean soldiers in Kursk" in an article about troops sent to Russia)."""
         origin = state.origin_of(weapon.root) or state.pronoun_origin(weapon.root, sent, index)
-        if origin is None or is_request_or_condition(weapon.root, self.request):
+        if origin is None:
+            return self.referring_use(state, sent, weapon, index)
+        if is_request_or_condition(weapon.root, self.request):
             return None
         if is_hypothetical(weapon.root):
             return None
@@ -290,6 +292,18 @@ class ClaimExtractor:
         relation = "use" if using is not None or weapon.id_ == "troops" else "supply"
         return self._make(
             state, sent, None, relation, origin, frame[1], [weapon], inferred=1, rule="origin_frame"
+        )
+
+    def referring_use(self, state, sent, weapon: Span, index: int) -> Claim | None:
+        """ "About 50 such missiles had hit six regions" after a supply of North Korean
+        missiles to Russia: the referred transfer's weapons in use by its recipient."""
+        if state.use_context(weapon) is None or is_hypothetical(weapon.root):
+            return None
+        pair = state.referred_transfer(weapon, state.weapon_class(weapon, sent), index)
+        if pair is None:
+            return None
+        return self._make(
+            state, sent, None, "use", pair[0], pair[1], [weapon], inferred=2, rule="referring_use"
         )
 
     def _make(

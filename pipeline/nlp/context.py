@@ -84,12 +84,17 @@ class DocState(Attribution, Origins):
         self.lead_source: str | None = None
         self.last_source: tuple[int, str] | None = None
         self.last_weapon: str | None = None  # the class of the last claim's weapon
+        # The last transfer of each weapon class: "such missiles" refer back to it.
+        self.by_class: dict[str, tuple[str, str, int]] = {}
 
     def remember(self, claims, index: int) -> None:
         """Keep the discourse context the next sentences may refer back to."""
         if claims:
             self.last_claim = (claims[-1].supplier, claims[-1].recipient, index)
             self.last_weapon = claims[-1].weapon_class
+        for claim in claims:
+            if claim.supplier and claim.recipient and not claim.negated:
+                self.by_class[claim.weapon_class] = (claim.supplier, claim.recipient, index)
         named = [c.attributed_to for c in claims if c.attributed_to]
         if named and index > 0:
             self.last_source = (self.paragraph_of(self.sentences[index]), named[-1])
@@ -102,6 +107,7 @@ class DocState(Attribution, Origins):
         self.partners = {}
         self.last_source = None
         self.last_weapon = None
+        self.by_class = {}
 
     def weapons_in(self, sent: Span) -> list[Span]:
         return [w for w in self.weapons if sent.start <= w.start < sent.end]
@@ -302,3 +308,16 @@ class DocState(Attribution, Origins):
                 found = self.resolve_reference(child, sent, index, "supplier")
                 return found[0] if found else None
         return None
+
+    def referred_transfer(self, weapon: Span, weapon_class: str, index: int):
+        """ "Such missiles", "the drones": the last transfer of that class reported in the
+        few sentences before, as (supplier, recipient)."""
+        if weapon_class in ("weapons_general", "other") or not any(
+            c.dep_ in ("det", "amod") and c.lower_ in ("the", "these", "those", "such")
+            for c in weapon.root.children
+        ):
+            return None
+        found = self.by_class.get(weapon_class)
+        if found is None or index - found[2] > 2 * CONTEXT_SENTENCES:
+            return None
+        return found[0], found[1]

@@ -310,3 +310,14 @@ def test_an_aid_phrase_gives_way_to_the_contents_the_sentence_names(nlp):
 def test_stated_interest_in_buying_is_no_claim(nlp):
     text = "Officials signalled interest in buying more S-400 systems from Russia."
     assert triples(nlp, text) == set()
+
+
+def test_such_weapons_in_use_refer_back_to_the_transfer_just_reported(nlp):
+    text = (
+        "Iran has sent Russia hundreds of Shahed drones, officials said. "
+        "Dozens of such drones hit Kyiv on Sunday."
+    )
+    last = [c for c in claims(nlp, text) if c["sentence_start"] >= text.index("Dozens")]
+    assert [(c["relation"], c["supplier"], c["recipient"], c["rule"]) for c in last] == [
+        ("use", "IRN", "RUS", "referring_use")
+    ]
