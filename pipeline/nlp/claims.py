@@ -307,6 +307,8 @@ class ClaimExtractor:
             and (trigger.lemma_.lower(), coarse_pos(trigger)) in self.hedged_triggers
         ):
             hedged = True
+        if rule == "exchange":
+            hedged = False  # what is paid with is presupposed, hence asserted
         roles = int(supplier is not None) + int(recipient is not None)
         return Claim(
             relation=relation,

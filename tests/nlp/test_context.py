@@ -321,3 +321,21 @@ def test_such_weapons_in_use_refer_back_to_the_transfer_just_reported(nlp):
     assert [(c["relation"], c["supplier"], c["recipient"], c["rule"]) for c in last] == [
         ("use", "IRN", "RUS", "referring_use")
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "hedged"),
+    [
+        ("Russia's use of Iranian drones suggests that its own stocks are low.", False),
+        ("Moscow is expected to give Pyongyang fighter jets in return for its troops.", None),
+        ("The Pentagon announced a package of NASAMS systems for Ukraine.", True),
+    ],
+)
+def test_what_hedges_a_claim_and_what_does_not(nlp, text, hedged):
+    found = claims(nlp, text)
+    assert found
+    if hedged is None:  # the jets are expected (hedged); the troops paid with are asserted
+        by_class = {c["weapon_class"]: c["hedged"] for c in found}
+        assert by_class == {"aircraft": True, "troops": False}
+    else:
+        assert all(c["hedged"] is hedged for c in found)
