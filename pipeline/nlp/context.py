@@ -64,7 +64,16 @@ class DocState(Attribution, Origins):
             key=lambda s: s.start,
         )
         self.weapon_tokens = {i for w in self.weapons for i in range(w.start, w.end)}
-        self.people: list[Span] = [e for e in doc.ents if e.label_ == "PERSON"]
+        # People, less the place names the model tags as persons ("Kyiv").
+        self.people: list[Span] = [
+            e
+            for e in doc.ents
+            if e.label_ == "PERSON"
+            and not (
+                e.start in self.actor_at
+                and self.actor_at[e.start].kind in ("state", "capital", "city", "demonym")
+            )
+        ]
         self._link_leaders()
         self.titles = self._titles()
         self.last_claim: tuple[str | None, str | None, int] | None = None

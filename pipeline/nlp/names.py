@@ -23,6 +23,10 @@ INDEFINITE = frozenset(
 )
 
 
+# Nouns that head a claim's own words, never its source.
+NO_SOURCE = frozenset({"support", "aid", "assistance", "supply", "delivery", "transfer", "use"})
+
+
 class Names:
     """A mixin of the per-document state (`context.DocState`)."""
 
@@ -53,13 +57,22 @@ class Names:
         if token.i in self.weapon_tokens:
             return None  # a weapon is never the source
         span = noun_phrase(token)
-        if (
+        if token.lemma_.lower() in NO_SOURCE and token.pos_ == "NOUN":
+            return None  # "Moscow's support for the generals is unacceptable": no speaker
+        generic = (
             token.lemma_.lower() in GENERIC_SOURCES
             and token.pos_ == "NOUN"
             and not any(t.pos_ == "PROPN" or t.i in self.actor_at for t in span)
-            and self.last_source is not None
-        ):
-            return self.last_source[1]  # "the report said", "the company said": named before
+        )
+        if generic and token.lemma_.lower() == "company":
+            companies = [m for i, m in self.actor_at.items() if i < token.i and m.kind == "company"]
+            if companies:  # "the company said": the manufacturer named before
+                return self.text[
+                    self.doc[companies[-1].start].idx : self.doc[companies[-1].end - 1].idx
+                    + len(self.doc[companies[-1].end - 1])
+                ]
+        if generic and self.last_source is not None:
+            return self.last_source[1]  # "the report said": the source named before
         if span.text.isupper() and span.text.isalpha() and 2 <= len(span.text) <= 6:
             expanded = self._expand_acronym(span.text)
             if expanded:

@@ -339,3 +339,13 @@ def test_what_hedges_a_claim_and_what_does_not(nlp, text, hedged):
         assert by_class == {"aircraft": True, "troops": False}
     else:
         assert all(c["hedged"] is hedged for c in found)
+
+
+def test_the_company_said_names_the_manufacturer_named_before(nlp):
+    text = "Rheinmetall delivered 20 howitzers to Ukraine in May, the company said."
+    assert [c["attributed_to"] for c in claims(nlp, text)] == ["Rheinmetall"]
+
+
+def test_a_claims_own_words_are_never_its_source(nlp):
+    text = "Washington said Russia's aid of Su-30 jets to the junta was unacceptable."
+    assert [c["attributed_to"] for c in claims(nlp, text)] == ["Washington (United States)"]
