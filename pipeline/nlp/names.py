@@ -114,7 +114,12 @@ class Names:
             self.text,
         )
         if not found:
-            return None
+            # No "(NIS)" in the text: a run of capitalised words with those initials.
+            words = r"\s+(?:(?:of|for|and|the)\s+)*".join(
+                rf"{letter}[a-z'\u2019-]+" for letter in acronym
+            )
+            spelled = re.search(rf"\b({words})\b", self.text)
+            return f"{spelled.group(1)} ({acronym})" if spelled else None
         name = re.sub(r"^(?:The|A|An)\s+", "", found.group(1).strip())
         return f"{name} ({acronym})"
 

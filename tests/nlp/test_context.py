@@ -349,3 +349,11 @@ def test_the_company_said_names_the_manufacturer_named_before(nlp):
 def test_a_claims_own_words_are_never_its_source(nlp):
     text = "Washington said Russia's aid of Su-30 jets to the junta was unacceptable."
     assert [c["attributed_to"] for c in claims(nlp, text)] == ["Washington (United States)"]
+
+
+def test_an_acronym_not_spelled_out_in_brackets_takes_the_name_with_its_initials(nlp):
+    text = (
+        "Lawmakers cited the Defence Intelligence Agency on Monday. "
+        "The DIA said Iran had sent drones to Russia."
+    )
+    assert [c["attributed_to"] for c in claims(nlp, text)] == ["Defence Intelligence Agency (DIA)"]
