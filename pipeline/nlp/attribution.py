@@ -73,6 +73,13 @@ class Attribution(Names):
         return self.name_of(span.root) if is_prefix else span.text
 
     def _speaker_in_sentence(self, sent: Span, token: Token) -> str | None:
+        for child in token.children:
+            # "Spain's package, announced by the foreign minister": the announcer.
+            if child.dep_ == "acl" and self._is_report(child):
+                if any(c.dep_ == "agent" for c in child.children):
+                    name = self._subject_name(child)
+                    if name:
+                        return name
         speaker = self._speaker_in_tree(sent, token)
         if speaker is None:
             speaker = self._speaker_of_quote(token)
@@ -100,6 +107,14 @@ class Attribution(Names):
                 name = self._subject_name(child)
                 if name:
                     return name
+            if child.dep_ == "conj" and self._is_report(child) and child.i > token.i:
+                subject = [c for c in child.children if c.dep_ == "nsubj"]
+                says_else = any(c.dep_ in ("ccomp", "xcomp", "dobj") for c in child.children)
+                if subject and not says_else:  # not "..., and Budanov said it was ..."
+                    # "Ukraine has received NASAMS ..., Defence Minister X said on Monday"
+                    name = self.name_of(subject[0])
+                    if name:
+                        return name
             if (
                 child.dep_ == "conj"
                 and self._is_report(child)
@@ -133,6 +148,9 @@ class Attribution(Names):
     def _according_to(self, according: Token) -> str | None:
         for t in according.subtree:
             if t.dep_ == "pobj":
+                owner = [c for c in t.children if c.dep_ == "poss"]
+                if owner and owner[0].lower_ in ("our", "my", "his", "her", "their"):
+                    return self.name_of(owner[0])  # "according to our information"
                 if t.lemma_.lower() in UNNAMED_SOURCES and not any(
                     c.dep_ in ("compound", "amod", "poss") for c in t.children
                 ):

@@ -11,7 +11,7 @@ on the path from the trigger to the root (`polarity.py`).
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
@@ -21,8 +21,17 @@ from pipeline.nlp.context import DocState
 from pipeline.nlp.lexicon import Lexicon, load_lexicon
 from pipeline.nlp.polarity import is_hedged, is_hypothetical, is_negated
 from pipeline.nlp.quantities import find_quantity
+from pipeline.nlp.records import Claim, dedupe, rule_name
 from pipeline.nlp.roles import is_request_or_condition, read_roles
-from pipeline.nlp.syntax import coarse_pos, in_exchange, only_origin, path_to_root, preps_of
+from pipeline.nlp.syntax import (
+    coarse_pos,
+    in_exchange,
+    only_origin,
+    path_to_root,
+    preps_of,
+    refers_back,
+    trigger_lemma,
+)
 from pipeline.nlp.weapon_phrases import GENERIC_CLASSES, WEAPON_KEY, weapon_groups, weapon_words
 
 # Sentences that make the title and the lead the document frame is read from.
@@ -34,27 +43,6 @@ __all__ = ["ACTOR_KEY", "WEAPON_KEY", "Claim", "ClaimExtractor"]
 
 if not Doc.has_extension("salvo_claims"):
     Doc.set_extension("salvo_claims", default=None)
-
-
-@dataclass
-class Claim:
-    relation: str
-    supplier: str | None
-    recipient: str | None
-    weapon_class: str
-    weapon_text: str
-    weapon_start: int
-    quantity: float | None
-    quantity_text: str | None
-    attributed_to: str | None
-    hedged: bool
-    negated: bool
-    trigger_text: str | None
-    calibre_mm: str | None
-    sentence_start: int
-    rule: str = ""
-    roles: int = field(default=0, repr=False)
-    depth: int = field(default=0, repr=False)  # the claim word's distance from the root
 
 
 class ClaimExtractor:
@@ -91,7 +79,9 @@ class ClaimExtractor:
     def claims_in(self, state, sent: Span, index: int) -> list[Claim]:
         weapons = state.weapons_in(sent)
         if not weapons and not any(
-            (t.lemma_.lower(), coarse_pos(t)) in self.lex.implied_weapons for t in sent
+            (t.lemma_.lower(), coarse_pos(t)) in self.lex.implied_weapons
+            or (state.last_weapon and refers_back(t))
+            for t in sent
         ):
             return []
         return self.sentence_claims(state, sent, weapons, index)
@@ -124,7 +114,9 @@ class ClaimExtractor:
         candidates: list[Claim] = []
         used_weapons: set[int] = set()
         for token in sent:
-            trigger = self.lex.triggers.get((token.lemma_.lower(), coarse_pos(token)))
+            trigger = self.lex.triggers.get((trigger_lemma(token), coarse_pos(token)))
+            if trigger is None:
+                trigger = self.lex.triggers.get((token.lemma_.lower(), coarse_pos(token)))
             if trigger is None:
                 continue
             relation, role = trigger
@@ -139,7 +131,7 @@ class ClaimExtractor:
             claim = self.origin_claim(state, sent, weapon, index)
             if claim is not None:
                 candidates.append(claim)
-        return _dedupe(candidates)
+        return dedupe(candidates)
 
     def trigger_claims(self, state, sent, token: Token, relation, role, weapons, index):
         weapon_tokens = {i for w in weapons for i in range(w.start, w.end)}
@@ -155,6 +147,10 @@ class ClaimExtractor:
         if not groups and implied:
             # "arming the RSF" names weapons without a weapon word.
             groups = [[Span(token.doc, token.i, token.i + 1, label="WEAPON", span_id=implied)]]
+        elif not groups and state.last_weapon and refers_back(token):
+            # "The first shipment suffered failures": the transfer just reported, its weapons.
+            last = state.last_weapon
+            groups = [[Span(token.doc, token.i, token.i + 1, label="WEAPON", span_id=last)]]
         if not groups:
             return []
         if is_request_or_condition(token, self.request):
@@ -241,15 +237,19 @@ class ClaimExtractor:
         one ("Iranian drones launched by Russian forces"), or, failing that, in the hands of
         the article's main recipient when its origin is the article's main supplier
         ("North Korean soldiers in Kursk" in an article about troops sent to Russia)."""
-        origin = state.origin_of(weapon.root)
-        if origin is None or is_request_or_condition(weapon.root, self.request):
+        origin = state.origin_of(weapon.root) or state.pronoun_origin(weapon.root, sent, index)
+        if origin is None:
+            return self.referring_use(state, sent, weapon, index)
+        if is_request_or_condition(weapon.root, self.request):
             return None
         if is_hypothetical(weapon.root):
             return None
         holders = state.beneficiaries(sent, weapon, exclude={origin})
         if holders:
+            # Soldiers serving another state's forces are its use of troops (R-U1).
+            kind = "use" if weapon.id_ == "troops" else "supply"
             return self._make(
-                state, sent, None, "supply", origin, holders[0], [weapon], rule="origin_holder"
+                state, sent, None, kind, origin, holders[0], [weapon], rule="origin_holder"
             )
         using = state.use_context(weapon)
         users = state.users_of(weapon, exclude={origin}) if using is not None else []
@@ -274,6 +274,18 @@ class ClaimExtractor:
             state, sent, None, relation, origin, frame[1], [weapon], inferred=1, rule="origin_frame"
         )
 
+    def referring_use(self, state, sent, weapon: Span, index: int) -> Claim | None:
+        """ "About 50 such missiles had hit six regions" after a supply of North Korean
+        missiles to Russia: the referred transfer's weapons in use by its recipient."""
+        if state.use_context(weapon) is None or is_hypothetical(weapon.root):
+            return None
+        pair = state.referred_transfer(weapon, state.weapon_class(weapon, sent), index)
+        if pair is None:
+            return None
+        return self._make(
+            state, sent, None, "use", pair[0], pair[1], [weapon], inferred=2, rule="referring_use"
+        )
+
     def _make(
         self,
         state,
@@ -295,6 +307,8 @@ class ClaimExtractor:
             and (trigger.lemma_.lower(), coarse_pos(trigger)) in self.hedged_triggers
         ):
             hedged = True
+        if rule == "exchange":
+            hedged = False  # what is paid with is presupposed, hence asserted
         roles = int(supplier is not None) + int(recipient is not None)
         return Claim(
             relation=relation,
@@ -311,49 +325,11 @@ class ClaimExtractor:
             trigger_text=trigger.text if trigger is not None else None,
             calibre_mm=calibre,
             sentence_start=next((t.idx for t in sent if not t.is_space), sent.start_char),
-            rule=rule or _rule_name(trigger, relation, inferred),
+            rule=rule or rule_name(trigger, relation, inferred),
             depth=len(list(path_to_root(anchor))),
             # Roles read off the parse outrank roles filled from context.
             roles=2 * (roles - inferred) + inferred + (1 if trigger is not None else 0),
         )
-
-
-def _rule_name(trigger: Token | None, relation: str, inferred: int) -> str:
-    """A short stable name for the rule that made a claim: the kind of trigger and the
-    relation, "+context" when a role came from the sentences before."""
-    kind = "verb_frame" if trigger is not None and coarse_pos(trigger) == "VERB" else "nominal"
-    return f"{kind}:{relation}" + ("+context" if inferred else "")
-
-
-# When two triggers read the same weapon words with the same actors ("approved the sale of
-# jets"), the more specific relation names the claim.
-RELATION_RANK = {"supply": 0, "use": 1, "produce": 1, "purchase": 2}
-
-
-def _dedupe(claims: list[Claim]) -> list[Claim]:
-    """One claim per (relation, supplier, recipient, weapon class) in a sentence. Readings of
-    the same weapon words compete: more roles read off the parse win; with the same actors,
-    the more specific relation wins; different actors with equal support both stay
-    ("Denmark and the Netherlands sent jets")."""
-    best: dict[tuple, Claim] = {}
-    for claim in claims:
-        key = (claim.relation, claim.supplier, claim.recipient, claim.weapon_class)
-        old = best.get(key)
-        if old is None or (claim.roles, -claim.depth) > (old.roles, -old.depth):
-            best[key] = claim  # more roles read off the parse, then the main clause
-    kept: list[Claim] = []
-    for claim in sorted(best.values(), key=lambda c: (-c.roles, c.depth)):
-        rival = next((k for k in kept if k.weapon_start == claim.weapon_start), None)
-        if rival is None:
-            kept.append(claim)
-            continue
-        same_actors = (rival.supplier, rival.recipient) == (claim.supplier, claim.recipient)
-        if same_actors:
-            if RELATION_RANK[claim.relation] > RELATION_RANK[rival.relation]:
-                kept[kept.index(rival)] = claim
-        elif claim.roles == rival.roles or claim.relation != rival.relation:
-            kept.append(claim)
-    return sorted(kept, key=lambda c: (c.weapon_start, c.relation))
 
 
 @Language.factory("salvo_claims")

@@ -64,7 +64,16 @@ class DocState(Attribution, Origins):
             key=lambda s: s.start,
         )
         self.weapon_tokens = {i for w in self.weapons for i in range(w.start, w.end)}
-        self.people: list[Span] = [e for e in doc.ents if e.label_ == "PERSON"]
+        # People, less the place names the model tags as persons ("Kyiv").
+        self.people: list[Span] = [
+            e
+            for e in doc.ents
+            if e.label_ == "PERSON"
+            and not (
+                e.start in self.actor_at
+                and self.actor_at[e.start].kind in ("state", "capital", "city", "demonym")
+            )
+        ]
         self._link_leaders()
         self.titles = self._titles()
         self.last_claim: tuple[str | None, str | None, int] | None = None
@@ -83,11 +92,18 @@ class DocState(Attribution, Origins):
         self.frame: tuple[str, str] | None = None
         self.lead_source: str | None = None
         self.last_source: tuple[int, str] | None = None
+        self.last_weapon: str | None = None  # the class of the last claim's weapon
+        # The last transfer of each weapon class: "such missiles" refer back to it.
+        self.by_class: dict[str, tuple[str, str, int]] = {}
 
     def remember(self, claims, index: int) -> None:
         """Keep the discourse context the next sentences may refer back to."""
         if claims:
             self.last_claim = (claims[-1].supplier, claims[-1].recipient, index)
+            self.last_weapon = claims[-1].weapon_class
+        for claim in claims:
+            if claim.supplier and claim.recipient and not claim.negated:
+                self.by_class[claim.weapon_class] = (claim.supplier, claim.recipient, index)
         named = [c.attributed_to for c in claims if c.attributed_to]
         if named and index > 0:
             self.last_source = (self.paragraph_of(self.sentences[index]), named[-1])
@@ -99,6 +115,8 @@ class DocState(Attribution, Origins):
         self.last_claim = None
         self.partners = {}
         self.last_source = None
+        self.last_weapon = None
+        self.by_class = {}
 
     def weapons_in(self, sent: Span) -> list[Span]:
         return [w for w in self.weapons if sent.start <= w.start < sent.end]
@@ -280,8 +298,35 @@ class DocState(Attribution, Origins):
             end = self.sentences[min(len(self.sentences), 4) - 1].end
             scope = self.doc[sent.start : end]
         else:
-            start = self.text.rfind("\n", 0, sent.start_char) + 1
-            end = self.text.find("\n", sent.end_char)
-            span = self.doc.char_span(start, len(self.text) if end < 0 else end, "expand")
-            scope = span if span is not None else sent
-        return refined_class(weapon, self.weapons, scope)
+            scope = line_of(sent, self.text)
+        found = refined_class(weapon, self.weapons, scope)
+        if found == "missile" and any(
+            c.dep_ in ("det", "amod") and c.lower_ in ("the", "these", "those", "such")
+            for c in weapon.root.children
+        ):
+            # "the missiles" / "such missiles" refer back to the last named missile system
+            # of the article when their own paragraph names none.
+            earlier = self.doc[0 : weapon.start]
+            found = refined_class(weapon, self.weapons, earlier)
+        return found
+
+    def pronoun_origin(self, weapon: Token, sent: Span, index: int) -> str | None:
+        """ "its troops", "their drones": the state the possessive pronoun refers to."""
+        for child in weapon.children:
+            if child.dep_ == "poss" and child.lower_ in PLURAL_PRONOUNS | SINGULAR_PRONOUNS:
+                found = self.resolve_reference(child, sent, index, "supplier")
+                return found[0] if found else None
+        return None
+
+    def referred_transfer(self, weapon: Span, weapon_class: str, index: int):
+        """ "Such missiles", "the drones": the last transfer of that class reported in the
+        few sentences before, as (supplier, recipient)."""
+        if weapon_class in ("weapons_general", "other") or not any(
+            c.dep_ in ("det", "amod") and c.lower_ in ("the", "these", "those", "such")
+            for c in weapon.root.children
+        ):
+            return None
+        found = self.by_class.get(weapon_class)
+        if found is None or index - found[2] > 2 * CONTEXT_SENTENCES:
+            return None
+        return found[0], found[1]

@@ -117,10 +117,11 @@ def refined_class(weapon: Span, weapons: list[Span], scope: Span) -> str:
     if not targets:
         return generic
     root: Token = weapon.root
-    if generic == "weapons_general" and not any(
-        c.dep_ == "det" and c.lower_ in REFERRING_DETERMINERS for c in root.children
+    if generic == "weapons_general" and (
+        not any(c.dep_ == "det" and c.lower_ in REFERRING_DETERMINERS for c in root.children)
+        or any(c.dep_ in ("relcl", "acl", "prep") for c in root.children)
     ):
-        return generic
+        return generic  # "the weapons Azerbaijan imported" is defined, not referring back
     others = [w for w in weapons if scope.start <= w.start < scope.end and w.id_ in targets]
     before = [w for w in others if w.end <= weapon.start]
     after = [w for w in others if w.start >= weapon.end]

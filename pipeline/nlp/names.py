@@ -18,6 +18,14 @@ from pipeline.nlp.common import (
 )
 from pipeline.nlp.syntax import noun_phrase
 
+INDEFINITE = frozenset(
+    {"everything", "something", "anything", "nothing", "everyone", "someone", "all", "none"}
+)
+
+
+# Nouns that head a claim's own words, never its source.
+NO_SOURCE = frozenset({"support", "aid", "assistance", "supply", "delivery", "transfer", "use"})
+
 
 class Names:
     """A mixin of the per-document state (`context.DocState`)."""
@@ -40,20 +48,31 @@ class Names:
         if token.lower_ in PERSON_PRONOUNS:
             person = self._last_person_before(token.i)
             return person
-        if token.lower_ in ("we", "us", "i", "me"):
+        if token.lower_ in INDEFINITE:
+            return None  # "so that everything required ... reaches"
+        if token.lower_ in ("we", "us", "i", "me", "our", "my"):
             return self._speaker_of_quote(token) if token.i != 0 else None
         if token.lower_ in PLURAL_PRONOUNS | SINGULAR_PRONOUNS | {"which", "that", "who"}:
             return None
         if token.i in self.weapon_tokens:
             return None  # a weapon is never the source
         span = noun_phrase(token)
-        if (
+        if token.lemma_.lower() in NO_SOURCE and token.pos_ == "NOUN":
+            return None  # "Moscow's support for the generals is unacceptable": no speaker
+        generic = (
             token.lemma_.lower() in GENERIC_SOURCES
             and token.pos_ == "NOUN"
             and not any(t.pos_ == "PROPN" or t.i in self.actor_at for t in span)
-            and self.last_source is not None
-        ):
-            return self.last_source[1]  # "the report said", "the company said": named before
+        )
+        if generic and token.lemma_.lower() == "company":
+            companies = [m for i, m in self.actor_at.items() if i < token.i and m.kind == "company"]
+            if companies:  # "the company said": the manufacturer named before
+                return self.text[
+                    self.doc[companies[-1].start].idx : self.doc[companies[-1].end - 1].idx
+                    + len(self.doc[companies[-1].end - 1])
+                ]
+        if generic and self.last_source is not None:
+            return self.last_source[1]  # "the report said": the source named before
         if span.text.isupper() and span.text.isalpha() and 2 <= len(span.text) <= 6:
             expanded = self._expand_acronym(span.text)
             if expanded:
@@ -95,7 +114,12 @@ class Names:
             self.text,
         )
         if not found:
-            return None
+            # No "(NIS)" in the text: a run of capitalised words with those initials.
+            words = r"\s+(?:(?:of|for|and|the)\s+)*".join(
+                rf"{letter}[a-z'\u2019-]+" for letter in acronym
+            )
+            spelled = re.search(rf"\b({words})\b", self.text)
+            return f"{spelled.group(1)} ({acronym})" if spelled else None
         name = re.sub(r"^(?:The|A|An)\s+", "", found.group(1).strip())
         return f"{name} ({acronym})"
 

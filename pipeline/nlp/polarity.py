@@ -9,11 +9,18 @@ from pipeline.nlp.syntax import next_is, path_to_root
 
 
 def is_hedged(token: Token, hedge: frozenset[str]) -> bool:
-    """A hedge or announcing word on the path from the claim word to the root."""
+    """A hedge or announcing word on the path from the claim word to the root. A word the
+    claim is the subject of does not hedge it ("the use of North Korean weapons suggests
+    that stocks are low" asserts the use)."""
+    below: Token | None = None
     for node in path_to_root(token):
         if node.dep_ in ("dobj", "nsubjpass") and node.head.lemma_.lower() in ANNOUNCING:
             return True  # announced or approved, not (yet) delivered
-        words = [node] + [
+        if any(c.dep_ == "acl" and c.lemma_.lower() in ANNOUNCING for c in node.children):
+            return True  # "Spain's package, announced by the minister"
+        as_subject = below is not None and below.dep_ in ("nsubj", "csubj")
+        words = [] if as_subject else [node]
+        words += [
             c
             for c in node.children
             if c.dep_ in ("aux", "advmod", "auxpass", "amod", "mark", "neg")
@@ -21,6 +28,7 @@ def is_hedged(token: Token, hedge: frozenset[str]) -> bool:
         for word in words:
             if word.lemma_.lower() in hedge or word.lower_ in hedge:
                 return True
+        below = node
     return False
 
 

@@ -70,6 +70,10 @@ def read_roles(token: Token, role: str, weapon_tokens: set[int]):
                 recipient += preps.get(word, [])
             recipient += objects
             supplier += preps.get("from", [])
+            for moved in region:  # "the weapons Azerbaijan imported came from Israel"
+                for clause in moved.children:
+                    if clause.dep_ == "relcl" and clause.lemma_.lower() in RECEIVING:
+                        recipient += [c for c in clause.children if c.dep_ == "nsubj"]
             return region, supplier, recipient, referring
         for obj in objects + datives:
             region.append(obj)
@@ -125,6 +129,12 @@ def read_roles(token: Token, role: str, weapon_tokens: set[int]):
                 if subject is not None:
                     recipient.append(subject)
                     referring.add(subject.i)
+            for clause in children:  # "a new consignment that included shells and tanks"
+                if clause.dep_ in ("relcl", "acl") and clause.lemma_.lower() in CONTAINING:
+                    region += [c for c in clause.children if c.dep_ in OBJECT_DEPS]
+            if token.dep_ == "nsubj" and governor.lemma_.lower() in CONTAINING:
+                # "The shipment contained 450 drones", "the package includes HIMARS rockets"
+                region += [c for c in governor.children if c.dep_ in OBJECT_DEPS]
             if token.dep_ in ("dobj", "nsubjpass") and governor.lemma_.lower() in ANNOUNCING:
                 # "The Pentagon announced a package of weapons for Ukraine."
                 subject = subject_of(governor, passive_agent=True)
@@ -136,6 +146,10 @@ def read_roles(token: Token, role: str, weapon_tokens: set[int]):
     return region, supplier, recipient, referring
 
 
+# Verbs whose subject received the thing their relative clause describes.
+RECEIVING = frozenset({"import", "buy", "receive", "acquire", "purchase", "get", "obtain"})
+# Verbs whose subject (a shipment, a package) names what it holds in their object.
+CONTAINING = frozenset({"contain", "include", "comprise", "feature", "cover"})
 # Verbs whose subject is the buyer of the contract they take ("Poland signed a deal"), and
 # those whose subject is the seller ("Hyundai won a contract").
 SIGNING = frozenset({"sign", "conclude", "finalize", "finalise", "ink", "seal", "place", "agree"})

@@ -194,3 +194,27 @@ def only_origin(verb: Token) -> bool:
         c.dep_ == "agent" or c.lower_ in ("with", "together", "jointly") for c in children
     )
     return passive and not partner
+
+
+def trigger_lemma(token: Token) -> str:
+    """A verb with its particle ("turn out", "hand over"): triggers.csv may list the
+    phrasal verb apart from the plain one."""
+    particles = [c.lower_ for c in token.children if c.dep_ == "prt"]
+    return f"{token.lemma_.lower()} {particles[0]}" if particles else token.lemma_.lower()
+
+
+# Transfer nouns that, made definite, refer back to the transfer just reported.
+REFERRING_EVENTS = frozenset({"shipment", "delivery", "consignment", "batch", "transfer"})
+ANAPHORIC_WORDS = frozenset(
+    {"the", "this", "that", "these", "those", "first", "last", "latest", "recent", "next"}
+)
+
+
+def refers_back(token: Token) -> bool:
+    """ "the first shipment", "these deliveries" with no "of" phrase of their own."""
+    if token.lemma_.lower() not in REFERRING_EVENTS or token.pos_ != "NOUN":
+        return False
+    children = list(token.children)
+    if any(c.dep_ == "prep" and c.lower_ in ("of", "to", "from") for c in children):
+        return False
+    return any(c.dep_ in ("det", "amod") and c.lower_ in ANAPHORIC_WORDS for c in children)

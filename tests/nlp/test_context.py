@@ -248,3 +248,112 @@ def test_a_relative_clause_with_a_maker_gives_the_origin(nlp):
     assert ("use", "IRN", "RUS") in {
         (c["relation"], c["supplier"], c["recipient"]) for c in claims(nlp, text)
     }
+
+
+def test_what_a_shipment_contains_is_shipped(nlp):
+    text = "Belarus sent 20 howitzers to Russia in May. The shipment also contained 40 T-72 tanks."
+    assert ("BLR", "RUS", "tank") in triples(nlp, text)
+
+
+def test_a_possessive_pronoun_gives_soldiers_their_state(nlp):
+    found = claims(nlp, "North Korea confirmed that its soldiers fought for Russia in Kursk.")
+    assert [(c["relation"], c["supplier"], c["recipient"], c["weapon_class"]) for c in found] == [
+        ("use", "PRK", "RUS", "troops")
+    ]
+
+
+def test_phrasal_production_verbs(nlp):
+    found = claims(nlp, "Iran began turning out Shahed drones at a new plant in 2024.")
+    assert [(c["relation"], c["supplier"]) for c in found] == [("produce", "IRN")]
+
+
+def test_weapons_that_come_from_a_state_are_supplied_by_it(nlp):
+    text = "Armenia buys abroad. Half of the howitzers the army received came from India."
+    assert "IND" in {c["supplier"] for c in claims(nlp, text)}
+
+
+def test_a_definite_transfer_noun_refers_back_to_the_transfer_just_reported(nlp):
+    text = "Iran shipped Shahed drones to Russia in August. The first shipment arrived late."
+    rows = [c for c in claims(nlp, text) if c["sentence_start"] >= text.index("The first")]
+    assert [(c["supplier"], c["recipient"], c["weapon_class"]) for c in rows] == [
+        ("IRN", "RUS", "drone")
+    ]
+
+
+def test_a_closing_reporting_clause_attributes_the_claim_before_it(nlp):
+    text = (
+        "Chile has received Leopard tanks from Germany, Defence Minister Ana Rojas said on Monday."
+    )
+    assert [c["attributed_to"] for c in claims(nlp, text)] == ["Ana Rojas"]
+
+
+def test_according_to_our_information_is_the_quotes_speaker(nlp):
+    text = '"According to our information, Iran is sending drones to Russia," Ana Rojas said.'
+    assert [c["attributed_to"] for c in claims(nlp, text)] == ["Ana Rojas"]
+
+
+def test_the_missiles_refer_back_to_the_articles_named_system(nlp):
+    text = (
+        "Iran has shipped Fath-360 missiles to Russia.\n\n"
+        "Officials met in Geneva on Monday.\n\n"
+        "Russia received the missiles in September, a minister said."
+    )
+    last = [c for c in claims(nlp, text) if c["sentence_start"] >= text.index("Russia received")]
+    assert [c["weapon_class"] for c in last] == ["ballistic_missile"]
+
+
+def test_an_aid_phrase_gives_way_to_the_contents_the_sentence_names(nlp):
+    text = "Norway sent Ukraine a consignment of military aid that included 20 howitzers."
+    assert triples(nlp, text) == {("NOR", "UKR", "artillery_system")}
+
+
+def test_stated_interest_in_buying_is_no_claim(nlp):
+    text = "Officials signalled interest in buying more S-400 systems from Russia."
+    assert triples(nlp, text) == set()
+
+
+def test_such_weapons_in_use_refer_back_to_the_transfer_just_reported(nlp):
+    text = (
+        "Iran has sent Russia hundreds of Shahed drones, officials said. "
+        "Dozens of such drones hit Kyiv on Sunday."
+    )
+    last = [c for c in claims(nlp, text) if c["sentence_start"] >= text.index("Dozens")]
+    assert [(c["relation"], c["supplier"], c["recipient"], c["rule"]) for c in last] == [
+        ("use", "IRN", "RUS", "referring_use")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "hedged"),
+    [
+        ("Russia's use of Iranian drones suggests that its own stocks are low.", False),
+        ("Moscow is expected to give Pyongyang fighter jets in return for its troops.", None),
+        ("The Pentagon announced a package of NASAMS systems for Ukraine.", True),
+    ],
+)
+def test_what_hedges_a_claim_and_what_does_not(nlp, text, hedged):
+    found = claims(nlp, text)
+    assert found
+    if hedged is None:  # the jets are expected (hedged); the troops paid with are asserted
+        by_class = {c["weapon_class"]: c["hedged"] for c in found}
+        assert by_class == {"aircraft": True, "troops": False}
+    else:
+        assert all(c["hedged"] is hedged for c in found)
+
+
+def test_the_company_said_names_the_manufacturer_named_before(nlp):
+    text = "Rheinmetall delivered 20 howitzers to Ukraine in May, the company said."
+    assert [c["attributed_to"] for c in claims(nlp, text)] == ["Rheinmetall"]
+
+
+def test_a_claims_own_words_are_never_its_source(nlp):
+    text = "Washington said Russia's aid of Su-30 jets to the junta was unacceptable."
+    assert [c["attributed_to"] for c in claims(nlp, text)] == ["Washington (United States)"]
+
+
+def test_an_acronym_not_spelled_out_in_brackets_takes_the_name_with_its_initials(nlp):
+    text = (
+        "Lawmakers cited the Defence Intelligence Agency on Monday. "
+        "The DIA said Iran had sent drones to Russia."
+    )
+    assert [c["attributed_to"] for c in claims(nlp, text)] == ["Defence Intelligence Agency (DIA)"]

@@ -1,0 +1,84 @@
+"""The claim record and how the readings of one sentence are reduced to its claims."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from spacy.tokens import Token
+
+from pipeline.nlp.syntax import coarse_pos
+from pipeline.nlp.weapon_phrases import GENERIC_CLASSES
+
+
+@dataclass
+class Claim:
+    relation: str
+    supplier: str | None
+    recipient: str | None
+    weapon_class: str
+    weapon_text: str
+    weapon_start: int
+    quantity: float | None
+    quantity_text: str | None
+    attributed_to: str | None
+    hedged: bool
+    negated: bool
+    trigger_text: str | None
+    calibre_mm: str | None
+    sentence_start: int
+    rule: str = ""
+    roles: int = field(default=0, repr=False)
+    depth: int = field(default=0, repr=False)  # the claim word's distance from the root
+
+
+def rule_name(trigger: Token | None, relation: str, inferred: int) -> str:
+    """A short stable name for the rule that made a claim: the kind of trigger and the
+    relation, "+context" when a role came from the sentences before."""
+    kind = "verb_frame" if trigger is not None and coarse_pos(trigger) == "VERB" else "nominal"
+    return f"{kind}:{relation}" + ("+context" if inferred else "")
+
+
+# Words of a generic aid phrase that names no weapon of its own.
+AID_WORDS = ("aid", "assistance", "support", "package", "supplies", "equipment")
+
+# When two triggers read the same weapon words with the same actors ("approved the sale of
+# jets"), the more specific relation names the claim.
+RELATION_RANK = {"supply": 0, "use": 1, "produce": 1, "purchase": 2}
+
+
+def dedupe(claims: list[Claim]) -> list[Claim]:
+    """One claim per (relation, supplier, recipient, weapon class) in a sentence. Readings of
+    the same weapon words compete: more roles read off the parse win; with the same actors,
+    the more specific relation wins; different actors with equal support both stay
+    ("Denmark and the Netherlands sent jets")."""
+    best: dict[tuple, Claim] = {}
+    for claim in claims:
+        key = (claim.relation, claim.supplier, claim.recipient, claim.weapon_class)
+        old = best.get(key)
+        if old is None or (claim.roles, -claim.depth) > (old.roles, -old.depth):
+            best[key] = claim  # more roles read off the parse, then the main clause
+    kept: list[Claim] = []
+    for claim in sorted(best.values(), key=lambda c: (-c.roles, c.depth)):
+        rival = next((k for k in kept if k.weapon_start == claim.weapon_start), None)
+        if rival is None:
+            kept.append(claim)
+            continue
+        same_actors = (rival.supplier, rival.recipient) == (claim.supplier, claim.recipient)
+        if same_actors:
+            if RELATION_RANK[claim.relation] > RELATION_RANK[rival.relation]:
+                kept[kept.index(rival)] = claim
+        elif claim.roles == rival.roles or claim.relation != rival.relation:
+            kept.append(claim)
+    # "military aid ... a consignment that included shells and tanks": the aid is no row of
+    # its own when the sentence names what is in it (guidelines).
+    named = {(c.supplier, c.recipient) for c in kept if c.weapon_class not in GENERIC_CLASSES}
+    kept = [
+        c
+        for c in kept
+        if not (
+            c.weapon_class == "weapons_general"
+            and (c.supplier, c.recipient) in named
+            and any(word in c.weapon_text.lower() for word in AID_WORDS)
+        )
+    ]
+    return sorted(kept, key=lambda c: (c.weapon_start, c.relation))
