@@ -1,7 +1,8 @@
 -- The trade register: one row per supplier -> recipient -> weapon_class, from every claim
 -- that something went from one actor to another (supply, purchase, or the use of a weapon
 -- that came from the supplier). first_month / last_month are the first and last months it
--- was reported in (null when no claim is dated to the month). claims, documents,
+-- was reported in (null when no claim is dated to the month); first_event / last_event span
+-- what its claims say happened (null when none states a time). claims, documents,
 -- independent_stories, outlets and claimants (distinct attributed_to) count claims that
 -- are not denied; largest_quantity is the largest stated number with its wording;
 -- hedged_share is the share of those claims reported as possible, alleged or unverified;
@@ -33,7 +34,11 @@ SELECT
     list(DISTINCT relation ORDER BY relation) AS relations,  -- the relations of its claims
     -- the named systems its claims name (KN-23, Shahed-136 (Geran-2)), from weapon_system
     list(DISTINCT weapon_system ORDER BY weapon_system)
-        FILTER (WHERE NOT negated AND weapon_system IS NOT NULL) AS weapon_systems
+        FILTER (WHERE NOT negated AND weapon_system IS NOT NULL) AS weapon_systems,
+    -- first day of what its claims say happened (event_start), where they state a time
+    min(event_start) FILTER (WHERE NOT negated) AS first_event,
+    -- last day of what its claims say happened (event_end, or event_start when open-ended)
+    max(coalesce(event_end, event_start)) FILTER (WHERE NOT negated) AS last_event
 FROM claims_enriched
 WHERE relation IN ('supply', 'purchase', 'use')
     AND supplier IS NOT NULL
