@@ -23,7 +23,7 @@ INDEX_BATCH_DOCUMENTS = 500
 # DuckDB's memory for this stage (the pipeline's default is warehouse.MEMORY_LIMIT). The
 # candidate search joins the band index with itself: a lower cap lowers the stage's peak
 # memory for a little more time (docs/performance.md).
-MEMORY_LIMIT = "256MB"
+STORIES_MEMORY_LIMIT = "256MB"
 # Documents whose passages are kept in memory while candidate pairs are scored (about
 # 3 kB each).
 SPLIT_CACHE_DOCUMENTS = 20_000
@@ -330,7 +330,7 @@ class StoriesRun:
 def update_stories(con: duckdb.DuckDBPyConnection) -> StoriesRun:
     """Index new or changed documents' passages, score the candidate pairs they form, and
     regroup the stories the changes reach (every story on a rebuild)."""
-    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")  # this connection's database only
+    con.execute(f"SET memory_limit = '{STORIES_MEMORY_LIMIT}'")  # this connection's database only
     # Three steps, each committed. A run that fails between them leaves what the next
     # run redoes: the stories version is recorded last, and a document is done only
     # once document_stories holds its text_md5.

@@ -16,7 +16,7 @@ from dataclasses import asdict
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
-from pipeline.nlp.common import ACTOR_KEY, OPERATING, unique
+from pipeline.nlp.common import ACTOR_KEY, OPERATING, WEAPON_KEY, unique
 from pipeline.nlp.context import DocState
 from pipeline.nlp.lexicon import Lexicon, load_lexicon
 from pipeline.nlp.polarity import is_hedged, is_hypothetical, is_negated
@@ -32,7 +32,7 @@ from pipeline.nlp.syntax import (
     refers_back,
     trigger_lemma,
 )
-from pipeline.nlp.weapon_phrases import GENERIC_CLASSES, WEAPON_KEY, weapon_groups, weapon_words
+from pipeline.nlp.weapon_phrases import GENERIC_CLASSES, weapon_groups, weapon_words
 
 # Sentences that make the title and the lead the document frame is read from.
 LEAD_SENTENCES = 4

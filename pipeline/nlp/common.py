@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# The doc.spans keys of the lexicon's actor and weapon mentions.
 ACTOR_KEY = "salvo_actors"
+WEAPON_KEY = "salvo_weapons"
 
 MODIFIER_DEPS = frozenset({"compound", "amod", "poss", "nmod", "appos", "npadvmod"})
 PLURAL_PRONOUNS = frozenset({"they", "them", "their", "both"})

@@ -18,6 +18,7 @@ from pipeline.nlp.common import (
     PLURAL_PRONOUNS,
     RELATIVE_PRONOUNS,
     SINGULAR_PRONOUNS,
+    WEAPON_KEY,
     Mention,
     unique,
 )
@@ -34,7 +35,6 @@ from pipeline.nlp.syntax import (
     receiving_position,
     subject_of,
 )
-from pipeline.nlp.weapon_phrases import WEAPON_KEY
 
 BARE_AMMUNITION = frozenset({"ammunition", "ammo"})
 ARTILLERY_WORDS = frozenset(

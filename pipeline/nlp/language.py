@@ -16,12 +16,11 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from pipeline.nlp import claims  # noqa: F401  (registers the salvo_claims factory)
+from pipeline.nlp.common import ACTOR_KEY, WEAPON_KEY
 from pipeline.nlp.discourse import datelines, paragraph_starts, source_prefixes
 from pipeline.nlp.lexicon import STOP_CLASS, Alias, Lexicon, load_lexicon
 from pipeline.nlp.version import model_name
 
-ACTOR_KEY = "salvo_actors"
-WEAPON_KEY = "salvo_weapons"
 # Components the extraction never reads: leaving them out saves parse time. Everything
 # else en_core_web_sm has is read: tok2vec feeds the tagger and parser; tag_ (tagger), pos_
 # (attribute_ruler) and lemma_ (lemmatizer) pick trigger and cue words; dep_ and sentence

@@ -14,11 +14,12 @@ from pipeline.nlp.common import (
     MAKING_VERBS,
     ORIGIN_VERBS,
     USE_WORDS,
+    WEAPON_KEY,
     Mention,
     unique,
 )
 from pipeline.nlp.syntax import coarse_pos
-from pipeline.nlp.weapon_phrases import GENERIC_CLASSES, WEAPON_KEY
+from pipeline.nlp.weapon_phrases import GENERIC_CLASSES
 
 
 class Origins:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from spacy.tokens import Doc
 
-from pipeline.nlp.claims import ACTOR_KEY, WEAPON_KEY
+from pipeline.nlp.common import ACTOR_KEY, WEAPON_KEY
 
 # Well below spaCy's default max_length (1,000,000): the parser's memory grows with the
 # length of one Doc, and shorter segments spread better over worker processes.

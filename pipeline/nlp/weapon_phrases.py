@@ -6,9 +6,9 @@ import re
 
 from spacy.tokens import Doc, Span, Token
 
+from pipeline.nlp.common import WEAPON_KEY
 from pipeline.nlp.syntax import subtree_without_clauses
 
-WEAPON_KEY = "salvo_weapons"
 # A weapon name modifying another weapon noun is one weapon: "Fath-360 missiles".
 WEAPON_MODIFIER_DEPS = frozenset({"compound", "amod", "nmod", "nummod", "npadvmod", "poss"})
 GENERIC_CLASSES = frozenset({"weapons_general", "missile", "other"})

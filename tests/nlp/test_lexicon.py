@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.nlp.language import ACTOR_KEY, WEAPON_KEY, build_nlp
+from pipeline.nlp.common import ACTOR_KEY, WEAPON_KEY
+from pipeline.nlp.language import build_nlp
 from pipeline.nlp.lexicon import WEAPON_CLASSES, load_lexicon
 
 
