@@ -93,6 +93,7 @@ class _Cues:
     phrases: frozenset[str]
     open_phrases: tuple[str, ...]
     prefixes: tuple[str, ...]
+    teasers: tuple[str, ...]
     short_prefixes: tuple[str, ...]
     contains: tuple[str, ...]
     words: frozenset[str]
@@ -107,7 +108,16 @@ def _split_open(cues: list[str]) -> tuple[frozenset[str], tuple[str, ...]]:
     return exact, wildcard
 
 
-_SECTIONS = ("phrases", "prefixes", "short-prefixes", "contains", "words", "filler", "footer")
+_SECTIONS = (
+    "phrases",
+    "prefixes",
+    "teasers",
+    "short-prefixes",
+    "contains",
+    "words",
+    "filler",
+    "footer",
+)
 
 
 def _load_cues() -> _Cues:
@@ -139,6 +149,7 @@ def _load_cues() -> _Cues:
         phrases=phrases,
         open_phrases=open_phrases,
         prefixes=tuple(sections["prefixes"]),
+        teasers=tuple(sections["teasers"]),
         short_prefixes=tuple(sections["short-prefixes"]),
         contains=tuple(_normalise(c) for c in sections["contains"]),
         words=frozenset(sections["words"]),
@@ -256,6 +267,10 @@ def is_boilerplate_line(line: str) -> bool:
         return True
     if any(_starts_with(lowered, cue) for cue in cues.prefixes):
         return True
+    teaser = next((cue for cue in cues.teasers if _starts_with(lowered, cue)), None)
+    if teaser is not None:
+        # Another article's headline is a sentence like any other; a bare label is chrome.
+        return n_words - _word_count(teaser) < MIN_HEADLINE_WORDS
     if n_words <= MAX_CHROME_WORDS and any(_starts_with(lowered, c) for c in cues.short_prefixes):
         return True
     if n_words <= MAX_CONTAINS_WORDS and any(

@@ -51,6 +51,8 @@ def test_article_page_keeps_content_and_drops_chrome() -> None:
         "Western officials said on Monday that Iran had delivered hundreds of drones to Russia."
         "\n\n"
         "“The shipments arrived by sea,” one official said.\n\n"
+        # Another article's headline is a sentence (claims in it count); see below.
+        "See Also: Ten Stocks To Watch This Week\n\n"
         "The officials said:\nthe drones were assembled near Kazan.\n\n"
         "Why It Matters: The deliveries extend Russia's ability to strike power plants "
         "across Ukraine.\n\n"
@@ -173,9 +175,9 @@ def test_boilerplate_only_text_cleans_to_empty() -> None:
         "Posted In:",
         "Filed under: Europe, Defence",
         "Tags: drones, Iran, Russia",
-        "See also: Why oil prices fell on Tuesday",
-        "Read more: The full text of the agreement",
-        "Related: Drone factory expands in Tatarstan",
+        "Read more:",
+        "Related: Iran",
+        "Read next: Opinion",
         "Join Now: Free!",
         "Subscribe",
         "Sign up for our daily briefing",
@@ -241,6 +243,11 @@ def test_boilerplate_lines(line: str) -> None:
         "“Never,” he said.",
         "Ukraine war | Drones hit Odesa",
         "(The figures could not be independently verified.)",
+        # Headlines of other articles: the claim guidelines count a claim made in them.
+        "See also: Why oil prices fell on Tuesday",
+        "Read more: The full text of the agreement",
+        "Related: Drone factory expands in Tatarstan",
+        "Read also: Seoul says Pyongyang shipped shells to Moscow",
     ],
 )
 def test_content_lines_are_not_boilerplate(line: str) -> None:
