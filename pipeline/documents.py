@@ -18,11 +18,12 @@ import duckdb
 
 from pipeline import schema, seeds, settings, warehouse
 from pipeline.ledger import Connect
-from pipeline.text.clean import clean_text
+from pipeline.text.clean import clean_text, cues_digest
 from pipeline.text.dates import ResolvedDate, parse_date_value, resolve_date
 from pipeline.text.metadata import ManifestRow, extract_title, find_outlet, parse_manifest
 
-# Bump when cleaning or metadata rules change: every document is cleaned again.
+# Bump when cleaning or metadata rules change: every document is cleaned again (an edit of
+# the cue file, boilerplate.txt, does so by itself).
 CLEANER_VERSION = "clean.v1"
 # Documents cleaned and written together: bounds memory whatever the corpus size.
 CLEAN_BATCH_DOCUMENTS = 256
@@ -161,7 +162,8 @@ def clean_documents(
             # A broken manifest must not stop ingestion: dates then come from the text.
             log(f"Ignoring {seeds.MANIFEST_NAME}: {exc}")
     manifest_row = _manifest_lookup(manifest)
-    fingerprint = f"{CLEANER_VERSION}:{seeds.content_hash((manifest_text or '').encode())}"
+    manifest_digest = seeds.content_hash((manifest_text or "").encode())
+    fingerprint = f"{CLEANER_VERSION}:{cues_digest()}:{manifest_digest}"
     with connect() as con:
         redo_all = warehouse.get_state(con, FINGERPRINT_STATE) != fingerprint
         with warehouse.transaction(con):

@@ -107,7 +107,8 @@ def frame(table: str, rows: Iterable[Mapping[str, Any]] | Mapping[str, Any] = ()
     (a missing column is all nulls)."""
     schema = polars_schema(table)
     if isinstance(rows, Mapping):
-        return pl.DataFrame({c: rows.get(c, []) for c in schema}, schema=schema)
+        height = max((len(values) for values in rows.values()), default=0)
+        return pl.DataFrame({c: rows.get(c, [None] * height) for c in schema}, schema=schema)
     return pl.DataFrame(list(rows), schema=schema)
 
 

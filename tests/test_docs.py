@@ -216,3 +216,13 @@ def test_the_table_reference_is_what_the_code_declares(warehouse):
     page = docs_examples.PROJECT_ROOT / docs_reference.PAGE
     lines = page.read_text(encoding="utf-8").splitlines()
     assert docs_reference.regenerate(lines, warehouse) == lines
+
+
+def test_the_readme_shows_what_make_run_prints(seeded_warehouse):
+    """The summary under `make run` in the README is the one the seed run prints."""
+    from assets.run import summary
+
+    published, _ = seeded_warehouse
+    printed = summary(published).replace(str(published), "<repository>/warehouse/salvo.duckdb")
+    readme = (docs_examples.PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    assert printed.strip() in readme

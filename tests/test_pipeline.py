@@ -487,3 +487,43 @@ def test_claims_name_the_weapon_system_and_the_register_lists_it(tmp_path: Path)
         published,
         "SELECT DISTINCT weapon_system FROM entities WHERE text = 'KN-23' AND label = 'WEAPON'",
     ) == [("KN-23",)]
+
+
+def test_edited_cleaning_cues_clean_every_document_again(
+    seeds_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from pipeline import documents
+
+    published = tmp_path / "wh" / "salvo.duckdb"
+    assert run_pipeline(seeds_copy, published).success
+    again = run_pipeline(seeds_copy, published)
+    assert materialization_metadata(again, "documents")["cleaned_this_run"] == 0
+    # boilerplate.txt edited: its digest moves, and every text is cleaned with the new cues.
+    monkeypatch.setattr(documents, "cues_digest", lambda: "edited")
+    edited = run_pipeline(seeds_copy, published)
+    assert materialization_metadata(edited, "documents")["cleaned_this_run"] == 5
+    # The same texts: nothing is parsed again.
+    assert materialization_metadata(edited, "claims")["documents_parsed"] == 0
+
+
+def test_a_text_cleaned_anew_under_the_same_id_is_parsed_again(seeds_copy: Path, tmp_path: Path):
+    published = tmp_path / "wh" / "salvo.duckdb"
+    assert run_pipeline(seeds_copy, published).success
+    # As a cleaner with new rules leaves it: one document's text changes, its id does not.
+    con = warehouse.connect(warehouse.working_path_for(published))
+    [(doc_id,)] = con.execute("SELECT min(doc_id) FROM documents").fetchall()
+    con.execute(
+        "UPDATE documents SET clean_text = clean_text || '\n\nIran sent drones to Russia.', "
+        "characters = characters + 29 WHERE doc_id = ?",
+        [doc_id],
+    )
+    con.execute(f"UPDATE documents SET text_hash = {schema.TEXT_HASH} WHERE doc_id = ?", [doc_id])
+    con.close()
+    again = run_pipeline(seeds_copy, published)
+    assert again.success
+    assert materialization_metadata(again, "claims")["documents_parsed"] == 1
+    assert read_rows(
+        published,
+        "SELECT count(*) FROM sentences WHERE doc_id = ? AND text = 'Iran sent drones to Russia.'",
+        [doc_id],
+    ) == [(1,)]

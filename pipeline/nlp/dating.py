@@ -35,13 +35,14 @@ class Reference:
     published: dt.date | None
     precision: str  # what `published` is known to
     text: str  # the document's clean_text (for the paragraph of a sentence)
+    text_hash: int | None = None  # documents.text_hash of that text
 
 
 def reference_dates(con: duckdb.DuckDBPyConnection, doc_ids: list[str]) -> dict[str, Reference]:
     """doc_id -> its reference date, that date's precision, and its text."""
     rows = con.execute(
-        f"SELECT doc_id, {reference_date_sql()}, coalesce(date_precision, 'day'), clean_text "
-        "FROM documents WHERE doc_id IN (SELECT unnest(?))",
+        f"SELECT doc_id, {reference_date_sql()}, coalesce(date_precision, 'day'), clean_text, "
+        "text_hash FROM documents WHERE doc_id IN (SELECT unnest(?))",
         [doc_ids],
     ).fetchall()
     return {row[0]: Reference(*row[1:]) for row in rows}

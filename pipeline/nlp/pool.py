@@ -243,11 +243,13 @@ def parse_pending(
         for table in NLP_TABLES:
             con.execute(f"DELETE FROM {table} WHERE doc_id NOT IN (SELECT doc_id FROM documents)")
         con.execute("COMMIT")
-        # New documents, documents another extraction parsed, and documents whose
-        # publication date (what their event times are read against) changed.
+        # New documents, documents another extraction parsed, documents whose text changed
+        # under the same id (a cleaner with new rules), and documents whose publication
+        # date (what their event times are read against) changed.
         todo: list[tuple[str, int]] = con.execute(
             "SELECT d.doc_id, d.characters FROM documents d LEFT JOIN nlp_runs n USING (doc_id) "
-            "WHERE n.doc_id IS NULL OR n.extractor_version <> ? OR n.dated_against IS DISTINCT "
+            "WHERE n.doc_id IS NULL OR n.extractor_version <> ? "
+            "OR n.text_hash IS DISTINCT FROM d.text_hash OR n.dated_against IS DISTINCT "
             f"FROM ({dating.reference_date_sql('d')}) "
             "ORDER BY d.doc_id",
             [version],

@@ -185,6 +185,7 @@ class BatchWriter:
             {
                 "doc_id": doc_ids,
                 "dated_against": [documents.get(d, dating.NO_REFERENCE).published for d in doc_ids],
+                "text_hash": [documents.get(d, dating.NO_REFERENCE).text_hash for d in doc_ids],
                 "extractor_version": [self.version] * len(doc_ids),
                 "model": [self.model] * len(doc_ids),
                 "processed_at": [now] * len(doc_ids),

@@ -10,6 +10,7 @@ the structural rules (bylines, labels, section names, footers) are below.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -120,9 +121,18 @@ _SECTIONS = (
 )
 
 
+def _cues_text() -> str:
+    return resources.files("pipeline.text").joinpath("boilerplate.txt").read_text("utf-8")
+
+
+def cues_digest() -> str:
+    """A digest of the cue file: edited cues clean every document again."""
+    return hashlib.sha256(_cues_text().encode()).hexdigest()[:12]
+
+
 def _load_cues() -> _Cues:
     """Read ``boilerplate.txt``, which ships inside the package."""
-    text = resources.files("pipeline.text").joinpath("boilerplate.txt").read_text("utf-8")
+    text = _cues_text()
     sections: dict[str, list[str]] = {name: [] for name in _SECTIONS}
     current: list[str] | None = None
     for number, raw in enumerate(text.splitlines(), start=1):
