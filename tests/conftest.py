@@ -19,11 +19,12 @@ SEEDS = PROJECT_ROOT / "seeds"
 
 
 @contextmanager
-def salvo_environment(seeds_dir: Path, warehouse_file: Path):
-    """The settings a user would export, for the duration of a block."""
-    saved = {k: os.environ.get(k) for k in ("SALVO_SEEDS_DIR", "SALVO_WAREHOUSE")}
-    os.environ["SALVO_SEEDS_DIR"] = str(seeds_dir)
-    os.environ["SALVO_WAREHOUSE"] = str(warehouse_file)
+def environment(values: dict[str, str], cleared: tuple[str, ...] = ()):
+    """Environment variables set (and `cleared` ones unset) for the duration of a block."""
+    saved = {k: os.environ.get(k) for k in (*values, *cleared)}
+    for key in cleared:
+        os.environ.pop(key, None)
+    os.environ.update(values)
     try:
         yield
     finally:
@@ -32,6 +33,11 @@ def salvo_environment(seeds_dir: Path, warehouse_file: Path):
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+def salvo_environment(seeds_dir: Path, warehouse_file: Path):
+    """The settings a user would export, for the duration of a block."""
+    return environment({"SALVO_SEEDS_DIR": str(seeds_dir), "SALVO_WAREHOUSE": str(warehouse_file)})
 
 
 def run_pipeline(

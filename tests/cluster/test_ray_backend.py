@@ -5,11 +5,9 @@ of the published warehouse is the same as after a run with the local pool. Needs
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -19,6 +17,7 @@ from pipeline import warehouse
 from pipeline.nlp.staging import BatchWriter
 from tests.cluster.corpus import write_corpus
 from tests.conftest import SEEDS, materialization_metadata, read_rows, run_pipeline
+from tests.conftest import environment as shared_environment
 
 ray = pytest.importorskip("ray")
 
@@ -28,20 +27,9 @@ GENERATED_DOCUMENTS = 200
 SETTINGS = ("SALVO_NLP_BACKEND", "SALVO_RAY_ADDRESS", "SALVO_RAY_ACTORS", "SALVO_LAKE")
 
 
-@contextmanager
-def environment(**values: str) -> Iterator[None]:
-    saved = {key: os.environ.get(key) for key in SETTINGS}
-    for key in SETTINGS:
-        os.environ.pop(key, None)
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+def environment(**values: str):
+    """The backend settings given, the others unset, for the duration of a block."""
+    return shared_environment(values, cleared=SETTINGS)
 
 
 @pytest.fixture(scope="module")
