@@ -32,7 +32,12 @@ from pipeline.nlp.syntax import (
     refers_back,
     trigger_lemma,
 )
-from pipeline.nlp.weapon_phrases import GENERIC_CLASSES, weapon_groups, weapon_words
+from pipeline.nlp.weapon_phrases import (
+    GENERIC_CLASSES,
+    argument_weapon,
+    weapon_groups,
+    weapon_words,
+)
 
 # Sentences that make the title and the lead the document frame is read from.
 LEAD_SENTENCES = 4
@@ -59,6 +64,7 @@ class ClaimExtractor:
         self.request = cues.get("request", frozenset())
         self.roles = cues.get("role", frozenset())
         self.hedged_triggers = lexicon.hedged_triggers
+        self.argument_starts = frozenset(w.split("-")[0] for w in lexicon.argument_weapons)
 
     def _is_report_word(self, token: Token) -> bool:
         lemma = token.lemma_.lower()
@@ -80,6 +86,7 @@ class ClaimExtractor:
         weapons = state.weapons_in(sent)
         if not weapons and not any(
             (t.lemma_.lower(), coarse_pos(t)) in self.lex.implied_weapons
+            or t.lower_ in self.argument_starts
             or (state.last_weapon and refers_back(t))
             for t in sent
         ):
@@ -139,12 +146,17 @@ class ClaimExtractor:
             state.actor_codes(t) for t in preps_of(token).get("to", []) if t.i not in weapon_tokens
         ):
             relation, role = "supply", "supplier"  # "deployed troops to Russia" moves them
+        if role == "trainer" and token.dep_ in ("amod", "compound"):
+            return []  # "trained pilots" describes people, it reports no training
         region, supplier_tokens, recipient_tokens, referring = read_roles(
             token, role, weapon_tokens
         )
         groups = weapon_groups(region, weapons, token)
         implied = self.lex.implied_weapons.get((token.lemma_.lower(), coarse_pos(token)))
-        if not groups and implied:
+        argument = None if groups else argument_weapon(region, self.lex.argument_weapons)
+        if argument is not None:
+            groups = [[argument]]  # "provided Pyongyang with technology"
+        elif not groups and implied:
             # "arming the RSF" names weapons without a weapon word.
             groups = [[Span(token.doc, token.i, token.i + 1, label="WEAPON", span_id=implied)]]
         elif not groups and state.last_weapon and refers_back(token):
@@ -217,6 +229,8 @@ class ClaimExtractor:
                     if filled is not None:
                         sup, rec = filled
                         inferred += 1
+            if argument is not None and not (any(sup) and any(rec)):
+                continue  # "sells technology" alone is trade, not an arms transfer
             kind, rule = relation, None
             if sup and rec and in_exchange(head.root):
                 # "jets in exchange for troops": what is paid with goes the other way.
@@ -237,6 +251,8 @@ class ClaimExtractor:
         one ("Iranian drones launched by Russian forces"), or, failing that, in the hands of
         the article's main recipient when its origin is the article's main supplier
         ("North Korean soldiers in Kursk" in an article about troops sent to Russia)."""
+        if self._trains(weapon.root):
+            return None  # "Polish instructors trained Ukrainian crews": they pass know-how
         origin = state.origin_of(weapon.root) or state.pronoun_origin(weapon.root, sent, index)
         if origin is None:
             return self.referring_use(state, sent, weapon, index)
@@ -273,6 +289,12 @@ class ClaimExtractor:
         return self._make(
             state, sent, None, relation, origin, frame[1], [weapon], inferred=1, rule="origin_frame"
         )
+
+    def _trains(self, token: Token) -> bool:
+        head = token.head
+        return token.dep_ == "nsubj" and self.lex.triggers.get(
+            (head.lemma_.lower(), coarse_pos(head))
+        ) == ("supply", "trainer")
 
     def referring_use(self, state, sent, weapon: Span, index: int) -> Claim | None:
         """ "About 50 such missiles had hit six regions" after a supply of North Korean

@@ -100,7 +100,9 @@ class DocState(Attribution, Origins):
         """Keep the discourse context the next sentences may refer back to."""
         if claims:
             self.last_claim = (claims[-1].supplier, claims[-1].recipient, index)
-            self.last_weapon = claims[-1].weapon_class
+            # A weapon the sentence named outlives one its trigger implied ("trained").
+            named = [c for c in claims if c.weapon_text != c.trigger_text] or claims
+            self.last_weapon = named[-1].weapon_class
         for claim in claims:
             if claim.supplier and claim.recipient and not claim.negated:
                 self.by_class[claim.weapon_class] = (claim.supplier, claim.recipient, index)

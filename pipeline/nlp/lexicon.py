@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -61,6 +61,9 @@ class Lexicon:
     implied_weapons: dict[tuple[str, str], str]  # triggers that name a weapon class themselves
     cues: dict[str, frozenset[str]]  # cue type -> lower-case words or phrases
     version: str  # content hash of every file: a changed lexicon re-extracts documents
+    # Words that name a weapon class only as what a trigger passes on ("provided Pyongyang
+    # with technology"): lower-case text -> class. They are never mentions of their own.
+    argument_weapons: dict[str, str] = field(default_factory=dict)
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -127,9 +130,13 @@ def load_lexicon(directory: Path = LEXICON_DIR) -> Lexicon:
         actors += _expand_templates(actors, _rows(templates_path), actor_types)
 
     weapons = []
+    argument_weapons: dict[str, str] = {}
     for row in _rows(directory / "weapons.csv"):
         if row["weapon_class"] not in WEAPON_CLASSES | {STOP_CLASS}:
             raise ValueError(f"weapons.csv: unknown weapon_class {row['weapon_class']!r}")
+        if row["kind"] == "argument":
+            argument_weapons[row["alias"].lower()] = row["weapon_class"]
+            continue
         weapons.append(
             Alias(row["weapon_class"], row["alias"], row["kind"], row.get("match") == "exact")
         )
@@ -157,6 +164,7 @@ def load_lexicon(directory: Path = LEXICON_DIR) -> Lexicon:
         triggers=triggers,
         hedged_triggers=frozenset(hedged_triggers),
         implied_weapons=implied_weapons,
+        argument_weapons=argument_weapons,
         cues={k: frozenset(v) for k, v in cues.items()},
         version=digest.hexdigest()[:12],
     )

@@ -24,7 +24,8 @@ from pipeline.nlp.syntax import (
 def read_roles(token: Token, role: str, weapon_tokens: set[int]):
     """Return (object region tokens, supplier-side tokens, recipient-side tokens, indices
     of the tokens that may be pronouns to resolve). `role` is what the trigger's subject
-    is: supplier, recipient, user, producer or theme (the weapon itself: "arrived")."""
+    is: supplier, recipient, user, producer, trainer (the know-how passes to the trainees) or
+    theme (the weapon itself: "arrived")."""
     region: list[Token] = []
     supplier: list[Token] = []
     recipient: list[Token] = []
@@ -62,6 +63,19 @@ def read_roles(token: Token, role: str, weapon_tokens: set[int]):
                     recipient.append(holder)
         else:
             actor_side = [subject] if subject is not None else []
+        if role == "trainer":
+            # "Britain trains Ukrainian crews": what passes is know-how, the trainees (the
+            # object; the subject when passive or without object) are the recipient, and
+            # the trainer is the subject or the agent.
+            region = []  # the trainees are people, never the weapon
+            trainees = patient if passive else objects
+            if not trainees and not passive:
+                trainees, actor_side = actor_side, []
+            recipient += trainees + preps.get("for", [])
+            # Where they train is not who trains them (US crews teach in Germany).
+            supplier += actor_side + preps.get("by", [])
+            referring.update(t.i for t in trainees)
+            return region, supplier, recipient, referring
         if role == "theme":
             # "The first F-16s have arrived in Ukraine", "a Pantsir was installed in
             # Pyongyang": the subject is what moved, the place it reached the recipient.
@@ -81,7 +95,12 @@ def read_roles(token: Token, role: str, weapon_tokens: set[int]):
             for noun in preps.get(word, []):
                 if noun.lemma_.lower() in EXCHANGE_NOUNS:
                     region += preps_of(noun).get("for", [])
-        region += preps.get("with", []) + preps.get("of", [])
+        partners = []
+        if token.lemma_.lower() in SHARING:  # "with" on the verb or on what is shared
+            partners = preps.get("with", [])
+            partners += [w for o in objects for w in preps_of(o).get("with", [])]
+        recipient += partners  # "shared know-how with Riyadh": a partner, not the goods
+        region += [t for t in preps.get("with", []) if t not in partners] + preps.get("of", [])
         for word in ALSO_PREPOSITIONS:  # "secured pledges, alongside access to technology"
             region += preps.get(word, [])
         if role in ("supplier", "producer", "user"):
@@ -146,6 +165,8 @@ def read_roles(token: Token, role: str, weapon_tokens: set[int]):
     return region, supplier, recipient, referring
 
 
+# Verbs whose "with" names who the thing goes to ("share technology with Kyiv").
+SHARING = frozenset({"share"})
 # Verbs whose subject received the thing their relative clause describes.
 RECEIVING = frozenset({"import", "buy", "receive", "acquire", "purchase", "get", "obtain"})
 # Verbs whose subject (a shipment, a package) names what it holds in their object.

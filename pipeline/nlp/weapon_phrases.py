@@ -125,3 +125,17 @@ def weapon_words(group: list[Span]) -> tuple[str, int, str | None]:
     calibres = {m.group(1) for m in CALIBRE.finditer(words.text)}
     calibre = ",".join(sorted(calibres, key=int)) or None
     return words.text, words.start_char, calibre
+
+
+def argument_weapon(region: list[Token], words: dict[str, str]) -> Span | None:
+    """The first word of `words` ("technology", "know-how") inside the object region: what a
+    trigger passes on when the sentence names no weapon."""
+    longest = max((len(w.split("-")) * 2 - 1 for w in words), default=0)
+    for token in region:
+        for word in subtree_without_clauses(token):
+            doc = word.doc
+            for end in range(word.i + 1, min(word.i + longest, len(doc)) + 1):
+                weapon_class = words.get(doc[word.i : end].text.lower())
+                if weapon_class is not None:
+                    return Span(doc, word.i, end, label="WEAPON", span_id=weapon_class)
+    return None
