@@ -81,6 +81,8 @@ QUALIFIERS = {
 }
 # Plural scale words used as vague amounts: "millions of shells", "dozens of drones".
 VAGUE = {"hundreds", "thousands", "millions", "billions", "dozens", "tens", "scores"}
+# A part of a whole: a percentage or share of weapons is no count of them (guidelines).
+SHARES = {"percent", "%", "cent", "share", "proportion", "fraction"}
 # A number before one of these measures the weapon (calibre, weight, range), not a count.
 CALIBRE_UNITS = {
     "mm",
@@ -187,8 +189,8 @@ def find_quantity(weapon: Span) -> tuple[float | None, str | None]:
         )
     ):
         container = node.head.head
-        if container.lower_ in VAGUE:
-            return None, None
+        if container.lower_ in VAGUE | SHARES:
+            return None, None  # "millions of shells", "27 percent of the weapons"
         candidates.append(container)
     named = {
         i

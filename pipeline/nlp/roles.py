@@ -84,7 +84,8 @@ def read_roles(token: Token, role: str, weapon_tokens: set[int]):
                 recipient += preps.get(word, [])
             recipient += objects
             supplier += preps.get("from", [])
-            for moved in region:  # "the weapons Azerbaijan imported came from Israel"
+            # "the weapons Azerbaijan imported came from Israel", "60% of the weapons ..."
+            for moved in region + [o for m in region for o in preps_of(m).get("of", [])]:
                 for clause in moved.children:
                     if clause.dep_ == "relcl" and clause.lemma_.lower() in RECEIVING:
                         recipient += [c for c in clause.children if c.dep_ == "nsubj"]
@@ -192,6 +193,11 @@ def _order_roles(token: Token, region, supplier, recipient, referring) -> None:
     region += preps.get("for", []) + preps.get("of", []) + [token]
     recipient += [t for t in preps.get("for", []) if t.pos_ == "PROPN"]
     governor = token.head
+    holder = _share_holder(token)
+    if holder is not None:  # "France accounted for 29% of Qatar's arms imports"
+        supplier.append(holder)
+        referring.add(holder.i)
+        return
     if token.dep_ == "pobj" and governor.lower_ in FRAMING_PREPOSITIONS:
         # "will get 26 fighters under a deal with France": the clause's own roles.
         verb = governor.head
@@ -213,6 +219,25 @@ def _order_roles(token: Token, region, supplier, recipient, referring) -> None:
             region += preps_of(governor).get("for", [])  # "signed a contract on Friday for"
         elif lemma in WINNING:
             supplier.append(subject)
+
+
+# Nouns that name a part of a whole, and verbs whose subject is that part.
+SHARE_NOUNS = frozenset({"%", "percent", "per", "cent", "share", "half", "third", "quarter"})
+SHARE_VERBS = frozenset({"account", "represent", "supply", "provide", "make", "comprise"})
+
+
+def _share_holder(token: Token) -> Token | None:
+    """The subject that holds a share of an order noun: "X accounted for / supplied / made
+    up 36% of India's arms imports" -> X."""
+    if token.dep_ != "pobj" or token.head.lower_ != "of":
+        return None
+    share = token.head.head
+    if share.lower_ not in SHARE_NOUNS:
+        return None
+    verb = share.head.head if share.dep_ == "pobj" else share.head
+    if verb.lemma_.lower() not in SHARE_VERBS or coarse_pos(verb) != "VERB":
+        return None
+    return subject_of(verb)
 
 
 def is_request_or_condition(token: Token, request: frozenset[str]) -> bool:
