@@ -191,10 +191,19 @@ class DocState(Attribution, Origins):
             if poss and poss[0].lower_ in PLURAL_PRONOUNS | SINGULAR_PRONOUNS:
                 return self.resolve_reference(poss[0], sent, index, role)
             return []
-        # A subject named earlier in the same sentence ("Russia ... and it was boosting").
+        # A subject named earlier in the same sentence ("Russia ... and it was boosting"),
+        # but never the subject of the verb the pronoun is the object of: in "Sudan
+        # blamed it for arming the RSF", "it" is someone other than Sudan.
+        own = subject_of(token.head) if token.dep_ in ("dobj", "dative") else None
         for t in reversed(list(self.doc[sent.start : token.i])):
-            if t.dep_ in SUBJECT_DEPS and self.actor_codes(t):
+            if t.dep_ in SUBJECT_DEPS and self.actor_codes(t) and t != own:
                 return self.actor_codes(t)[:1]
+        if own is not None:  # the other party just named: "relations with the Emirates"
+            excluded = set(self.actor_codes(own))
+            for t in reversed(list(self.doc[sent.start : token.i])):
+                codes = [c for c in self.actor_codes(t) if c not in excluded]
+                if codes and t.dep_ in ("pobj", "dobj", "appos", "conj"):
+                    return codes[:1]
         if self.last_claim and index - self.last_claim[2] <= CONTEXT_SENTENCES:
             supplier, recipient, _ = self.last_claim
             picked = supplier if role != "recipient" else recipient

@@ -115,9 +115,14 @@ class Origins:
                     subject = [c for c in child.children if c.dep_ in ("nsubj", "poss")]
                     for tok in [child, *subject]:
                         found += self.actor_codes(tok)
+        # Soldiers "fighting alongside Russian troops" serve Russia (R-U1).
+        beside = ("for", "to", "alongside") if weapon.id_ == "troops" else ("for", "to")
         for tok in clause.subtree:
-            if tok.dep_ == "pobj" and tok.head.lower_ in ("for", "to"):
+            if tok.dep_ == "pobj" and tok.head.lower_ in beside:
                 found += self.actor_codes(tok)
+                if tok.head.lower_ == "alongside":
+                    for modifier in (a for a in tok.children if a.dep_ == "amod"):
+                        found += self.actor_codes(modifier)
         if clause.lemma_.lower() in ("remain", "be", "become") or coarse_pos(clause) == "VERB":
             for child in clause.children:
                 if child.dep_ in ("attr", "acomp"):

@@ -122,7 +122,9 @@ def parse_number(words: list[str]) -> float | None:
     for raw in words:
         word = raw.lower().replace("\u00a0", "")
         if NUMBER.match(word):
-            current = (current or 0) + float(word.replace(",", ""))
+            if current is not None:
+                break  # a second figure starts a range ("between 10,000 and 12,000"): the low end
+            current = float(word.replace(",", ""))
             seen = True
         elif word in UNITS and word not in ("a", "an"):
             current = (current or 0) + UNITS[word]
