@@ -22,7 +22,7 @@ from pipeline.nlp.lexicon import Lexicon, load_lexicon
 from pipeline.nlp.polarity import is_hedged, is_hypothetical, is_negated
 from pipeline.nlp.quantities import find_quantity
 from pipeline.nlp.records import Claim, dedupe, rule_name
-from pipeline.nlp.roles import is_request_or_condition, read_roles
+from pipeline.nlp.roles import NEEDS_DESTINATION, is_request_or_condition, read_roles
 from pipeline.nlp.syntax import (
     coarse_pos,
     in_exchange,
@@ -39,6 +39,10 @@ from pipeline.nlp.weapon_phrases import (
     weapon_words,
 )
 
+# The label of a word that stands for weapons named before ("the first shipment", "them").
+REFERENCE = "REFERENCE"
+# Pronouns a trigger can take for the weapons named just before.
+WEAPON_PRONOUNS = frozenset({"them", "they", "these", "those"})
 # Sentences that make the title and the lead the document frame is read from.
 LEAD_SENTENCES = 4
 # How far a document with no pair in its lead is read for its first pair.
@@ -87,7 +91,7 @@ class ClaimExtractor:
         if not weapons and not any(
             (t.lemma_.lower(), coarse_pos(t)) in self.lex.implied_weapons
             or t.lower_ in self.argument_starts
-            or (state.last_weapon and refers_back(t))
+            or (state.last_weapon and (refers_back(t) or t.lower_ in WEAPON_PRONOUNS))
             for t in sent
         ):
             return []
@@ -148,6 +152,8 @@ class ClaimExtractor:
             relation, role = "supply", "supplier"  # "deployed troops to Russia" moves them
         if role == "trainer" and token.dep_ in ("amod", "compound"):
             return []  # "trained pilots" describes people, it reports no training
+        if token.lemma_.lower() in NEEDS_DESTINATION and not preps_of(token).get("to"):
+            return []  # "went into battle", "going through checks": nothing moved to anyone
         region, supplier_tokens, recipient_tokens, referring = read_roles(
             token, role, weapon_tokens
         )
@@ -162,7 +168,15 @@ class ClaimExtractor:
         elif not groups and state.last_weapon and refers_back(token):
             # "The first shipment suffered failures": the transfer just reported, its weapons.
             last = state.last_weapon
-            groups = [[Span(token.doc, token.i, token.i + 1, label="WEAPON", span_id=last)]]
+            groups = [[Span(token.doc, token.i, token.i + 1, label=REFERENCE, span_id=last)]]
+        elif not groups:
+            # "Israel had bought them": a plural pronoun the trigger takes is the weapons
+            # named just before, in its sentence or the ones before.
+            pronoun = next((t for t in region if t.lower_ in WEAPON_PRONOUNS), None)
+            before = [w for w in weapons if w.end <= (pronoun.i if pronoun else -1)]
+            last = state.weapon_class(before[-1], sent) if before else state.last_weapon
+            if pronoun is not None and last:
+                groups = [[Span(token.doc, pronoun.i, pronoun.i + 1, REFERENCE, span_id=last)]]
         if not groups:
             return []
         if is_request_or_condition(token, self.request):
@@ -323,12 +337,16 @@ class ClaimExtractor:
         anchor = trigger if trigger is not None else group[0].root
         text, start, calibre = weapon_words(group)
         quantity, quantity_text = find_quantity(group[0])
+        if group[0].label_ == REFERENCE:
+            # A referring word ("the one remaining consignment", "them") counts no weapons.
+            quantity, quantity_text = None, None
         hedged = is_hedged(anchor, self.hedge)
-        if (
-            trigger is not None
-            and (trigger.lemma_.lower(), coarse_pos(trigger)) in self.hedged_triggers
+        if trigger is not None and any(
+            (lemma, coarse_pos(node)) in self.hedged_triggers
+            for node in path_to_root(trigger)
+            for lemma in (trigger_lemma(node), node.lemma_.lower())
         ):
-            hedged = True
+            hedged = True  # "pledged a delivery of tanks", "held back a shipment"
         if rule == "exchange":
             hedged = False  # what is paid with is presupposed, hence asserted
         roles = int(supplier is not None) + int(recipient is not None)

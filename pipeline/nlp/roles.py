@@ -18,6 +18,7 @@ from pipeline.nlp.syntax import (
     path_to_root,
     preps_of,
     subject_of,
+    trigger_lemma,
 )
 
 
@@ -105,8 +106,11 @@ def read_roles(token: Token, role: str, weapon_tokens: set[int]):
         for word in ALSO_PREPOSITIONS:  # "secured pledges, alongside access to technology"
             region += preps.get(word, [])
         if role in ("supplier", "producer", "user"):
-            supplier += actor_side + preps.get("from", [])
+            # "held back bombs from Israel": who goes without is the recipient.
+            away = "recipient" if trigger_lemma(token) in WITHHOLDING else "supplier"
+            supplier += actor_side + (preps.get("from", []) if away == "supplier" else [])
             recipient += datives + preps.get("to", []) + preps.get("for", [])
+            recipient += preps.get("from", []) if away == "recipient" else []
             recipient += [o for o in objects if o.i not in weapon_tokens]  # "supplied Russia with"
             if role == "user":
                 recipient, supplier = actor_side, []
@@ -140,10 +144,13 @@ def read_roles(token: Token, role: str, weapon_tokens: set[int]):
             for pair in preps.get("between", []):  # "an arms exchange between the two"
                 referring.add(pair.i)
                 supplier.append(pair)
-            supplier += [c for c in children if c.dep_ in ("poss", "amod", "compound")]
-            supplier += preps.get("from", []) + preps.get("by", [])
-            recipient += preps.get("to", []) + preps.get("for", [])
             governor = token.head
+            held = token.dep_ == "dobj" and trigger_lemma(governor) in WITHHOLDING
+            supplier += [c for c in children if c.dep_ in ("poss", "amod", "compound")]
+            supplier += preps.get("by", []) + ([] if held else preps.get("from", []))
+            recipient += preps.get("to", []) + preps.get("for", [])
+            if held:  # "held back a shipment of bombs from Israel"
+                recipient += preps.get("from", []) + preps_of(governor).get("from", [])
             if token.dep_ == "dobj" and governor.lemma_.lower() in TAKING_VERBS:
                 subject = subject_of(governor)
                 if subject is not None:
@@ -155,7 +162,9 @@ def read_roles(token: Token, role: str, weapon_tokens: set[int]):
             if token.dep_ == "nsubj" and governor.lemma_.lower() in CONTAINING:
                 # "The shipment contained 450 drones", "the package includes HIMARS rockets"
                 region += [c for c in governor.children if c.dep_ in OBJECT_DEPS]
-            if token.dep_ in ("dobj", "nsubjpass") and governor.lemma_.lower() in ANNOUNCING:
+            if token.dep_ in ("dobj", "nsubjpass") and (
+                governor.lemma_.lower() in ANNOUNCING or held
+            ):
                 # "The Pentagon announced a package of weapons for Ukraine."
                 subject = subject_of(governor, passive_agent=True)
                 if subject is not None:
@@ -166,6 +175,10 @@ def read_roles(token: Token, role: str, weapon_tokens: set[int]):
     return region, supplier, recipient, referring
 
 
+# Theme verbs that move a weapon only with a "to" phrase ("had gone to Israel").
+NEEDS_DESTINATION = frozenset({"go"})
+# Verbs whose "from" names the recipient kept waiting, not the supplier.
+WITHHOLDING = frozenset({"withhold", "hold back", "hold up", "delay"})
 # Verbs whose "with" names who the thing goes to ("share technology with Kyiv").
 SHARING = frozenset({"share"})
 # Verbs whose subject received the thing their relative clause describes.

@@ -199,10 +199,16 @@ def only_origin(verb: Token) -> bool:
 def trigger_lemma(token: Token) -> str:
     """A verb with its particle ("turn out", "hand over"): triggers.csv may list the
     phrasal verb apart from the plain one."""
-    particles = [c.lower_ for c in token.children if c.dep_ == "prt"]
+    particles = [
+        c.lower_
+        for c in token.children
+        if c.dep_ == "prt" or (c.dep_ == "advmod" and c.i == token.i + 1 and c.lower_ in PARTICLES)
+    ]
     return f"{token.lemma_.lower()} {particles[0]}" if particles else token.lemma_.lower()
 
 
+# Particles the parser sometimes reads as adverbs ("held back" as hold + advmod back).
+PARTICLES = frozenset({"back", "up", "out", "over", "on"})
 # Transfer nouns that, made definite, refer back to the transfer just reported.
 REFERRING_EVENTS = frozenset({"shipment", "delivery", "consignment", "batch", "transfer"})
 ANAPHORIC_WORDS = frozenset(
