@@ -30,6 +30,7 @@ from pipeline.nlp.syntax import (
     path_to_root,
     preps_of,
     refers_back,
+    refers_to_weapons,
     trigger_lemma,
 )
 from pipeline.nlp.weapon_phrases import (
@@ -41,8 +42,6 @@ from pipeline.nlp.weapon_phrases import (
 
 # The label of a word that stands for weapons named before ("the first shipment", "them").
 REFERENCE = "REFERENCE"
-# Pronouns a trigger can take for the weapons named just before.
-WEAPON_PRONOUNS = frozenset({"them", "they", "these", "those"})
 # Sentences that make the title and the lead the document frame is read from.
 LEAD_SENTENCES = 4
 # How far a document with no pair in its lead is read for its first pair.
@@ -91,7 +90,7 @@ class ClaimExtractor:
         if not weapons and not any(
             (t.lemma_.lower(), coarse_pos(t)) in self.lex.implied_weapons
             or t.lower_ in self.argument_starts
-            or (state.last_weapon and (refers_back(t) or t.lower_ in WEAPON_PRONOUNS))
+            or (state.last_weapon and (refers_back(t) or refers_to_weapons(t)))
             for t in sent
         ):
             return []
@@ -170,9 +169,9 @@ class ClaimExtractor:
             last = state.last_weapon
             groups = [[Span(token.doc, token.i, token.i + 1, label=REFERENCE, span_id=last)]]
         elif not groups:
-            # "Israel had bought them": a plural pronoun the trigger takes is the weapons
-            # named just before, in its sentence or the ones before.
-            pronoun = next((t for t in region if t.lower_ in WEAPON_PRONOUNS), None)
+            # "Israel had bought them", "has handed over three", "both systems": words
+            # that stand for the weapons named just before, in its sentence or earlier.
+            pronoun = next((t for t in region if refers_to_weapons(t)), None)
             before = [w for w in weapons if w.end <= (pronoun.i if pronoun else -1)]
             last = state.weapon_class(before[-1], sent) if before else state.last_weapon
             if pronoun is not None and last:

@@ -45,6 +45,8 @@ def read_roles(token: Token, role: str, weapon_tokens: set[int]):
         )
         agent = [g for c in children if c.dep_ == "agent" for g in c.children if g.dep_ == "pobj"]
         patient = [c for c in children if c.dep_ in ("nsubjpass",)]
+        if token.dep_ == "relcl":  # "the drones, which are built by Iran": the drones
+            patient = [token.head if p.lower_ in RELATIVE_PRONOUNS else p for p in patient]
         objects = [c for c in children if c.dep_ in OBJECT_DEPS]
         datives = [c for c in children if c.dep_ == "dative"]
         preps = preps_of(token)

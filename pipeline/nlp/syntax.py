@@ -119,6 +119,9 @@ def receiving_position(token: Token) -> bool:
         return True
     if token.dep_ in ("dobj",) and token.head.lemma_.lower() in ("supply", "arm", "help", "equip"):
         return True
+    verb = token.head
+    if token.dep_ == "nsubj" and verb.lemma_.lower() == "account" and verb.head.lower_ == "with":
+        return True  # "approved arms exports, with Ukraine accounting for two-thirds"
     return False
 
 
@@ -224,3 +227,32 @@ def refers_back(token: Token) -> bool:
     if any(c.dep_ == "prep" and c.lower_ in ("of", "to", "from") for c in children):
         return False
     return any(c.dep_ in ("det", "amod") and c.lower_ in ANAPHORIC_WORDS for c in children)
+
+
+# Words that stand for weapons named before them when a transfer word takes them: plural
+# pronouns, "both systems", "the remaining four", "the fourth", "the rest".
+REFERRING_PRONOUNS = frozenset({"them", "they", "these", "those"})
+REFERRING_NOUNS = frozenset(
+    {"system", "systems", "unit", "units", "rest", "remainder", "batch", "items", "pieces"}
+)
+REFERRING_DETERMINERS = frozenset(
+    {"the", "both", "these", "those", "all", "remaining", "first", "last", "other"}
+)
+
+
+def refers_to_weapons(token: Token) -> bool:
+    """A pronoun, a bare number ("has handed over three", "the remaining four") or a
+    determined general noun ("both systems") that can only mean things named before."""
+    if token.lower_ in REFERRING_PRONOUNS:
+        return True
+    if any(c.dep_ == "prep" and c.lower_ == "of" for c in token.children):
+        return False  # "three of the jets", "the rest of the package" name their own
+    words = {c.lower_ for c in token.children if c.dep_ in ("det", "amod", "predet", "nummod")}
+    if token.lower_ in REFERRING_NOUNS:
+        return bool(words & REFERRING_DETERMINERS)
+    if token.pos_ == "NUM" or token.tag_ == "CD" or token.lower_ in ORDINALS:
+        return token.dep_ in ("nsubj", "nsubjpass", "dobj")
+    return False
+
+
+ORDINALS = frozenset({"first", "second", "third", "fourth", "fifth", "sixth", "last", "final"})

@@ -86,3 +86,8 @@ def test_technology_passed_between_two_states_is_military_technology(nlp, text, 
 def test_technology_is_no_weapon_without_a_transfer_between_two_parties(nlp):
     assert rows(nlp, "The company sells technology to many customers abroad.") == set()
     assert rows(nlp, "Seoul invests in new technology for its shipyards.") == set()
+
+
+def test_a_weapon_described_by_a_passive_relative_clause_has_a_producer(nlp):
+    text = "The drones, which are built by Turkey's Baykar, were seen over Tripoli."
+    assert ("produce", "TUR", None, "drone") in rows(nlp, text)

@@ -69,3 +69,29 @@ def test_a_referring_word_counts_no_weapons(nlp):
         "The one remaining shipment will follow in May."
     )
     assert [c["quantity"] for c in nlp(text)._.salvo_claims][-1] is None
+
+
+def test_a_bare_number_or_ordinal_stands_for_the_weapons_just_named(nlp):
+    text = (
+        "Egypt ordered six Rafale jets from France in 2021. Paris has so far delivered two. "
+        "The remaining four are expected next year."
+    )
+    rows = [
+        (c["supplier"], c["recipient"], c["weapon_class"], c["hedged"], c["quantity"])
+        for c in nlp(text)._.salvo_claims
+        if c["sentence_start"] >= text.index("Paris")
+    ]
+    assert rows == [("FRA", "EGY", "aircraft", False, None), ("FRA", "EGY", "aircraft", True, None)]
+
+
+def test_a_general_noun_with_a_determiner_stands_for_the_weapons_just_named(nlp):
+    text = (
+        "The UAE sent Chinese howitzers and drones to the RSF, the report says. "
+        "Researchers said both systems were produced by Norinco."
+    )
+    produced = [c for c in nlp(text)._.salvo_claims if c["relation"] == "produce"]
+    assert [(c["supplier"], c["recipient"]) for c in produced] == [("CHN", None)]
+
+
+def test_a_general_noun_with_nothing_before_it_is_no_weapon(nlp):
+    assert nlp("Engineers said both systems were produced by Norinco.")._.salvo_claims == []
