@@ -107,6 +107,8 @@ def read_roles(token: Token, role: str, weapon_tokens: set[int]):
         region += [t for t in preps.get("with", []) if t not in partners] + preps.get("of", [])
         for word in ALSO_PREPOSITIONS:  # "secured pledges, alongside access to technology"
             region += preps.get(word, [])
+            for goal in preps.get("to", []):  # "weapons to Russia, including gunpowder"
+                region += preps_of(goal).get(word, [])
         if role in ("supplier", "producer", "user"):
             # "held back bombs from Israel": who goes without is the recipient.
             away = "recipient" if trigger_lemma(token) in WITHHOLDING else "supplier"

@@ -86,7 +86,7 @@ def copular_subject(noun: Token) -> list[Token]:
 def preps_of(token: Token) -> dict[str, list[Token]]:
     out: dict[str, list[Token]] = {}
     for child in token.children:
-        if child.dep_ in ("prep", "dative") and child.pos_ == "ADP":
+        if child.dep_ in ("prep", "dative") and (child.pos_ == "ADP" or child.dep_ == "prep"):
             for pobj in child.children:
                 if pobj.dep_ == "pobj":
                     out.setdefault(child.lower_, []).append(pobj)

@@ -49,6 +49,17 @@ def weapon_groups(region: list[Token], weapons: list[Span], trigger: Token) -> l
             kept.append(span)
     # "weapons, including gunpowder and artillery": the named contents are the claim.
     kept = [s for s in kept if not any(_lists_contents(s, o) for o in kept if o is not s)]
+    # "supplying weapons to Russia, including gunpowder": the list hangs on the verb.
+    holders = [trigger] + [t for t in region if t.dep_ == "pobj" and t.head.head.i == trigger.i]
+    listed = {
+        t.i
+        for holder in holders
+        for c in holder.children
+        if c.dep_ == "prep" and c.lower_ in CONTENT_WORDS
+        for t in c.subtree
+    }
+    if any(s.root.i in listed and s.id_ != "weapons_general" for s in kept):
+        kept = [s for s in kept if s.id_ != "weapons_general"]
     groups: dict[str, list[Span]] = {}
     for span in kept:
         groups.setdefault(span.id_, []).append(span)

@@ -35,3 +35,8 @@ def test_a_suppliers_share_of_a_buyers_imports_is_a_supply(nlp, text):
 def test_a_share_of_the_weapons_a_buyer_imported_names_both_sides_and_no_count(nlp):
     text = "Some 40 percent of the weapons Egypt imported in the decade came from Russia."
     assert found(nlp, text) == [("supply", "RUS", "EGY", "weapons_general", None)]
+
+
+def test_a_list_of_contents_on_the_verb_replaces_the_general_word(nlp):
+    text = "Minsk is supplying weapons to Moscow, including mortars and gunpowder."
+    assert {(c[3]) for c in found(nlp, text)} == {"artillery_system", "other"}
