@@ -66,6 +66,13 @@ def read_roles(token: Token, role: str, weapon_tokens: set[int]):
                     recipient.append(holder)
         else:
             actor_side = [subject] if subject is not None else []
+        if role == "interceptor":
+            # "Yemeni forces seized Iranian weapons bound for the Houthis": whoever seizes
+            # is no party; the goods' origin and destination are.
+            region += patient if passive else objects
+            for goods in region:
+                recipient += destination(goods)
+            return region, supplier, recipient, referring
         if role == "trainer":
             # "Britain trains Ukrainian crews": what passes is know-how, the trainees (the
             # object; the subject when passive or without object) are the recipient, and
@@ -153,6 +160,7 @@ def read_roles(token: Token, role: str, weapon_tokens: set[int]):
             supplier += [c for c in children if c.dep_ in ("poss", "amod", "compound")]
             supplier += preps.get("by", []) + ([] if held else preps.get("from", []))
             recipient += preps.get("to", []) + preps.get("for", [])
+            recipient += destination(token)  # "a Houthi-bound cargo", "cargo bound for"
             if held:  # "held back a shipment of bombs from Israel"
                 recipient += preps.get("from", []) + preps_of(governor).get("from", [])
             if token.dep_ == "dobj" and governor.lemma_.lower() in TAKING_VERBS:
@@ -177,6 +185,21 @@ def read_roles(token: Token, role: str, weapon_tokens: set[int]):
         poss = [c for c in children if c.dep_ == "poss"]
         referring.update(p.i for p in poss)  # "their supplies of shells"
     return region, supplier, recipient, referring
+
+
+# Participles that name where goods are going: "bound for Hezbollah", "Houthi-bound".
+DESTINED = frozenset({"bound", "destined", "headed", "heading"})
+
+
+def destination(goods: Token) -> list[Token]:
+    """Where a noun's goods are headed: "weapons bound for the Houthis", "a Hezbollah-bound
+    cargo" (the actor before "-bound")."""
+    found: list[Token] = []
+    for child in goods.children:
+        if child.dep_ in ("acl", "amod") and child.lower_ in DESTINED:
+            found += preps_of(child).get("for", []) + preps_of(child).get("to", [])
+            found += [c for c in child.children if c.dep_ in ("npadvmod", "compound", "nmod")]
+    return found
 
 
 # Theme verbs that move a weapon only with a "to" phrase ("had gone to Israel").
