@@ -89,6 +89,7 @@ ORIGIN_VERBS = frozenset(
         "ship",
         "transfer",
         "export",
+        "source",
     }
 )
 # Verbs whose subject takes the transfer an event noun names: "Taiwan took delivery of ...".

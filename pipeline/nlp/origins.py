@@ -18,8 +18,11 @@ from pipeline.nlp.common import (
     Mention,
     unique,
 )
-from pipeline.nlp.syntax import coarse_pos
+from pipeline.nlp.syntax import coarse_pos, path_to_root
 from pipeline.nlp.weapon_phrases import GENERIC_CLASSES
+
+# Where a weapon is in service: "at the front", "on the front line", "on the battlefield".
+SERVICE_PLACES = frozenset({"front", "frontline", "front-line", "battlefield", "airbase"})
 
 
 class Origins:
@@ -151,6 +154,21 @@ class Origins:
             node = node.head
         if node.lemma_.lower() in USE_WORDS and node.i != weapon.root.i:
             return node
+        return self._in_service_place(weapon.root)
+
+    @staticmethod
+    def _in_service_place(weapon: Token) -> Token | None:
+        """ "seen at the front", "spotted on an air base": a weapon where forces fight or
+        fly is in service (the claim guidelines), whatever verb places it there."""
+        verb = next((n for n in path_to_root(weapon) if n.pos_ in ("VERB", "AUX")), None)
+        if verb is None or any(c.dep_ == "aux" and c.tag_ == "MD" for c in verb.children):
+            return None  # "will burn on the battlefield" is a threat, not a sighting
+        for child in verb.children:
+            if child.dep_ == "prep" and child.lower_ in ("at", "on", "near", "along", "to"):
+                for place in child.children:
+                    words = {place.lemma_.lower()} | {c.lower_ for c in place.children}
+                    if place.lemma_.lower() in SERVICE_PLACES or {"air", "base"} <= words:
+                        return verb
         return None
 
     def users_of(self, weapon: Span, exclude: set[str]) -> list[str]:

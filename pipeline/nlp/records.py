@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from spacy.tokens import Token
 
@@ -46,13 +46,30 @@ AID_WORDS = ("aid", "assistance", "support", "package", "supplies", "equipment")
 RELATION_RANK = {"supply": 0, "use": 1, "produce": 1, "purchase": 2}
 
 
+def join_halves(claims: list[Claim]) -> list[Claim]:
+    """Two readings of one transfer that each name one side ("The rifles, a gift from
+    Belgrade, arrived in Bangui": the gift names the giver, the arrival the place) are one
+    claim with both sides, when each side is the only one of its kind in the sentence."""
+    givers = [c for c in claims if c.supplier and not c.recipient and c.relation == "supply"]
+    takers = [c for c in claims if c.recipient and not c.supplier and c.relation == "supply"]
+    if len(givers) != 1 or len(takers) != 1:
+        return claims
+    giver, taker = givers[0], takers[0]
+    if giver.weapon_class != taker.weapon_class or giver.supplier == taker.recipient:
+        return claims
+    first = max((giver, taker), key=lambda c: c.roles)
+    joined = replace(first, supplier=giver.supplier, recipient=taker.recipient)
+    joined.roles = giver.roles + taker.roles
+    return [c for c in claims if c is not giver and c is not taker] + [joined]
+
+
 def dedupe(claims: list[Claim]) -> list[Claim]:
     """One claim per (relation, supplier, recipient, weapon class) in a sentence. Readings of
     the same weapon words compete: more roles read off the parse win; with the same actors,
     the more specific relation wins; different actors with equal support both stay
     ("Denmark and the Netherlands sent jets")."""
     best: dict[tuple, Claim] = {}
-    for claim in claims:
+    for claim in join_halves(claims):
         key = (claim.relation, claim.supplier, claim.recipient, claim.weapon_class)
         old = best.get(key)
         if old is None or (claim.roles, -claim.depth) > (old.roles, -old.depth):

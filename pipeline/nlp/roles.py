@@ -135,6 +135,8 @@ def read_roles(token: Token, role: str, weapon_tokens: set[int]):
         preps = preps_of(token)
         region += preps.get("of", []) + [c for c in children if c.dep_ in ("compound", "amod")]
         region.append(token)
+        if token.dep_ == "appos":  # "the howitzers, a gift from Pyongyang"
+            region.append(token.head)
         if role == "agent":
             supplier += copular_subject(token)
             referring.update(t.i for t in supplier)

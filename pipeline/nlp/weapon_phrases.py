@@ -9,8 +9,11 @@ from spacy.tokens import Doc, Span, Token
 from pipeline.nlp.common import WEAPON_KEY
 from pipeline.nlp.syntax import subtree_without_clauses
 
-# A weapon name modifying another weapon noun is one weapon: "Fath-360 missiles".
-WEAPON_MODIFIER_DEPS = frozenset({"compound", "amod", "nmod", "nummod", "npadvmod", "poss"})
+# A weapon name modifying another weapon noun is one weapon: "Fath-360 missiles" (the parser
+# sometimes tags a designation such as "Shahed-136" as punctuation).
+WEAPON_MODIFIER_DEPS = frozenset(
+    {"compound", "amod", "nmod", "nummod", "npadvmod", "poss", "punct"}
+)
 GENERIC_CLASSES = frozenset({"weapons_general", "missile", "other"})
 
 
