@@ -141,6 +141,15 @@ def load_lexicon(directory: Path = LEXICON_DIR) -> Lexicon:
             Alias(row["weapon_class"], row["alias"], row["kind"], row.get("match") == "exact")
         )
 
+    # A designation that ends in a digit is also written with a plural s ("three M270s",
+    # "KN-23s"), one token to the tokenizer: each gets that spelling too.
+    spelled = {(w.code, w.text) for w in weapons}
+    weapons += [
+        Alias(w.code, w.text + "s", w.kind, w.exact)
+        for w in list(weapons)
+        if w.kind == "system" and w.text[-1].isdigit() and (w.code, w.text + "s") not in spelled
+    ]
+
     triggers = {}
     hedged_triggers = set()
     implied_weapons: dict[tuple[str, str], str] = {}

@@ -25,6 +25,10 @@ from pipeline.nlp.weapon_phrases import GENERIC_CLASSES
 SERVICE_PLACES = frozenset({"front", "frontline", "front-line", "battlefield", "airbase"})
 
 
+# Where weapons are made: the country around one hosts the production.
+PLANTS = frozenset({"factory", "factories", "plant", "plants", "facility", "shipyard", "site"})
+
+
 class Origins:
     """A mixin of the per-document state (`context.DocState`)."""
 
@@ -217,6 +221,11 @@ class Origins:
                 if word == "with" or (word in ("in", "at") and (passive or verb.pos_ == "NOUN")):
                     for obj in objects:
                         found += self.actor_codes(obj)
+                elif word in ("in", "at"):  # "can produce them at a factory in China"
+                    for obj in objects:
+                        if obj.lemma_.lower() in PLANTS:
+                            for inner in obj.subtree:
+                                found += self.actor_codes(inner) if inner.i != obj.i else []
                 elif word == "together" or word == "jointly":
                     for inner in prep.subtree:
                         if inner.dep_ == "pobj":

@@ -66,7 +66,11 @@ def is_negated(
                     return True
                 if child.dep_ == "preconj" and child.lower_ == "neither":
                     return True
-            if node.dep_ in CLAUSE_DEPS:
+            if node.dep_ in CLAUSE_DEPS or (
+                node.dep_ == "conj" and any(c.dep_ in ("nsubj", "nsubjpass") for c in node.children)
+            ):
+                # "has not provided X, but it has shipped Y": the second clause has its
+                # own subject and its own polarity.
                 in_clause = False
         elif node.pos_ == "NOUN" and any(
             c.dep_ == "det" and c.lower_ == "no" for c in node.children

@@ -38,6 +38,14 @@ def read_roles(token: Token, role: str, weapon_tokens: set[int]):
             children += [c for c in token.head.children if c.dep_ in ("nsubjpass", "auxpass")]
     if coarse_pos(token) == "VERB":
         subject = subject_of(token)
+        if (
+            subject in (None, token.head)
+            and token.dep_ in ("relcl", "acl")
+            and (token.head.dep_ == "dobj")
+        ):
+            # "buy South Korean shells to send to Ukraine": the buyer sends them on.
+            if any(c.dep_ == "aux" and c.lower_ == "to" for c in children):
+                subject = subject_of(token.head.head)
         if subject is not None:
             referring.add(subject.i)
         passive = any(c.dep_ in ("nsubjpass", "auxpass") for c in children) or (
@@ -48,8 +56,17 @@ def read_roles(token: Token, role: str, weapon_tokens: set[int]):
         if token.dep_ == "relcl":  # "the drones, which are built by Iran": the drones
             patient = [token.head if p.lower_ in RELATIVE_PRONOUNS else p for p in patient]
         objects = [c for c in children if c.dep_ in OBJECT_DEPS]
+        # "transfer three M270s": a designation the parser took for a number or adverb.
+        objects += [c for c in children if c.dep_ == "npadvmod" and c.i in weapon_tokens]
         datives = [c for c in children if c.dep_ == "dative"]
         preps = preps_of(token)
+        if (
+            token.dep_ == "advcl"
+            and not objects
+            and any(c.dep_ == "aux" and c.lower_ == "to" for c in children)
+        ):
+            # "buy Czech shells to send to Ukraine": the purpose verb's object is the shells.
+            objects = [c for c in token.head.children if c.dep_ == "dobj"]
         if token.dep_ == "relcl":
             # "the missiles (that) Iran sent": the relative pronoun stands for the noun.
             objects = [token.head if o.lower_ in RELATIVE_PRONOUNS else o for o in objects]
@@ -126,7 +143,16 @@ def read_roles(token: Token, role: str, weapon_tokens: set[int]):
             if role == "user":
                 recipient, supplier = actor_side, []
         else:  # recipient
-            recipient += actor_side
+            # "allocated funds to purchase shells for Ukraine": bought for an end user.
+            end_users = []
+            if relation_of_buying(token):
+                end_users = [  # a name: "for use in the invasion of Ukraine" is a purpose
+                    f
+                    for holder in [token, *objects]
+                    for f in preps_of(holder).get("for", [])
+                    if f.pos_ == "PROPN"
+                ]
+            recipient += end_users or actor_side
             supplier += preps.get("from", [])
         for obj in objects:  # "secured supplies of missiles from Iran"
             supplier += preps_of(obj).get("from", []) if role == "recipient" else []
@@ -177,7 +203,7 @@ def read_roles(token: Token, role: str, weapon_tokens: set[int]):
                 # "The shipment contained 450 drones", "the package includes HIMARS rockets"
                 region += [c for c in governor.children if c.dep_ in OBJECT_DEPS]
             if token.dep_ in ("dobj", "nsubjpass") and (
-                governor.lemma_.lower() in ANNOUNCING or held
+                governor.lemma_.lower() in ANNOUNCING | STARTING or held
             ):
                 # "The Pentagon announced a package of weapons for Ukraine."
                 subject = subject_of(governor, passive_agent=True)
@@ -189,6 +215,11 @@ def read_roles(token: Token, role: str, weapon_tokens: set[int]):
     return region, supplier, recipient, referring
 
 
+# Verbs whose subject carries out the event noun they take: "Russia began serial
+# production of the drone", "Moscow completed deliveries of the S-400".
+STARTING = frozenset(
+    {"begin", "start", "launch", "resume", "expand", "complete", "finish", "step", "ramp"}
+)
 # Participles that name where goods are going: "bound for Hezbollah", "Houthi-bound".
 DESTINED = frozenset({"bound", "destined", "headed", "heading"})
 
@@ -219,6 +250,14 @@ CONTAINING = frozenset({"contain", "include", "comprise", "feature", "cover"})
 SIGNING = frozenset({"sign", "conclude", "finalize", "finalise", "ink", "seal", "place", "agree"})
 WINNING = frozenset({"win", "land", "clinch"})
 FRAMING_PREPOSITIONS = frozenset({"under", "through", "via", "as"})
+
+
+BUYING = frozenset({"buy", "purchase", "procure", "acquire", "order"})
+
+
+def relation_of_buying(token: Token) -> bool:
+    """A verb of buying whose "for" phrase can name the end user."""
+    return token.lemma_.lower() in BUYING
 
 
 def _order_roles(token: Token, region, supplier, recipient, referring) -> None:

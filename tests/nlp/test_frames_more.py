@@ -1,0 +1,65 @@
+"""Transfer, purchase and production frames beyond the plain verb: transport, starting
+production, buying for an end user, buying to pass on, hosted production, and a denial
+that leaves the next clause asserted. Every sentence here was written by the team."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.nlp.language import build_nlp
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return build_nlp()
+
+
+def rows(nlp, text: str) -> set[tuple]:
+    return {
+        (c["relation"], c["supplier"], c["recipient"], c["weapon_class"], c["negated"])
+        for c in nlp(text)._.salvo_claims
+    }
+
+
+def test_transporting_soldiers_to_a_state_sends_them(nlp):
+    text = "Belarus is transporting paratroopers to Russia by rail, Kyiv said."
+    assert rows(nlp, text) == {("supply", "BLR", "RUS", "troops", False)}
+
+
+def test_the_subject_that_begins_production_is_its_producer(nlp):
+    text = "Turkey began serial production of the Kizilelma drone this year."
+    assert rows(nlp, text) == {("produce", "TUR", None, "drone", False)}
+
+
+def test_a_purchase_for_a_named_end_user_has_that_recipient(nlp):
+    text = "Several donors have pooled money to buy 200,000 shells for Ukraine."
+    assert rows(nlp, text) == {("purchase", None, "UKR", "artillery_ammunition", False)}
+
+
+def test_a_purchase_for_a_purpose_keeps_the_buyer(nlp):
+    text = "Moscow plans to buy rockets from Pyongyang for use in its war."
+    assert rows(nlp, text) == {("purchase", "PRK", "RUS", "missile", False)}
+
+
+def test_what_a_buyer_buys_to_send_on_is_its_supply(nlp):
+    text = "Berlin is preparing to buy Czech shells to send to Ukraine."
+    found = rows(nlp, text)
+    assert ("purchase", "CZE", "DEU", "artillery_ammunition", False) in found
+    assert ("supply", "DEU", "UKR", "artillery_ammunition", False) in found
+
+
+def test_a_plural_designation_read_as_a_number_is_still_the_weapon(nlp):
+    text = "Norway will also transfer four M270s to Kyiv."
+    assert rows(nlp, text) == {("supply", "NOR", "UKR", "rocket_launcher", False)}
+
+
+def test_a_plant_abroad_hosts_production(nlp):
+    text = "Rosoboronexport can assemble the drones at a plant in Belarus."
+    assert {r[1] for r in rows(nlp, text)} == {"RUS", "BLR"}
+
+
+def test_a_denial_does_not_reach_a_clause_with_its_own_subject(nlp):
+    text = "Tokyo has not sent weapons to Kyiv, but it has shipped shells to Washington."
+    found = rows(nlp, text)
+    assert ("supply", "JPN", "UKR", "weapons_general", True) in found
+    assert ("supply", "JPN", "USA", "artillery_ammunition", False) in found
