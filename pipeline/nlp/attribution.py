@@ -28,6 +28,10 @@ from pipeline.nlp.syntax import (
     subject_of,
 )
 
+# Nouns for a written finding whose named author is a claim's source.
+REPORT_NOUNS = frozenset(
+    {"report", "investigation", "study", "analysis", "findings", "assessment", "dossier"}
+)
 # Heads of a source phrase after a headline's closing dash, besides the offices of cues.csv.
 SOURCE_HEADS = frozenset(
     {"intelligence", "agency", "ministry", "army", "military", "official", "source", "media"}
@@ -87,10 +91,16 @@ class Attribution(Names):
             speaker = self._speaker_elsewhere_in_sentence(sent, token)
         if speaker is None:
             speaker = self._speaker_of_following_this(sent)
+        if speaker is None:
+            speaker = self._according_anywhere(sent)
         return speaker
 
     def _speaker_in_tree(self, sent: Span, token: Token) -> str | None:
         path = list(path_to_root(token))
+        for node in path[1:]:
+            owner = self._report_owner(node)
+            if owner is not None:
+                return owner  # "UAE rejects Amnesty report linking it to Chinese weapons"
         for step, node in enumerate(path):
             for child in node.children:
                 if child.lower_ == "according" and child.dep_ == "prep":
@@ -125,6 +135,23 @@ class Attribution(Names):
                 name = self._appositive_before(child)
                 if name:
                     return name
+        return None
+
+    def _report_owner(self, noun: Token) -> str | None:
+        """The named author of a report-like noun a claim sits in ("an Amnesty report
+        linking ...", "the UN panel's findings"), else None."""
+        if noun.pos_ != "NOUN" or noun.lemma_.lower() not in REPORT_NOUNS:
+            return None
+        for child in noun.children:
+            if child.dep_ in ("compound", "poss") and child.pos_ == "PROPN":
+                return self.name_of(child)
+        return None
+
+    def _according_anywhere(self, sent: Span) -> str | None:
+        """ "..., according to SIPRI" hung on another phrase of the sentence."""
+        for t in sent:
+            if t.lower_ == "according" and t.dep_ == "prep":
+                return self._according_to(t)
         return None
 
     def _appositive_before(self, verb: Token) -> str | None:

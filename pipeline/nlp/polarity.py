@@ -56,6 +56,8 @@ def is_negated(
     for node in path_to_root(token):
         if node.i != token.i and node.lemma_.lower() in deny:
             return True
+        if node.i != token.i and _named_report(node):
+            break  # "UAE rejects Amnesty report linking it to ...": the report's claim stands
         if node.lemma_.lower() in report and node.i != token.i:
             break
         if in_clause:
@@ -77,6 +79,14 @@ def is_negated(
         ):
             return True  # "there is no evidence that China supplied ..."
     return False
+
+
+def _named_report(noun: Token) -> bool:
+    return (
+        noun.pos_ == "NOUN"
+        and noun.lemma_.lower() in ("report", "investigation", "study", "findings", "dossier")
+        and any(c.dep_ in ("compound", "poss") and c.pos_ == "PROPN" for c in noun.children)
+    )
 
 
 def is_hypothetical(token: Token, weapon: Token | None = None) -> bool:

@@ -1,0 +1,42 @@
+"""Who a claim belongs to: thanks and praise, the named author of a rejected report, and
+"according to" hung anywhere in the sentence. Every sentence here was written by the team."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.nlp.language import build_nlp
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return build_nlp()
+
+
+def only(nlp, text: str) -> dict:
+    (claim,) = nlp(text)._.salvo_claims
+    return claim
+
+
+def test_whoever_thanks_a_supplier_states_the_supply(nlp):
+    claim = only(nlp, "Prime Minister Fiala thanked Norway for providing the howitzers.")
+    assert (claim["supplier"], claim["attributed_to"]) == ("NOR", "Fiala")
+
+
+def test_a_rejected_report_keeps_its_claim_and_its_author(nlp):
+    claim = only(nlp, "Rwanda rejects Human Rights Watch report on drones it supplied to the M23.")
+    assert not claim["negated"]
+    assert "Human Rights Watch" in claim["attributed_to"]
+
+
+def test_a_denial_without_a_named_report_still_negates(nlp):
+    claim = only(nlp, "Rwanda denies supplying drones to the M23.")
+    assert claim["negated"]
+
+
+def test_according_to_hung_on_another_phrase_still_names_the_source(nlp):
+    text = (
+        "About 30 percent of the arms Egypt imported came from Russia, "
+        "making it the second supplier, according to the Stockholm institute."
+    )
+    assert "Stockholm" in only(nlp, text)["attributed_to"]
