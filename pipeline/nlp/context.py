@@ -42,6 +42,14 @@ ARTILLERY_WORDS = frozenset(
 )
 
 
+# The class of the ammunition of a weapon class ("HIMARS ammunition" is rockets).
+AMMUNITION_OF = {
+    "rocket_launcher": "rocket_launcher",
+    "artillery_system": "artillery_ammunition",
+    "air_defense": "air_defense",
+}
+
+
 class DocState(Attribution, Origins):
     """Per-document lookups: mention index, people, titles, the discourse context."""
 
@@ -295,6 +303,12 @@ class DocState(Attribution, Origins):
         """A generic weapon word takes the class of what it refers back to in its paragraph
         (the title: in the lead)."""
         if weapon.id_ == "artillery_ammunition" and weapon.text.lower() in BARE_AMMUNITION:
+            # "HIMARS ammunition" is the launcher's rockets, "howitzer ammunition" shells.
+            for other in self.weapons:
+                if other.end == weapon.start and other.root.head.i == weapon.root.i:
+                    found = AMMUNITION_OF.get(other.id_)
+                    if found:
+                        return found
             # Bare "ammunition" is artillery ammunition only in an artillery context (R-W3).
             scope = self.doc[
                 self.sentences[0].start : self.sentences[min(3, len(self.sentences) - 1)].end

@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from spacy.tokens import Token
 
-from pipeline.nlp.common import ALSO_PREPOSITIONS, ANNOUNCING, RELATIVE_PRONOUNS, TAKING_VERBS
+from pipeline.nlp.common import (
+    ALSO_PREPOSITIONS,
+    ANNOUNCING,
+    ORIGIN_VERBS,
+    RELATIVE_PRONOUNS,
+    TAKING_VERBS,
+)
 from pipeline.nlp.syntax import (
     EXCHANGE_NOUNS,
     OBJECT_DEPS,
@@ -189,6 +195,9 @@ def read_roles(token: Token, role: str, weapon_tokens: set[int]):
             supplier += preps.get("by", []) + ([] if held else preps.get("from", []))
             recipient += preps.get("to", []) + preps.get("for", [])
             recipient += destination(token)  # "a Houthi-bound cargo", "cargo bound for"
+            if token.dep_ in ("dobj", "nsubjpass"):
+                for word in ALSO_PREPOSITIONS:  # "announced a package on Friday, including"
+                    region += preps_of(governor).get(word, [])
             if held:  # "held back a shipment of bombs from Israel"
                 recipient += preps.get("from", []) + preps_of(governor).get("from", [])
             if token.dep_ == "dobj" and governor.lemma_.lower() in TAKING_VERBS:
@@ -283,7 +292,12 @@ def _order_roles(token: Token, region, supplier, recipient, referring) -> None:
         # "will get 26 fighters under a deal with France": the clause's own roles.
         verb = governor.head
         subject = subject_of(verb) if coarse_pos(verb) == "VERB" else None
-        if subject is not None:
+        if subject is not None and verb.lemma_.lower() in ORIGIN_VERBS:
+            # "Lockheed will build 24 jets for Bulgaria under a contract": the seller's verb.
+            supplier.append(subject)
+            recipient += preps_of(verb).get("for", []) + preps_of(verb).get("to", [])
+            referring.add(subject.i)
+        elif subject is not None:
             recipient.append(subject)
             referring.add(subject.i)
         region += [c for c in verb.children if c.dep_ in OBJECT_DEPS]

@@ -54,6 +54,8 @@ def weapon_groups(region: list[Token], weapons: list[Span], trigger: Token) -> l
     kept = [s for s in kept if not any(_lists_contents(s, o) for o in kept if o is not s)]
     # "supplying weapons to Russia, including gunpowder": the list hangs on the verb.
     holders = [trigger] + [t for t in region if t.dep_ == "pobj" and t.head.head.i == trigger.i]
+    if trigger.pos_ == "NOUN" and trigger.dep_ in ("dobj", "nsubjpass"):
+        holders.append(trigger.head)  # "announced a package on Friday, including ..."
     listed = {
         t.i
         for holder in holders

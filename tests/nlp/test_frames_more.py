@@ -63,3 +63,19 @@ def test_a_denial_does_not_reach_a_clause_with_its_own_subject(nlp):
     found = rows(nlp, text)
     assert ("supply", "JPN", "UKR", "weapons_general", True) in found
     assert ("supply", "JPN", "USA", "artillery_ammunition", False) in found
+
+
+def test_a_seller_building_under_a_contract_sells_to_the_buyer_it_builds_for(nlp):
+    text = "Saab will build 14 Gripen jets for Colombia under a contract signed in May."
+    assert ("purchase", "SWE", "COL", "aircraft", False) in rows(nlp, text)
+
+
+def test_a_package_announced_including_named_weapons_is_those_weapons(nlp):
+    text = (
+        "The Pentagon announced a package of military aid for Ukraine on Friday, "
+        "including HIMARS ammunition and Stinger missiles."
+    )
+    assert {(r[1], r[2], r[3]) for r in rows(nlp, text)} == {
+        ("USA", "UKR", "rocket_launcher"),
+        ("USA", "UKR", "air_defense"),
+    }
