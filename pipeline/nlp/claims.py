@@ -16,7 +16,7 @@ from dataclasses import asdict
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
-from pipeline.nlp.common import ACTOR_KEY, OPERATING, WEAPON_KEY, unique
+from pipeline.nlp.common import ACTOR_KEY, ANNOUNCING, OPERATING, WEAPON_KEY, unique
 from pipeline.nlp.context import DocState
 from pipeline.nlp.lexicon import Lexicon, load_lexicon
 from pipeline.nlp.polarity import is_hedged, is_hypothetical, is_negated
@@ -31,6 +31,7 @@ from pipeline.nlp.syntax import (
     preps_of,
     refers_back,
     refers_to_weapons,
+    subject_of,
     trigger_lemma,
 )
 from pipeline.nlp.weapon_phrases import (
@@ -182,6 +183,10 @@ class ClaimExtractor:
             return []
         groups = [g for g in groups if not is_hypothetical(token, g[0].root)]
         side = "recipient" if role in ("recipient", "recipient_agent") else "supplier"
+        # A party that only reports ("drones that Kyiv says Russia uses") is no party.
+        speakers = self._speakers(sent, token)
+        supplier_tokens = [t for t in supplier_tokens if t.i not in speakers]
+        recipient_tokens = [t for t in recipient_tokens if t.i not in speakers]
         suppliers = state.actors_of_tokens(supplier_tokens, sent, index, side, referring)
         recipients = state.actors_of_tokens(recipient_tokens, sent, index, "recipient", referring)
         if preps_of(token).get("between") and len(suppliers) == 2 and not recipients:
@@ -304,10 +309,29 @@ class ClaimExtractor:
         )
 
     def _trains(self, token: Token) -> bool:
-        head = token.head
-        return token.dep_ == "nsubj" and self.lex.triggers.get(
-            (head.lemma_.lower(), coarse_pos(head))
-        ) == ("supply", "trainer")
+        """Whether a word is the subject of a training verb ("Polish instructors have spent
+        weeks training Ukrainian crews")."""
+        return token.dep_ == "nsubj" and any(
+            self.lex.triggers.get((t.lemma_.lower(), coarse_pos(t))) == ("supply", "trainer")
+            and getattr(subject_of(t), "i", None) == token.i
+            for t in token.head.subtree
+        )
+
+    def _speakers(self, sent: Span, trigger: Token) -> set[int]:
+        """Tokens of the subjects of reporting verbs other than the trigger, with their
+        conjuncts: "Kyiv and Western governments say"."""
+        found: set[int] = set()
+        for verb in sent:
+            if verb.i == trigger.i or not self._is_report_word(verb) or coarse_pos(verb) != "VERB":
+                continue
+            if verb.lemma_.lower() in self.deny | ANNOUNCING:
+                continue  # who denies or announces a transfer is often its party
+            if trigger.head.i == verb.i and trigger.dep_ in ("dobj", "nsubjpass"):
+                continue  # "the ministry published a list of its aid": the list is its own
+            for child in verb.children:
+                if child.dep_ == "nsubj":
+                    found.update(t.i for t in child.subtree)
+        return found
 
     def referring_use(self, state, sent, weapon: Span, index: int) -> Claim | None:
         """ "About 50 such missiles had hit six regions" after a supply of North Korean

@@ -53,3 +53,13 @@ def test_forces_that_field_foreign_weapons_use_them(nlp):
 def test_a_range_of_figures_counts_its_low_end(nlp):
     text = "Russia has sent between 2,000 and 3,000 soldiers to Syria, officials say."
     assert [c["quantity"] for c in claims(nlp, text)] == [2000]
+
+
+def test_a_state_that_only_reports_is_no_party(nlp):
+    text = "Iran denies sending the drones that Kyiv and its allies say Russia flies."
+    assert all("UKR" not in (c["supplier"], c["recipient"]) for c in claims(nlp, text))
+
+
+def test_instructors_who_spend_weeks_training_are_not_troops_sent(nlp):
+    text = "British instructors have spent months training Ukrainian marines in Norfolk."
+    assert {(c["weapon_class"]) for c in claims(nlp, text)} == {"military_technology"}
