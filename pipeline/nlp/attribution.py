@@ -54,6 +54,12 @@ class Attribution(Names):
     # -- attribution ---------------------------------------------------------------------
     def attribution(self, sent: Span, token: Token) -> str | None:
         speaker = self._speaker_in_sentence(sent, token)
+        if speaker is not None and self.paragraph_of(sent) == 0 and self.lead_source:
+            # "Ukraine says ..." over a lead naming "a Ukrainian official": one source, the
+            # lead's fuller name for it.
+            code = self._state_named(speaker)
+            if code is not None and code in self._states_in(self.lead_source):
+                return self.lead_source
         if speaker is not None:
             return speaker
         headline = self._headline_source(line_of(sent, self.text))
@@ -64,6 +70,20 @@ class Attribution(Names):
         if self.last_source is not None and self.last_source[0] == self.paragraph_of(sent):
             return self.last_source[1]  # the source a paragraph names governs its sentences
         return None
+
+    def _state_named(self, name: str) -> str | None:
+        """The state a source name is nothing but ("Ukraine", "Kyiv (Ukraine)")."""
+        bare = name.split(" (")[0].strip().lower()
+        found = self.ex.state_aliases.get(bare)
+        return found[0] if found and found[1] in ("state", "capital", "metonym") else None
+
+    def _states_in(self, name: str) -> set[str]:
+        words = name.lower()
+        return {
+            code
+            for alias, (code, _) in self.ex.state_aliases.items()
+            if f" {alias} " in f" {words} "
+        }
 
     def paragraph_of(self, sent: Span) -> int:
         return self.text.rfind("\n", 0, sent.start_char) + 1

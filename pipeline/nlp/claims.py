@@ -41,6 +41,8 @@ from pipeline.nlp.weapon_phrases import (
     weapon_words,
 )
 
+# Kinds of actor alias that name a state itself, or its people.
+STATE_NAMES = frozenset({"state", "capital", "metonym", "demonym", "demonym_plural"})
 # The label of a word that stands for weapons named before ("the first shipment", "them").
 REFERENCE = "REFERENCE"
 # Sentences that make the title and the lead the document frame is read from.
@@ -58,8 +60,12 @@ class ClaimExtractor:
     def __init__(self, lexicon: Lexicon):
         self.lex = lexicon
         self.kinds: dict[tuple[str, str], str] = {}
+        # Lower-case names of states (names, capitals, demonyms) -> (code, kind of name).
+        self.state_aliases: dict[str, tuple[str, str]] = {}
         for alias in lexicon.actors:
             self.kinds.setdefault((alias.code, alias.text.lower()), alias.kind)
+            if lexicon.actor_types.get(alias.code) == "state" and alias.kind in STATE_NAMES:
+                self.state_aliases.setdefault(alias.text.lower(), (alias.code, alias.kind))
         cues = lexicon.cues
         self.report = cues.get("report", frozenset())
         self.hedge = cues.get("hedge", frozenset())

@@ -40,3 +40,13 @@ def test_according_to_hung_on_another_phrase_still_names_the_source(nlp):
         "making it the second supplier, according to the Stockholm institute."
     )
     assert "Stockholm" in only(nlp, text)["attributed_to"]
+
+
+def test_a_title_naming_a_state_takes_the_leads_fuller_source_for_it(nlp):
+    text = (
+        "Poland says it has sent more MiG-29 jets to Ukraine\n\n"
+        "WARSAW — Poland has sent four more MiG-29 fighter jets to Ukraine, a Polish "
+        "defence official said on Monday."
+    )
+    title = [c for c in nlp(text)._.salvo_claims if c["sentence_start"] == 0]
+    assert [c["attributed_to"] for c in title] == ["Polish defence official"]
