@@ -50,6 +50,9 @@ GENERIC_SOURCES = frozenset(
         "monitor",
         "paper",
         "filing",
+        "figure",
+        "data",
+        "finding",
     }
 )
 UNNAMED_SOURCES = frozenset({"report", "media", "rumor", "rumour"})

@@ -73,6 +73,9 @@ class Names:
                 ]
         if generic and self.last_source is not None:
             return self.last_source[1]  # "the report said": the source named before
+        named = self._named_speaker_before(token.i) if generic else None
+        if named:
+            return named  # no claim named a source yet: the last named speaker before it
         if span.text.isupper() and span.text.isalpha() and 2 <= len(span.text) <= 6:
             expanded = self._expand_acronym(span.text)
             if expanded:
@@ -106,6 +109,19 @@ class Names:
         if len(span) == 1 and span[0].pos_ == "PROPN" and span[0].is_title:
             return self._full_name(span)  # a surname the model did not tag as a person
         return span.text or None
+
+    def _named_speaker_before(self, i: int) -> str | None:
+        """The subject of the last reporting verb before token `i` whose phrase has a
+        proper name ("The Multilateral Sanctions Monitoring Team ... said")."""
+        for verb in reversed(self.doc[:i]):
+            lemma = verb.lemma_.lower()
+            if verb.pos_ != "VERB" or lemma not in self.ex.report:
+                continue
+            for child in verb.children:
+                if child.dep_ == "nsubj" and any(t.pos_ == "PROPN" for t in child.subtree):
+                    if child.lemma_.lower() not in GENERIC_SOURCES:
+                        return self.name_of(child)
+        return None
 
     def _expand_acronym(self, acronym: str) -> str | None:
         """ "NIS" -> "National Intelligence Service (NIS)" where the article spells it out."""

@@ -50,3 +50,12 @@ def test_a_title_naming_a_state_takes_the_leads_fuller_source_for_it(nlp):
     )
     title = [c for c in nlp(text)._.salvo_claims if c["sentence_start"] == 0]
     assert [c["attributed_to"] for c in title] == ["Polish defence official"]
+
+
+def test_the_report_said_takes_the_last_named_speaker_when_no_claim_named_one(nlp):
+    text = (
+        "In March, Amnesty International said it had traced weapons across the Sahel. "
+        "The report said Serbia had sold mortars to Burkina Faso."
+    )
+    (claim,) = nlp(text)._.salvo_claims
+    assert claim["attributed_to"] == "Amnesty International"
