@@ -344,7 +344,9 @@ def headline_source_span(
                 return head, True
     for i in range(len(words) - 1, max(0, len(words) - 8), -1):
         t = words[i]
-        if t.text in ("-", "\u2013", "\u2014") and i < len(words) - 1 and i > 2:
+        # A dash with a space before it: "anti-aircraft" has none.
+        spaced = bool(words[i - 1].whitespace_)
+        if t.text in ("-", "\u2013", "\u2014") and spaced and i < len(words) - 1 and i > 2:
             tail = doc[words[i + 1].i : words[-1].i + 1]
             if not any(w.pos_ == "VERB" for w in tail) and (
                 tail.root.lemma_.lower() in roles | SOURCE_HEADS

@@ -75,6 +75,7 @@ class ClaimExtractor:
         self.roles = cues.get("role", frozenset())
         self.hedged_triggers = lexicon.hedged_triggers
         self.argument_starts = frozenset(w.split("-")[0] for w in lexicon.argument_weapons)
+        self.weapon_aliases = {w.text.lower(): w.code for w in lexicon.weapons}
 
     def _is_report_word(self, token: Token) -> bool:
         lemma = token.lemma_.lower()

@@ -35,6 +35,7 @@ from pipeline.nlp.syntax import (
     receiving_position,
     subject_of,
 )
+from pipeline.nlp.weapon_phrases import elliptic_weapons
 
 BARE_AMMUNITION = frozenset({"ammunition", "ammo"})
 ARTILLERY_WORDS = frozenset(
@@ -67,9 +68,11 @@ class DocState(Attribution, Origins):
             self.actor_at.pop(i, None)  # where the story was filed names no actor
         for mention in elliptic_mentions(doc, self.actor_at):
             self.actor_at[mention.start] = mention
+        named = list(doc.spans[WEAPON_KEY]) if WEAPON_KEY in doc.spans else []
+        shared = elliptic_weapons(doc, named, extractor.weapon_aliases)
+        covered = {i for s in shared for i in range(s.start, s.end)}
         self.weapons = sorted(
-            (s for s in (doc.spans[WEAPON_KEY] if WEAPON_KEY in doc.spans else [])),
-            key=lambda s: s.start,
+            [s for s in named if s.start not in covered] + shared, key=lambda s: s.start
         )
         self.weapon_tokens = {i for w in self.weapons for i in range(w.start, w.end)}
         # People, less the place names the model tags as persons ("Kyiv").
@@ -77,10 +80,7 @@ class DocState(Attribution, Origins):
             e
             for e in doc.ents
             if e.label_ == "PERSON"
-            and not (
-                e.start in self.actor_at
-                and self.actor_at[e.start].kind in ("state", "capital", "city", "demonym")
-            )
+            and not (e.start in self.actor_at and self.actor_at[e.start].kind != "leader")
         ]
         self._link_leaders()
         self.titles = self._titles()

@@ -33,6 +33,7 @@ def weapon_groups(region: list[Token], weapons: list[Span], trigger: Token) -> l
             o
             for o in inside
             if o is not span
+            and span.label_ != ELLIPSIS
             and span.root.head.i in range(o.start, o.end)
             and span.root.dep_ in WEAPON_MODIFIER_DEPS
         ]
@@ -42,6 +43,7 @@ def weapon_groups(region: list[Token], weapons: list[Span], trigger: Token) -> l
             o
             for o in inside
             if o is not span
+            and o.label_ != ELLIPSIS
             and o.root.head.i in range(span.start, span.end)
             and o.root.dep_ in WEAPON_MODIFIER_DEPS
         ]
@@ -155,3 +157,37 @@ def argument_weapon(region: list[Token], words: dict[str, str]) -> Span | None:
                 if weapon_class is not None:
                     return Span(doc, word.i, end, label="WEAPON", span_id=weapon_class)
     return None
+
+
+SEPARATORS = frozenset({"and", "or", ","})
+# The label of a weapon whose noun a coordination left to the next one: it is a weapon of
+# its own, never a modifier of the next.
+ELLIPSIS = "ELLIPSIS"
+
+
+def elliptic_weapons(doc: Doc, weapons: list[Span], aliases: dict[str, str]) -> list[Span]:
+    """Weapons a coordination leaves their noun to: "ballistic and cruise missiles",
+    "cruise, anti-ship and anti-aircraft missiles", "artillery and mortar shells". Each
+    earlier modifier (up to four words) with the last weapon's head noun that is an alias
+    gives a span of that class over the modifier's words."""
+    found: list[Span] = []
+    for weapon in weapons:
+        if len(weapon) < 2:
+            continue
+        head = weapon[-1].lower_
+        end = weapon.start - 1
+        while end > 0 and doc[end].lower_ in SEPARATORS:
+            match = None
+            for size in range(min(4, end), 0, -1):  # the longest modifier that is an alias
+                words = doc[end - size : end]
+                if any(t.lower_ in SEPARATORS or t.is_space for t in words):
+                    continue
+                weapon_class = aliases.get(f"{words.text.lower()} {head}")
+                if weapon_class not in (None, "none"):
+                    match = Span(doc, words.start, words.end, label=ELLIPSIS, span_id=weapon_class)
+                    break
+            if match is None:
+                break
+            found.append(match)
+            end = match.start - 1
+    return found

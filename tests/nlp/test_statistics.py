@@ -40,3 +40,25 @@ def test_a_share_of_the_weapons_a_buyer_imported_names_both_sides_and_no_count(n
 def test_a_list_of_contents_on_the_verb_replaces_the_general_word(nlp):
     text = "Minsk is supplying weapons to Moscow, including mortars and gunpowder."
     assert {(c[3]) for c in found(nlp, text)} == {"artillery_system", "other"}
+
+
+@pytest.mark.parametrize(
+    "text, classes",
+    [
+        (
+            "Tehran has given Moscow ballistic and cruise missiles.",
+            {"ballistic_missile", "cruise_missile"},
+        ),
+        (
+            "Iran shipped cruise, anti-ship and anti-aircraft missiles to the Houthis.",
+            {"cruise_missile", "air_defense"},  # "anti-ship" takes the paragraph's cruise
+        ),
+    ],
+)
+def test_a_coordination_that_shares_one_noun_names_each_weapon(nlp, text, classes):
+    assert {c[3] for c in found(nlp, text)} == classes
+
+
+def test_a_hyphen_inside_a_weapon_name_is_no_headline_dash(nlp):
+    text = "Iran shipped anti-aircraft missiles to the Houthis."
+    assert [(c[1], c[2]) for c in found(nlp, text)] == [("IRN", "HOUTHIS")]
