@@ -230,6 +230,11 @@ class Origins:
                     for inner in prep.subtree:
                         if inner.dep_ == "pobj":
                             found += self.actor_codes(inner)
+            for obj in (c for c in verb.children if c.dep_ == "dobj"):
+                for prep in obj.children:  # "building drones with Russia" parsed on the noun
+                    if prep.dep_ == "prep" and prep.lower_ == "with":
+                        for partner in prep.children:
+                            found += self.actor_codes(partner) if partner.dep_ == "pobj" else []
             for child in verb.children:
                 if child.dep_ == "advmod" and child.lower_ in ("together", "jointly"):
                     for inner in child.subtree:

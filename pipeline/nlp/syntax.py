@@ -55,7 +55,11 @@ def subject_of(verb: Token, passive_agent: bool = False) -> Token | None:
         elif (
             node.dep_ == "pcomp"
             and node.head.dep_ == "prep"
-            and coarse_pos(node.head.head) == "VERB"
+            and (
+                coarse_pos(node.head.head) == "VERB"
+                # a headline verb tagged as a noun: "US sanctions Chinese firms for ..."
+                or any(c.dep_ == "dobj" for c in node.head.head.children)
+            )
         ):
             # "Iran was accused of supplying", "Ukraine accused Iran of supplying"
             verb = node.head.head
@@ -64,6 +68,8 @@ def subject_of(verb: Token, passive_agent: bool = False) -> Token | None:
                 if found:
                     return found[0]
             return None
+        elif node.dep_ == "pcomp" and node.head.dep_ == "prep" and node.head.head.pos_ == "NOUN":
+            return node.head.head  # "Chinese firms for building drones": the firms build
         elif node.dep_ in ("relcl", "acl") and not passive_agent:
             return node.head
         else:

@@ -79,3 +79,8 @@ def test_a_package_announced_including_named_weapons_is_those_weapons(nlp):
         ("USA", "UKR", "rocket_launcher"),
         ("USA", "UKR", "air_defense"),
     }
+
+
+def test_firms_named_by_their_country_act_for_it_and_partners_co_produce(nlp):
+    text = "US sanctions Turkish firms for building attack drones with Iran"
+    assert {(r[0], r[1]) for r in rows(nlp, text)} == {("produce", "TUR"), ("produce", "IRN")}
