@@ -21,7 +21,7 @@ from pipeline.nlp.context import DocState
 from pipeline.nlp.lexicon import Lexicon, load_lexicon
 from pipeline.nlp.polarity import is_hedged, is_hypothetical, is_negated
 from pipeline.nlp.quantities import find_quantity
-from pipeline.nlp.records import Claim, dedupe, rule_name
+from pipeline.nlp.records import Claim, dedupe, gapped_claims, rule_name
 from pipeline.nlp.roles import NEEDS_DESTINATION, is_request_or_condition, read_roles
 from pipeline.nlp.syntax import (
     coarse_pos,
@@ -149,7 +149,8 @@ class ClaimExtractor:
             claim = self.origin_claim(state, sent, weapon, index)
             if claim is not None:
                 candidates.append(claim)
-        return dedupe(candidates)
+        found = dedupe(candidates)
+        return found + gapped_claims(state, sent, found, self.lex.actor_types)
 
     def trigger_claims(self, state, sent, token: Token, relation, role, weapons, index):
         weapon_tokens = {i for w in weapons for i in range(w.start, w.end)}

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from spacy.tokens import Token
+from spacy.tokens import Span, Token
 
+from pipeline.nlp.quantities import parse_number
 from pipeline.nlp.syntax import coarse_pos
 from pipeline.nlp.weapon_phrases import GENERIC_CLASSES
 
@@ -99,3 +100,43 @@ def dedupe(claims: list[Claim]) -> list[Claim]:
         )
     ]
     return sorted(kept, key=lambda c: (c.weapon_start, c.relation))
+
+
+def gapped_claims(state, sent: Span, claims: list[Claim], actor_types: dict) -> list[Claim]:
+    """A gapped clause repeats the claim before it with another supplier and number:
+    "Denmark has pledged Kyiv 19 F-16s, and the Netherlands 24"."""
+    extra: list[Claim] = []
+    words = [t for t in sent if not t.is_space]
+    for k, word in enumerate(words[:-2]):
+        if word.lower_ != "and":
+            continue
+        j = k + 1 + (words[k + 1].lower_ == "the")
+        mention = state.actor_at.get(words[j].i) if j < len(words) else None
+        if mention is None or mention.start != words[j].i:
+            continue
+        after = j + (mention.end - mention.start)
+        number = words[after] if after < len(words) else None
+        closing = words[after + 1] if number is not None and after + 1 < len(words) else None
+        if number is None or not number.like_num or (closing is not None and not closing.is_punct):
+            continue
+        before = [
+            c
+            for c in claims
+            if c.supplier and c.weapon_start < word.idx and c.relation in ("supply", "purchase")
+        ]
+        if not before or actor_types.get(mention.code) not in ("state", "non_state"):
+            continue
+        base = before[-1]
+        if mention.code in (base.supplier, base.recipient):
+            continue
+        value = parse_number([number.text])
+        extra.append(
+            replace(
+                base,
+                supplier=mention.code,
+                quantity=value,
+                quantity_text=number.text,
+                rule="gapping",
+            )
+        )
+    return extra

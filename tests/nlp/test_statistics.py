@@ -62,3 +62,17 @@ def test_a_coordination_that_shares_one_noun_names_each_weapon(nlp, text, classe
 def test_a_hyphen_inside_a_weapon_name_is_no_headline_dash(nlp):
     text = "Iran shipped anti-aircraft missiles to the Houthis."
     assert [(c[1], c[2]) for c in found(nlp, text)] == [("IRN", "HOUTHIS")]
+
+
+def test_a_gapped_clause_repeats_the_claim_with_its_own_supplier_and_number(nlp):
+    text = "Norway sent eight Leopard tanks to Ukraine, and Spain six."
+    assert found(nlp, text) == [
+        ("supply", "NOR", "UKR", "tank", 8),
+        ("supply", "ESP", "UKR", "tank", 6),
+    ]
+    assert [c["rule"] for c in nlp(text)._.salvo_claims][-1] == "gapping"
+
+
+def test_a_second_recipient_is_no_gapped_clause(nlp):
+    text = "Iran sent drones to Russia and Venezuela."
+    assert all(c[1] == "IRN" for c in found(nlp, text))
