@@ -193,6 +193,11 @@ def find_quantity(weapon: Span) -> tuple[float | None, str | None]:
         container = node.head.head
         if container.lower_ in VAGUE | SHARES:
             return None, None  # "millions of shells", "27 percent of the weapons"
+        if container.pos_ == "NUM" and node.head.lower_ == "of":
+            # "133 of those tanks", "the first 11 of the 29 HIMARS": the part is the count.
+            value = parse_number([container.text])
+            if value:
+                return value, weapon.doc[container.i : weapon.end].text
         candidates.append(container)
     named = {
         i

@@ -63,3 +63,8 @@ def test_a_state_that_only_reports_is_no_party(nlp):
 def test_instructors_who_spend_weeks_training_are_not_troops_sent(nlp):
     text = "British instructors have spent months training Ukrainian marines in Norfolk."
     assert {(c["weapon_class"]) for c in claims(nlp, text)} == {"military_technology"}
+
+
+def test_a_part_of_a_whole_counts_the_part(nlp):
+    text = "Seoul has delivered 96 of the 180 K2 tanks Warsaw ordered."
+    assert [c["quantity"] for c in claims(nlp, text) if c["relation"] == "supply"] == [96]
