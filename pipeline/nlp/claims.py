@@ -312,6 +312,8 @@ class ClaimExtractor:
             # ("Ukraine fired US-made ATACMS"), not when it is hit or downs it.
             return None
         relation = "use" if using is not None or weapon.id_ == "troops" else "supply"
+        if relation == "supply" and not any(t.pos_ in ("VERB", "AUX") for t in sent):
+            return None  # a caption's "A Polish Leopard 2A4 during an exercise" moves nothing
         return self._make(
             state, sent, None, relation, origin, frame[1], [weapon], inferred=1, rule="origin_frame"
         )

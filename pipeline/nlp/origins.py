@@ -125,6 +125,8 @@ class Origins:
         # Soldiers "fighting alongside Russian troops" serve Russia (R-U1).
         beside = ("for", "to", "alongside") if weapon.id_ == "troops" else ("for", "to")
         for tok in clause.subtree:
+            if tok.head.head.lower_ == "according":
+                continue  # "according to Ukrainian officials" names a source, not a holder
             if tok.dep_ == "pobj" and tok.head.lower_ in beside:
                 found += self.actor_codes(tok)
                 if tok.head.lower_ == "alongside":

@@ -34,8 +34,13 @@ def weapon_groups(region: list[Token], weapons: list[Span], trigger: Token) -> l
             for o in inside
             if o is not span
             and span.label_ != ELLIPSIS
-            and span.root.head.i in range(o.start, o.end)
-            and span.root.dep_ in WEAPON_MODIFIER_DEPS
+            and (
+                span.root.head.i in range(o.start, o.end)
+                and span.root.dep_ in WEAPON_MODIFIER_DEPS
+                # "Iranian-made Shahed-136 drone" with the name hung on "made": still one
+                or span.end <= o.start <= span.end + 1
+                and span.root.i in {t.i for t in o.root.subtree}
+            )
         ]
         if modified:
             continue  # the modifier is folded into the span it modifies below

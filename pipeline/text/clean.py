@@ -33,6 +33,9 @@ MAX_SECTION_LABEL_WORDS = 2
 # The first line with this many words is the headline; section labels sit above it, and
 # the last such line ends the article body.
 MIN_HEADLINE_WORDS = 3
+# Words after "Photo:" that make a caption a sentence rather than a credit ("Photo: AFP via
+# Getty Images" is four).
+MIN_CAPTION_WORDS = 6
 # A byline is a name or two, perhaps with a role or outlet; longer lines are sentences.
 MAX_BYLINE_WORDS = 10
 # A menu or breadcrumb has at least three short items ("Home » World » Europe"); two items
@@ -95,6 +98,7 @@ class _Cues:
     open_phrases: tuple[str, ...]
     prefixes: tuple[str, ...]
     teasers: tuple[str, ...]
+    captions: tuple[str, ...]
     short_prefixes: tuple[str, ...]
     contains: tuple[str, ...]
     words: frozenset[str]
@@ -113,6 +117,7 @@ _SECTIONS = (
     "phrases",
     "prefixes",
     "teasers",
+    "captions",
     "short-prefixes",
     "contains",
     "words",
@@ -160,6 +165,7 @@ def _load_cues() -> _Cues:
         open_phrases=open_phrases,
         prefixes=tuple(sections["prefixes"]),
         teasers=tuple(sections["teasers"]),
+        captions=tuple(sections["captions"]),
         short_prefixes=tuple(sections["short-prefixes"]),
         contains=tuple(_normalise(c) for c in sections["contains"]),
         words=frozenset(sections["words"]),
@@ -281,6 +287,11 @@ def is_boilerplate_line(line: str) -> bool:
     if teaser is not None:
         # Another article's headline is a sentence like any other; a bare label is chrome.
         return n_words - _word_count(teaser) < MIN_HEADLINE_WORDS
+    caption = next((cue for cue in cues.captions if _starts_with(lowered, cue)), None)
+    if caption is not None:
+        # A caption that is a sentence is one (the claim guidelines); a credit is chrome.
+        credit = any(f" {cue} " in f" {normalised} " for cue in cues.contains)
+        return credit or n_words - _word_count(caption) < MIN_CAPTION_WORDS
     if n_words <= MAX_CHROME_WORDS and any(_starts_with(lowered, c) for c in cues.short_prefixes):
         return True
     if n_words <= MAX_CONTAINS_WORDS and any(

@@ -51,3 +51,8 @@ def test_a_weapon_sourced_from_a_state_has_that_origin(nlp):
 def test_a_gift_from_a_state_is_its_supply(nlp):
     text = "The rifles, a gift from Belgrade, arrived in Bangui in March."
     assert ("supply", "SRB", "CAF", "small_arms") in rows(nlp, text)
+
+
+def test_a_verbless_caption_of_a_foreign_weapon_moves_nothing(nlp):
+    text = FRAME + "An Iranian drone during a parade in Tehran."
+    assert rows(nlp, text, "An Iranian drone") == []

@@ -252,3 +252,21 @@ def test_boilerplate_lines(line: str) -> None:
 )
 def test_content_lines_are_not_boilerplate(line: str) -> None:
     assert not is_boilerplate_line(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Photo: Debris of a drone shot down over Kharkiv is shown to reporters on Monday.",
+        "Photo caption: Soldiers unload crates of shells at a depot near the border.",
+    ],
+)
+def test_a_caption_that_is_a_sentence_is_kept(line: str) -> None:
+    assert not is_boilerplate_line(line)
+
+
+@pytest.mark.parametrize(
+    "line", ["Photo: Reuters", "Photo: AFP via Getty Images", "Image: Defence Ministry"]
+)
+def test_a_caption_that_is_a_credit_is_chrome(line: str) -> None:
+    assert is_boilerplate_line(line)
