@@ -38,6 +38,19 @@ def read_roles(token: Token, role: str, weapon_tokens: set[int]):
     recipient: list[Token] = []
     referring: set[int] = set()
     children = list(token.children)
+    if coarse_pos(token) == "ADJ":
+        # "The remaining 18 are due in Taiwan next year": a predicate adjective of arrival;
+        # the copula's subject is what moves, its "in"/"to" place the recipient.
+        verb = token.head
+        subject = subject_of(verb) if token.dep_ == "acomp" else None
+        if subject is None:
+            return region, supplier, recipient, referring
+        region.append(subject)
+        for holder in (token, verb):
+            for word in ("in", "to", "into"):
+                recipient += preps_of(holder).get(word, [])
+            supplier += preps_of(holder).get("from", [])
+        return region, supplier, recipient, referring
     if coarse_pos(token) == "VERB" and token.dep_ == "conj":
         # "designed and built in China": the second verb shares the first one's subject.
         if not any(c.dep_ in ("nsubj", "nsubjpass") for c in children):
@@ -139,6 +152,10 @@ def read_roles(token: Token, role: str, weapon_tokens: set[int]):
             region += preps.get(word, [])
             for goal in preps.get("to", []):  # "weapons to Russia, including gunpowder"
                 region += preps_of(goal).get(word, [])
+        for goal in [t for t in preps.get("to", []) if t.lemma_.lower() in GROUP_NOUNS]:
+            # "sold the TB2 to more than 30 countries, including Ukraine and Qatar"
+            for listed in preps_of(goal).get("including", []) + preps_of(goal).get("like", []):
+                preps.setdefault("to", []).extend([listed, *listed.conjuncts])
         if role in ("supplier", "producer", "user"):
             # "held back bombs from Israel": who goes without is the recipient.
             away = "recipient" if trigger_lemma(token) in WITHHOLDING else "supplier"
@@ -246,6 +263,8 @@ def destination(goods: Token) -> list[Token]:
 
 # Theme verbs that move a weapon only with a "to" phrase ("had gone to Israel").
 NEEDS_DESTINATION = frozenset({"go"})
+# Nouns for a set of parties whose "including" list names them.
+GROUP_NOUNS = frozenset({"country", "nation", "state", "customer", "buyer", "government", "ally"})
 # Verbs whose "from" names the recipient kept waiting, not the supplier.
 WITHHOLDING = frozenset({"withhold", "hold back", "hold up", "delay"})
 # Verbs whose "with" names who the thing goes to ("share technology with Kyiv").

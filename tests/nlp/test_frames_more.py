@@ -84,3 +84,18 @@ def test_a_package_announced_including_named_weapons_is_those_weapons(nlp):
 def test_firms_named_by_their_country_act_for_it_and_partners_co_produce(nlp):
     text = "US sanctions Turkish firms for building attack drones with Iran"
     assert {(r[0], r[1]) for r in rows(nlp, text)} == {("produce", "TUR"), ("produce", "IRN")}
+
+
+def test_weapons_due_somewhere_are_a_hedged_supply(nlp):
+    text = "Cairo has received two Rafale jets from Paris. The remaining four are due in Egypt in May."
+    later = [
+        (c["supplier"], c["recipient"], c["weapon_class"], c["hedged"])
+        for c in nlp(text)._.salvo_claims
+        if c["sentence_start"] >= text.index("The remaining")
+    ]
+    assert later == [("FRA", "EGY", "aircraft", True)]
+
+
+def test_a_sale_to_countries_including_named_ones_names_each_buyer(nlp):
+    text = "Saab has sold the Gripen to several countries, including Brazil and Thailand."
+    assert {r[2] for r in rows(nlp, text)} == {"BRA", "THA"}
