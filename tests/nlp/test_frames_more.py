@@ -87,7 +87,7 @@ def test_firms_named_by_their_country_act_for_it_and_partners_co_produce(nlp):
 
 
 def test_weapons_due_somewhere_are_a_hedged_supply(nlp):
-    text = "Cairo has received two Rafale jets from Paris. The remaining four are due in Egypt in May."
+    text = "Cairo got two Rafale jets from Paris. The remaining four are due in Egypt in May."
     later = [
         (c["supplier"], c["recipient"], c["weapon_class"], c["hedged"])
         for c in nlp(text)._.salvo_claims
