@@ -34,6 +34,7 @@ from pipeline.nlp.syntax import (
     subject_of,
     trigger_lemma,
 )
+from pipeline.nlp.systems import load_systems
 from pipeline.nlp.weapon_phrases import (
     GENERIC_CLASSES,
     argument_weapon,
@@ -223,6 +224,15 @@ class ClaimExtractor:
                 rec = state.fused_recipient(head.root)
             if relation == "use":
                 origin = origin or state.known_origin(head)  # "the IAF used the S-400"
+                if (
+                    not origin
+                    and rec
+                    and all(self.lex.actor_types.get(r) == "non_state" for r in rec)
+                ):
+                    # Armed groups make no named systems: "Hezbollah has used the
+                    # Shahed-101" uses the system's maker's weapon.
+                    system = load_systems().find(head.text)
+                    origin = system.origin if system is not None else None
                 if not origin or not rec or origin in rec:
                     continue
                 sup = [origin]

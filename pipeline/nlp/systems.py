@@ -36,7 +36,7 @@ class Systems:
         if not words or self.pattern is None:
             return None
         found = self.pattern.search(words)
-        return self.by_alias[found.group(0).lower()] if found else None
+        return self.by_alias[found.group(1).lower()] if found else None
 
 
 @lru_cache(maxsize=2)
@@ -47,7 +47,9 @@ def load_systems(path: Path = SYSTEMS_FILE) -> Systems:
     aliases = sorted(by_alias, key=len, reverse=True)
     pattern = (
         re.compile(
-            r"(?<![\w-])(?:" + "|".join(map(re.escape, aliases)) + r")(?![\w-])", re.IGNORECASE
+            # a designation's plural s ("KN-23s") names the same system
+            r"(?<![\w-])(" + "|".join(map(re.escape, aliases)) + r")s?(?![\w-])",
+            re.IGNORECASE,
         )
         if aliases
         else None

@@ -116,3 +116,11 @@ def test_every_system_alias_of_the_lexicon_names_a_system():
     codes = {r["actor_code"] for r in _rows(LEXICON_DIR / "actor_codes.csv")}
     origins = {r["origin"] for r in _rows(LEXICON_DIR / "weapon_systems.csv")} - {""}
     assert sorted(origins - codes) == []
+
+
+def test_a_designations_plural_names_the_same_system():
+    from pipeline.nlp.systems import load_systems
+
+    systems = load_systems()
+    assert systems.find("three KN-23s") == systems.find("a KN-23")
+    assert systems.find("three KN-23s") is not None

@@ -56,3 +56,13 @@ def test_a_gift_from_a_state_is_its_supply(nlp):
 def test_a_verbless_caption_of_a_foreign_weapon_moves_nothing(nlp):
     text = FRAME + "An Iranian drone during a parade in Tehran."
     assert rows(nlp, text, "An Iranian drone") == []
+
+
+def test_an_armed_group_using_a_named_system_uses_its_makers_weapon(nlp):
+    assert rows(nlp, "The Houthis fired Toufan missiles at Eilat on Sunday.") == [
+        ("use", "IRN", "HOUTHIS", "ballistic_missile")
+    ]
+
+
+def test_a_state_using_a_named_system_needs_a_stated_origin(nlp):
+    assert rows(nlp, "Russia launched Shahed drones at Kyiv overnight.") == []
