@@ -198,6 +198,14 @@ class ClaimExtractor:
         recipient_tokens = [t for t in recipient_tokens if t.i not in speakers]
         suppliers = state.actors_of_tokens(supplier_tokens, sent, index, side, referring)
         recipients = state.actors_of_tokens(recipient_tokens, sent, index, "recipient", referring)
+        answered = self._answered_transfer(sent, token) if role == "recipient" else None
+        if answered is not None and not suppliers:
+            suppliers = self._paid_back_by(state, sent, answered, weapon_tokens, index)
+            if not recipients and subject_of(token) is None:
+                # "N. Korea sent Russia shells, got Pantsir air defence in return"
+                giver = subject_of(answered)
+                given = [giver] if giver is not None else []
+                recipients = state.actors_of_tokens(given, sent, index, "supplier", set())
         if preps_of(token).get("between") and len(suppliers) == 2 and not recipients:
             # A two-way word ("exchange", "deal") gets its direction from the claim before,
             # else from the order the actors are named in.
@@ -327,6 +335,26 @@ class ClaimExtractor:
         return self._make(
             state, sent, None, relation, origin, frame[1], [weapon], inferred=1, rule="origin_frame"
         )
+
+    def _answered_transfer(self, sent: Span, token: Token) -> Token | None:
+        """The supplying verb before a receiving verb "in return" / "in exchange"."""
+        paid = ("return", "exchange")
+        if not any(p.lemma_.lower() in paid for p in preps_of(token).get("in", [])):
+            return None
+        for verb in reversed(list(sent.doc[sent.start : token.i])):
+            trigger = self.lex.triggers.get((trigger_lemma(verb), coarse_pos(verb)))
+            if coarse_pos(verb) == "VERB" and trigger is not None and trigger[1] == "supplier":
+                return verb
+        return None
+
+    def _paid_back_by(self, state, sent, head: Token, weapon_tokens, index) -> list[str]:
+        """ "Pyongyang sent Moscow shells and got air defence in return": what comes back
+        comes from the recipient of the transfer it answers."""
+        _, _, their, referring = read_roles(head, "supplier", weapon_tokens)
+        found = state.actors_of_tokens(their, sent, index, "recipient", referring)
+        for goods in (c for c in head.children if c.dep_ == "dobj" and not found):
+            found = state.fused_recipient(goods)  # "sent Moscow shells" read as one phrase
+        return found
 
     def _trains(self, token: Token) -> bool:
         """Whether a word is the subject of a training verb ("Polish instructors have spent

@@ -99,3 +99,14 @@ def test_weapons_due_somewhere_are_a_hedged_supply(nlp):
 def test_a_sale_to_countries_including_named_ones_names_each_buyer(nlp):
     text = "Saab has sold the Gripen to several countries, including Brazil and Thailand."
     assert {r[2] for r in rows(nlp, text)} == {"BRA", "THA"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Belarus sent Russia 500 tanks and got fighter jets in return, the report says.",
+        "Belarus sent Russia 500 tanks, got fighter jets in return",
+    ],
+)
+def test_what_comes_back_in_return_comes_from_the_first_recipient(nlp, text):
+    assert ("supply", "RUS", "BLR", "aircraft", False) in rows(nlp, text)
