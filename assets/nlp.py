@@ -100,6 +100,9 @@ def sentences_entities_claims(
     common: dict[str, Any] = {
         "documents_parsed": run.documents,
         "tokens_parsed": run.tokens,
+        # SALVO_PARSE=selective runs the full model only on documents that name a weapon.
+        "sentences_split": run.sentences,
+        "sentences_fully_parsed": run.parsed_sentences,
         "parse_seconds": round(run.seconds, 2),
         "worker_processes": run.workers,
         "parse_backend": run.backend,
