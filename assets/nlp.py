@@ -29,9 +29,10 @@ from pipeline.nlp.pool import parse_pending
             "entities",
             deps=["documents"],
             description=(
-                "One row per entity mention (key: mention_id): the statistical NER labels "
-                "(PERSON, ORG, GPE, DATE, ...) and the lexicon's ACTOR (with actor_code) and "
-                "WEAPON (with weapon_class) mentions, with offsets into clean_text."
+                "One row per entity mention (key: mention_id): the lexicon's ACTOR (with "
+                "actor_code) and WEAPON (with weapon_class) mentions, and the statistical NER "
+                "labels (PERSON, ORG, GPE, DATE, ...) of the documents the model parsed (with "
+                "SALVO_PARSE=selective, those that name a weapon), with offsets into clean_text."
             ),
             group_name="nlp",
             kinds={"duckdb", "spacy"},
