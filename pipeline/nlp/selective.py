@@ -21,6 +21,7 @@ from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from typing import Any
 
+from spacy.attrs import LOWER
 from spacy.language import Language
 from spacy.pipeline import Sentencizer
 from spacy.tokens import Doc
@@ -94,7 +95,8 @@ def may_hold_claim(doc: Doc, nlp: Language) -> bool:
     if doc.spans.get(WEAPON_KEY):
         return True
     implied = _implied_words(nlp)
-    return any(implied(token.lower_) for token in doc if token.is_alpha)
+    strings = doc.vocab.strings
+    return any(implied(strings[key]) for key in doc.count_by(LOWER))
 
 
 def parse_selective(
