@@ -59,9 +59,11 @@ SPACY_BATCH = 64
 
 
 def parse_documents(model: str, version: str, documents: list[tuple[str, str]]) -> ParsedRows:
-    """Parse (doc_id, clean_text) pairs and return their rows. Runs in a worker process
-    (or in this one for a small batch); spaCy and plain Python only, nothing that starts
-    threads of its own, since workers are forked."""
+    """Parse (doc_id, clean_text) pairs and return their rows, in the parse mode of
+    `version` (SALVO_PARSE: the full model on every document, or only on those that name
+    a weapon, selective.py). Runs in a worker process (or in this one for a small batch);
+    spaCy and plain Python only, nothing that starts threads of its own, since workers are
+    forked."""
     # spaCy is imported only when there is something to parse (about a second).
     from pipeline.nlp.language import build_nlp
     from pipeline.nlp.rows import RowBuilder, segments
