@@ -89,14 +89,25 @@ def _implied_words(nlp: Language) -> WordForms:
     return WordForms(nlp, load_lexicon().implied_weapons)
 
 
+@lru_cache(maxsize=2)
+def _gate_words(nlp: Language) -> frozenset[str]:
+    """Lower-case words that let the extractor read a sentence without a weapon mention
+    (ClaimExtractor.argument_starts, "provided Pyongyang with technology"), where the
+    extractor has them."""
+    extractor = nlp.get_pipe("salvo_claims") if "salvo_claims" in nlp.component_names else None
+    return frozenset(getattr(extractor, "argument_starts", ()))
+
+
 def may_hold_claim(doc: Doc, nlp: Language) -> bool:
-    """Whether the claim extractor can find a claim in this Doc after the cheap pass: it
-    names a weapon, or a word whose lemma may be an implied-weapon trigger."""
+    """Whether the claim extractor can find a claim in this Doc after the cheap pass: what
+    opens its sentence gate (ClaimExtractor.claims_in) without an earlier claim, read
+    without the model: a weapon mention, a word whose lemma may be an implied-weapon
+    trigger, or a word that names weapons only as a trigger's argument."""
     if doc.spans.get(WEAPON_KEY):
         return True
-    implied = _implied_words(nlp)
-    strings = doc.vocab.strings
-    return any(implied(strings[key]) for key in doc.count_by(LOWER))
+    implied, gate = _implied_words(nlp), _gate_words(nlp)
+    words = (str(doc.vocab.strings[key]) for key in doc.count_by(LOWER))
+    return any(word in gate or implied(word) for word in words)
 
 
 def parse_selective(

@@ -61,6 +61,21 @@ def test_a_word_that_implies_weapons_is_parsed_in_either_mode():
     assert found["selective"] == found["full"] == ["IRN"]
 
 
+def test_every_word_that_opens_the_extractors_gate_makes_a_candidate():
+    """The cheap pass must send to the parser every document in which the extractor's
+    sentence gate could open without an earlier claim."""
+    from pipeline.nlp.language import build_nlp
+    from pipeline.nlp.selective import may_hold_claim
+
+    nlp = build_nlp()
+    extractor = nlp.get_pipe("salvo_claims")
+    for word in getattr(extractor, "argument_starts", ()):
+        doc = nlp.make_doc(f"The country provided its partner with {word} last year.")
+        assert may_hold_claim(doc, nlp), word
+    assert not may_hold_claim(nlp.make_doc("The country won the match last year."), nlp)
+    assert may_hold_claim(nlp.make_doc("Who armed the rebels?"), nlp)
+
+
 def test_a_document_without_weapons_gets_sentences_and_mentions_but_no_parse(tmp_path: Path):
     seeds = tmp_path / "seeds"
     seeds.mkdir()
