@@ -65,8 +65,8 @@ lint: install  ## ruff, mypy and the Dagster code location
 	$(BIN)/mypy pipeline assets tools
 	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(BIN)/dg check defs
 
-eval: dagster-home  ## score the extractor on the seeds and ../shared/eval/dev (ERRORS=1 lists errors)
-	$(BIN)/python -m tools.eval --shared $(SHARED) $(if $(ERRORS),--errors,)
+eval: dagster-home  ## score the extractor on the seeds and ../shared/eval/dev in both parse modes (PARSE=full: one; ERRORS=1 lists errors)
+	$(BIN)/python -m tools.eval --shared $(SHARED) $(if $(ERRORS),--errors,) $(if $(PARSE),--parse $(PARSE),)
 
 query: install  ## make query SQL="SELECT ..." against the published warehouse (read-only)
 	$(BIN)/python -m pipeline.query "$$SQL"

@@ -29,9 +29,10 @@ from pipeline.nlp.pool import parse_pending
             "entities",
             deps=["documents"],
             description=(
-                "One row per entity mention (key: mention_id): the statistical NER labels "
-                "(PERSON, ORG, GPE, DATE, ...) and the lexicon's ACTOR (with actor_code) and "
-                "WEAPON (with weapon_class) mentions, with offsets into clean_text."
+                "One row per entity mention (key: mention_id): the lexicon's ACTOR (with "
+                "actor_code) and WEAPON (with weapon_class) mentions, and the statistical NER "
+                "labels (PERSON, ORG, GPE, DATE, ...) of the documents the model parsed (with "
+                "SALVO_PARSE=selective, those that name a weapon), with offsets into clean_text."
             ),
             group_name="nlp",
             kinds={"duckdb", "spacy"},
@@ -100,6 +101,9 @@ def sentences_entities_claims(
     common: dict[str, Any] = {
         "documents_parsed": run.documents,
         "tokens_parsed": run.tokens,
+        # SALVO_PARSE=selective runs the full model only on documents that name a weapon.
+        "sentences_split": run.sentences,
+        "sentences_fully_parsed": run.parsed_sentences,
         "parse_seconds": round(run.seconds, 2),
         "worker_processes": run.workers,
         "parse_backend": run.backend,

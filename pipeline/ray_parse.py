@@ -45,12 +45,13 @@ class RayParser:
 
     def __init__(self, model: str, version: str, lake: str, folder: str):
         from pipeline.nlp.language import build_nlp
-        from pipeline.nlp.version import extractor_version
+        from pipeline.nlp.version import extractor_version, parse_mode_of
 
         build_nlp(model)
         # The worker's code, lexicon and model must be the ones the stage versions its rows
         # with: an image built from another commit would write rows under the wrong name.
-        mine = extractor_version(model)
+        # The parse mode is the stage's (parse_documents reads it from the version).
+        mine = extractor_version(model, parse=parse_mode_of(version))
         if mine != version:
             raise RuntimeError(
                 f"this Ray worker extracts {mine}, the stage expects {version}: the cluster's "
@@ -90,6 +91,7 @@ class RayParser:
             "part": part,
             "doc_ids": doc_ids,
             "tokens": parsed.tokens,
+            "sentences": (parsed.sentences, parsed.parsed_sentences),
             **{f"{table}_rows": rows[table] for table in ROW_TABLES},
             "cpu_seconds": time.process_time() - started,
             "node": ray.get_runtime_context().get_node_id(),
@@ -211,6 +213,7 @@ class RayCluster:
                     table: Path(path) if local else _download(filesystem, path, writer)
                     for table, path in files_of_call.items()
                 },
+                sentences=call["sentences"],
             )
         writer.flush()
         writer.nodes = len(nodes)

@@ -1,6 +1,6 @@
 """The settings users change, read from the environment with project defaults: where the
-seeds are, where the warehouse is published, which spaCy model parses, and where the parse
-runs (this machine, or a Ray cluster: docs/scale-out.md)."""
+seeds are, where the warehouse is published, which spaCy model parses and what it parses,
+and where the parse runs (this machine, or a Ray cluster: docs/scale-out.md)."""
 
 from __future__ import annotations
 
@@ -32,6 +32,19 @@ def warehouse_path() -> Path:
 def spacy_model() -> str:
     """SALVO_SPACY_MODEL: an installed spaCy model package name or path."""
     return os.environ.get("SALVO_SPACY_MODEL", "").strip() or DEFAULT_SPACY_MODEL
+
+
+PARSE_MODES = ("selective", "full")
+
+
+def parse_mode() -> str:
+    """SALVO_PARSE: what the statistical model parses, `selective` (the default: only the
+    documents that name a weapon; the others get sentences and lexicon mentions from a
+    cheap pass) or `full` (every document)."""
+    value = os.environ.get("SALVO_PARSE", "").strip().lower() or "selective"
+    if value not in PARSE_MODES:
+        raise ValueError(f"SALVO_PARSE must be one of {', '.join(PARSE_MODES)}: {value!r}")
+    return value
 
 
 NLP_BACKENDS = ("local", "ray")

@@ -12,7 +12,9 @@ measures, each in a fresh child process as a user would run it:
   cleaned texts the run parsed, start-up included;
 - a run with no new or changed file, one document added to that warehouse, and the same
   document added to an empty warehouse;
-- one tick of the folder sensor over the corpus, and the DuckDB write rate.
+- one tick of the folder sensor over the corpus, and the DuckDB write rate;
+- the parse modes (tools/bench_modes.py): cold runs with SALVO_PARSE=selective and =full
+  against the baseline, on this corpus and on a mixed stream of general news.
 
 It prints numbers; nothing here is a timed test. Usage:
 
@@ -31,6 +33,7 @@ from pathlib import Path
 
 from pipeline.settings import spacy_model
 from tools.bench_inprocess import duckdb_write_rate, sensor_ticks
+from tools.bench_modes import bench_modes, modes_report
 from tools.bench_report import SizeResult, machine, report
 from tools.bench_runs import (
     ADD_REPEATS,
@@ -129,10 +132,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     root.mkdir(parents=True, exist_ok=True)
     try:
         results = [bench_size(size, generator, root, say) for size in sizes]
+        modes = [bench_modes(result, args.seed, root, say) for result in results]
     finally:
         if args.keep is None:
             shutil.rmtree(root, ignore_errors=True)
     print(report(results))
+    print(modes_report(modes))
     return 0
 
 

@@ -69,6 +69,7 @@ class Deployment:
     warehouse: Path = field(init=False)
     home: Path = field(init=False)
     runs: int = 0
+    parse: str = "selective"  # SALVO_PARSE of its runs
 
     def __post_init__(self) -> None:
         self.seeds = self.root / "seeds"
@@ -84,6 +85,7 @@ class Deployment:
             "SALVO_SEEDS_DIR": str(self.seeds),
             "SALVO_WAREHOUSE": str(self.warehouse),
             "DAGSTER_HOME": str(self.home),
+            "SALVO_PARSE": self.parse,
         }
 
     def run(self) -> PipelineRun:

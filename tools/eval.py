@@ -1,10 +1,12 @@
 """`make eval`: score the claim extractor on the seeds and on the dev set of ../shared/eval.
 
-Builds one warehouse per set by running the real pipeline (`python -m assets.run` with
-SALVO_SEEDS_DIR and SALVO_WAREHOUSE pointed at a scratch folder under warehouse/eval/),
-runs `score_claims.py` on each (the dev set with --all-files) and adds the breakdowns the
-scorer does not print: F1 per relation and per weapon class, and with --errors the misses,
-false positives and negated rows with the rule that made each predicted row. The matching
+Builds one warehouse per set and parse mode by running the real pipeline (`python -m
+assets.run` with SALVO_SEEDS_DIR and SALVO_WAREHOUSE pointed at a scratch folder under
+warehouse/eval/<mode>/, SALVO_PARSE=<mode>; both modes by default, or --parse MODE), runs
+`score_claims.py` on each (the dev set with --all-files), says whether the modes found the
+same claims, and adds for the first mode the breakdowns the scorer does not print: F1 per
+relation and per weapon class, and with --errors the misses, false positives and negated
+rows with the rule that made each predicted row. The matching
 rules are the scorer's own (imported from ../shared at run time, never copied).
 
 Not part of the shipped package: it needs ../shared (or SALVO_SHARED / --shared), which the
@@ -24,6 +26,8 @@ from pathlib import Path
 from types import ModuleType
 
 import duckdb
+
+from pipeline.settings import PARSE_MODES
 
 ROOT = Path(__file__).resolve().parent.parent
 NEEDED = ("eval/score_claims.py", "eval/seeds_gold.jsonl", "eval/dev/gold.jsonl")
@@ -52,14 +56,15 @@ def load_scorer(shared: Path) -> ModuleType:
     return module
 
 
-def build(name: str, seeds: Path, out: Path) -> Path:
-    """Run the real pipeline on `seeds` into a fresh warehouse under `out`."""
+def build(name: str, seeds: Path, out: Path, parse: str) -> Path:
+    """Run the real pipeline on `seeds` into a fresh warehouse under `out`, parsing with
+    SALVO_PARSE=`parse`."""
     target = out / name
     if target.exists():
         shutil.rmtree(target)
     target.mkdir(parents=True)
     path = target / "salvo.duckdb"
-    env = dict(os.environ, SALVO_SEEDS_DIR=str(seeds), SALVO_WAREHOUSE=str(path))
+    env = dict(os.environ, SALVO_SEEDS_DIR=str(seeds), SALVO_WAREHOUSE=str(path), SALVO_PARSE=parse)
     env.setdefault("DAGSTER_HOME", str(ROOT / ".dagster_home"))
     Path(env["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
     if not (Path(env["DAGSTER_HOME"]) / "dagster.yaml").exists():
@@ -69,7 +74,7 @@ def build(name: str, seeds: Path, out: Path) -> Path:
     )
     if done.returncode != 0 or not path.exists():
         sys.stderr.write(done.stdout[-3000:] + done.stderr[-3000:])
-        fail(f"the pipeline failed on the {name} set (exit {done.returncode})")
+        fail(f"the pipeline failed on the {name} set, SALVO_PARSE={parse} (exit {done.returncode})")
     return path
 
 
@@ -230,7 +235,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--set", choices=("seeds", "dev", "both"), default="both")
     ap.add_argument("--no-build", action="store_true", help="score the warehouses already built")
+    ap.add_argument(
+        "--parse",
+        default=",".join(PARSE_MODES),
+        help="SALVO_PARSE modes to build and score, comma-separated (default: both); the "
+        "breakdowns are printed for the first, and the claims of the modes are compared",
+    )
     args = ap.parse_args(argv)
+    modes = [m.strip() for m in args.parse.split(",") if m.strip()]
+    if not modes or any(m not in PARSE_MODES for m in modes):
+        fail(f"--parse takes {' and/or '.join(PARSE_MODES)}, comma-separated: {args.parse!r}")
     shared = Path(args.shared).resolve()
     sc = load_scorer(shared)
     out = Path(args.out).resolve()
@@ -241,17 +255,55 @@ def main(argv: list[str] | None = None) -> int:
         dev = shared / "eval/dev"
         sets.append(("dev", None, dev / "gold.jsonl", True))
     for name, seeds, gold, all_files in sets:
-        path = out / name / "salvo.duckdb"
-        if not args.no_build:
-            folder = seeds if seeds is not None else dev_seeds(shared / "eval/dev", out)
-            path = build(name, folder, out)
-        elif not path.exists():
-            fail(f"no {name} warehouse at {path}: run without --no-build first")
-        print(f"== {name} ({gold.relative_to(shared)}{', --all-files' if all_files else ''})")
-        official(shared, path, gold, all_files)
-        score(sc, path, gold, all_files, args.errors)
+        paths = {}
+        for mode in modes:
+            paths[mode] = out / mode / name / "salvo.duckdb"
+            if not args.no_build:
+                folder = seeds if seeds is not None else dev_seeds(shared / "eval/dev", out)
+                paths[mode] = build(name, folder, out / mode, mode)
+            elif not paths[mode].exists():
+                fail(f"no {name} warehouse at {paths[mode]}: run without --no-build first")
+        for mode in modes:
+            what = f"{gold.relative_to(shared)}{', --all-files' if all_files else ''}"
+            print(f"== {name}, SALVO_PARSE={mode} ({what})")
+            official(shared, paths[mode], gold, all_files)
+            if mode == modes[0]:
+                score(sc, paths[mode], gold, all_files, args.errors)
+        if len(modes) > 1:
+            compare_modes(name, paths)
         print()
     return 0
+
+
+def compare_modes(name: str, paths: dict[str, Path]) -> None:
+    """Whether every mode found the same claims (with their sentences and attributes)."""
+    found = {}
+    for mode, path in paths.items():
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            found[mode] = set(
+                con.execute(
+                    "SELECT d.source_file, s.text, c.relation, c.supplier, c.recipient, "
+                    "c.weapon_class, c.quantity, c.attributed_to, c.hedged, c.negated "
+                    "FROM claims c JOIN documents d USING (doc_id) "
+                    "JOIN sentences s ON s.sentence_id = c.sentence_id"
+                ).fetchall()
+            )
+        finally:
+            con.close()
+    first, *others = paths
+    for other in others:
+        only_first, only_other = found[first] - found[other], found[other] - found[first]
+        if not only_first and not only_other:
+            print(f"== {name}: the same {len(found[first])} claims with {first} and {other}")
+            continue
+        print(
+            f"== {name}: claims differ: {len(only_first)} only with {first}, "
+            f"{len(only_other)} only with {other}"
+        )
+        for mode, rows in ((first, only_first), (other, only_other)):
+            for row in sorted(rows, key=repr)[:10]:
+                print(f"    only {mode}: {Path(row[0]).name}: {row[2:6]} :: {row[1][:100]}")
 
 
 if __name__ == "__main__":

@@ -24,8 +24,10 @@ from pipeline.nlp.version import model_name
 # Components the extraction never reads: leaving them out saves parse time. Everything
 # else en_core_web_sm has is read: tok2vec feeds the tagger and parser; tag_ (tagger), pos_
 # (attribute_ruler) and lemma_ (lemmatizer) pick trigger and cue words; dep_ and sentence
-# bounds come from the parser; ner fills `entities` and names the PERSON sources.
-UNUSED_COMPONENTS = ("textcat", "textcat_multilabel", "senter")
+# bounds come from the parser; ner fills `entities` and names the PERSON sources. The
+# model's `senter` stays loaded but disabled: the selective parse (selective.py) splits the
+# documents it does not parse with it.
+UNUSED_COMPONENTS = ("textcat", "textcat_multilabel")
 
 
 @Language.component("salvo_paragraphs")

@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pipeline import settings
 from pipeline.ledger import Connect
@@ -32,7 +32,7 @@ from pipeline.nlp.staging import (
     ParsedRows,
     trim_heap,
 )
-from pipeline.nlp.version import extractor_version
+from pipeline.nlp.version import extractor_version, parse_mode_of
 
 if TYPE_CHECKING:
     from pipeline.parse_backends import ParseBackend
@@ -59,20 +59,32 @@ SPACY_BATCH = 64
 
 
 def parse_documents(model: str, version: str, documents: list[tuple[str, str]]) -> ParsedRows:
-    """Parse (doc_id, clean_text) pairs and return their rows. Runs in a worker process
-    (or in this one for a small batch); spaCy and plain Python only, nothing that starts
-    threads of its own, since workers are forked."""
+    """Parse (doc_id, clean_text) pairs and return their rows, in the parse mode of
+    `version` (SALVO_PARSE: the full model on every document, or only on those that name
+    a weapon, selective.py). Runs in a worker process (or in this one for a small batch);
+    spaCy and plain Python only, nothing that starts threads of its own, since workers are
+    forked."""
     # spaCy is imported only when there is something to parse (about a second).
     from pipeline.nlp.language import build_nlp
     from pipeline.nlp.rows import RowBuilder, segments
+    from pipeline.nlp.selective import parse_selective
 
     nlp = build_nlp(model)  # a forked worker finds the parent's pipeline in the cache
     builders = {doc_id: RowBuilder(doc_id, version) for doc_id, _ in documents}
     parts = ((p.text, p) for doc_id, text in documents for p in segments(doc_id, text))
     parsed = ParsedRows(doc_ids=list(builders))
-    for doc, part in nlp.pipe(parts, as_tuples=True, batch_size=SPACY_BATCH):
-        builders[part.doc_id].add(doc, part.offset)
+    docs: Iterator[tuple[Any, Any, bool]]
+    if parse_mode_of(version) == "full":
+        docs = ((d, p, True) for d, p in nlp.pipe(parts, as_tuples=True, batch_size=SPACY_BATCH))
+    else:
+        docs = parse_selective(nlp, parts, SPACY_BATCH)
+    for doc, part, full in docs:
+        builder = builders[part.doc_id]
+        before = len(builder.rows.sentences)
+        builder.add(doc, part.offset)
         parsed.tokens += len(doc)
+        parsed.sentences += len(builder.rows.sentences) - before
+        parsed.parsed_sentences += (len(builder.rows.sentences) - before) if full else 0
     for builder in builders.values():
         for table in ROW_TABLES:
             columns = parsed.columns[table]
@@ -212,6 +224,8 @@ class ParseRun:
     backend: str
     documents: int
     tokens: int
+    sentences: int
+    parsed_sentences: int  # of `sentences`, those the full model parsed
     workers: int
     nodes: int
     seconds: float
@@ -271,6 +285,8 @@ def parse_pending(
         backend=backend.name,
         documents=len(todo),
         tokens=writer.tokens,
+        sentences=writer.sentences,
+        parsed_sentences=writer.parsed_sentences,
         workers=writer.workers,
         nodes=writer.nodes,
         seconds=time.perf_counter() - writer.started,

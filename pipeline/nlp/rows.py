@@ -70,6 +70,7 @@ class RowBuilder:
 
     def add(self, doc: Doc, offset: int) -> None:
         starts: list[tuple[int, int, str]] = []  # (start, end, sentence_id) in doc chars
+        text = doc.text  # Doc.text joins every token on each call: read it once
         for sent in doc.sents:
             words = [t for t in sent if not t.is_space]
             if not words:
@@ -84,7 +85,7 @@ class RowBuilder:
                     "position": self.position,
                     "start_char": start + offset,
                     "end_char": end + offset,
-                    "text": doc.text[start:end],
+                    "text": text[start:end],
                 }
             )
             starts.append((start, end, sentence_id))

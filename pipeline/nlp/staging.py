@@ -48,10 +48,14 @@ class ParsedRows:
         default_factory=lambda: {t: {c: [] for c in schema.columns_of(t)} for t in ROW_TABLES}
     )
     tokens: int = 0
+    sentences: int = 0
+    parsed_sentences: int = 0  # those the full model parsed (SALVO_PARSE)
 
     def extend(self, other: ParsedRows) -> None:
         self.doc_ids += other.doc_ids
         self.tokens += other.tokens
+        self.sentences += other.sentences
+        self.parsed_sentences += other.parsed_sentences
         for table, columns in other.columns.items():
             for name, values in columns.items():
                 self.columns[table][name] += values
@@ -122,6 +126,9 @@ class BatchWriter:
         self.staged_ids: list[str] = []
         self.staged_rows = dict.fromkeys(NLP_TABLES, 0)
         self.documents = self.tokens = self.workers = self.batches = 0
+        # Sentences written, and those the full model parsed (SALVO_PARSE=selective parses
+        # only documents that name a weapon).
+        self.sentences = self.parsed_sentences = 0
         self.written = dict.fromkeys(NLP_TABLES, 0)
         self.write_seconds = self.cpu_seconds = 0.0
         # What parses, in the progress lines: the local pool's processes or a cluster's
@@ -144,10 +151,17 @@ class BatchWriter:
     def close(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
 
-    def add_staged(self, doc_ids: list[str], tokens: int, files: dict[str, Path]) -> None:
+    def add_staged(
+        self,
+        doc_ids: list[str],
+        tokens: int,
+        files: dict[str, Path],
+        sentences: tuple[int, int] = (0, 0),
+    ) -> None:
         """Rows another backend parsed and staged as Parquet files of the tables' columns
         (local files, deleted once written): their nlp_runs rows are staged next to them
-        and they are written with the rest."""
+        and they are written with the rest. `sentences`: how many the rows hold, and how
+        many of them the full model parsed."""
         self.batches += 1
         frames = {table: pl.read_parquet(path) for table, path in files.items()}
         for path in files.values():
@@ -157,6 +171,8 @@ class BatchWriter:
             self.staged[table].append(path)
             self.staged_rows[table] += frames[table].height
         del frames
+        self.sentences += sentences[0]
+        self.parsed_sentences += sentences[1]
         self._staged(doc_ids, tokens)
         if len(self.staged_ids) >= WRITE_DOCUMENTS:
             self._write()
@@ -206,6 +222,8 @@ class BatchWriter:
             self.staged[table].append(path)
             self.staged_rows[table] += frames[table].height
         del frames
+        self.sentences += batch.sentences
+        self.parsed_sentences += batch.parsed_sentences
         self._staged(batch.doc_ids, batch.tokens)
         del batch
         trim_heap()  # the rows are on disk: a worker forked next starts without them

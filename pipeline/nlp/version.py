@@ -1,6 +1,6 @@
 """Which extraction produced a row: the extractor's name, a hash of its code, the lexicon
-version and the spaCy model. Kept free of spaCy so that a run with nothing to parse can
-tell so without importing it (about a second of start-up)."""
+version, the spaCy model and the parse mode. Kept free of spaCy so that a run with nothing
+to parse can tell so without importing it (about a second of start-up)."""
 
 from __future__ import annotations
 
@@ -32,7 +32,15 @@ def _code_hash() -> str:
     return digest.hexdigest()[:8]
 
 
-def extractor_version(name: str | None = None) -> str:
-    """Changes whenever the extraction code, the lexicon or the model changes."""
+def extractor_version(name: str | None = None, parse: str | None = None) -> str:
+    """Changes whenever the extraction code, the lexicon, the model or what the model parses
+    (SALVO_PARSE) changes: switching the parse mode parses every document again."""
     model = name or model_name()
-    return f"{EXTRACTOR_VERSION}.{_code_hash()}+lex.{load_lexicon().version}+{model}"
+    mode = parse or settings.parse_mode()
+    return f"{EXTRACTOR_VERSION}.{_code_hash()}+lex.{load_lexicon().version}+{model}+parse.{mode}"
+
+
+def parse_mode_of(version: str) -> str:
+    """The parse mode an extractor version was made with: a parser (a pool worker, a Ray
+    actor) parses as the stage that versions its rows says, whatever its own environment."""
+    return version.rpartition("+parse.")[2]

@@ -36,6 +36,9 @@ def test_a_tiny_bench_run_prints_every_measure_and_target(tmp_path: Path, capsys
         "sensor tick, no cursor",
         "rows/s",
         "### Targets",
+        "### Parse modes",
+        "| mixed stream, 2 | selective |",
+        "| arms news, 2 | full |",
     ):
         assert expected in out, expected
     assert "| no-change run, 2 documents: <= 10 s, 0 parsed |" in out
