@@ -166,6 +166,8 @@ class ClaimExtractor:
         region, supplier_tokens, recipient_tokens, referring = read_roles(
             token, role, weapon_tokens
         )
+        if role == "trainer" and not recipient_tokens:
+            return []  # "the team trained in Spain": no crews, no know-how passed
         groups = weapon_groups(region, weapons, token)
         implied = self.lex.implied_weapons.get((token.lemma_.lower(), coarse_pos(token)))
         argument = None if groups else argument_weapon(region, self.lex.argument_weapons)

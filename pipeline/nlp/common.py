@@ -187,3 +187,33 @@ def unique(values):
         if v and v not in out:
             out.append(v)
     return out
+
+
+# Who can be trained in a transfer of know-how (the lemma of the trainees' noun): "trained
+# Ukrainian crews" passes know-how, "the team trained in Spain" does not.
+TRAINEES = frozenset(
+    {
+        "crew",
+        "pilot",
+        "soldier",
+        "troop",
+        "personnel",
+        "marine",
+        "gunner",
+        "officer",
+        "operator",
+        "recruit",
+        "cadet",
+        "technician",
+        "sailor",
+        "serviceman",
+        "servicemen",
+        "force",
+        "army",
+        "military",
+        "specialist",
+        "instructor",
+        "paratrooper",
+        "commando",
+    }
+)

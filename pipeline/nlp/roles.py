@@ -15,6 +15,7 @@ from pipeline.nlp.common import (
     ORIGIN_VERBS,
     RELATIVE_PRONOUNS,
     TAKING_VERBS,
+    TRAINEES,
 )
 from pipeline.nlp.syntax import (
     EXCHANGE_NOUNS,
@@ -117,6 +118,13 @@ def read_roles(token: Token, role: str, weapon_tokens: set[int]):
             trainees = patient if passive else objects
             if not trainees and not passive:
                 trainees, actor_side = actor_side, []
+            # People who serve: "Ukrainian crews", "dozens of Armenian officers".
+            trainees = [
+                person
+                for t in trainees
+                for person in [t, *preps_of(t).get("of", [])]
+                if person.lemma_.lower() in TRAINEES
+            ]
             recipient += trainees + preps.get("for", [])
             # Where they train is not who trains them (US crews teach in Germany).
             supplier += actor_side + preps.get("by", [])

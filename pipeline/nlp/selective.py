@@ -26,7 +26,7 @@ from spacy.language import Language
 from spacy.pipeline import Sentencizer
 from spacy.tokens import Doc
 
-from pipeline.nlp.common import WEAPON_KEY
+from pipeline.nlp.common import TRAINEES, WEAPON_KEY
 from pipeline.nlp.language import paragraph_boundaries
 from pipeline.nlp.lexicon import load_lexicon
 
@@ -84,9 +84,22 @@ def _sentence_splitter(nlp: Language) -> Any:
     return Sentencizer()
 
 
+def _trainer_triggers() -> set[tuple[str, str]]:
+    lexicon = load_lexicon()
+    return {key for key, (_, role) in lexicon.triggers.items() if role == "trainer"}
+
+
 @lru_cache(maxsize=2)
 def _implied_words(nlp: Language) -> WordForms:
-    return WordForms(nlp, load_lexicon().implied_weapons)
+    return WordForms(nlp, set(load_lexicon().implied_weapons) - _trainer_triggers())
+
+
+@lru_cache(maxsize=2)
+def _training_words(nlp: Language) -> tuple[WordForms, WordForms]:
+    """Training words, and the trainees they need to pass know-how ("trained Ukrainian
+    crews"; a sports team's training is none): the extractor's trainer frame reads both."""
+    trainees = {(lemma, "NOUN") for lemma in TRAINEES}
+    return WordForms(nlp, _trainer_triggers()), WordForms(nlp, trainees)
 
 
 @lru_cache(maxsize=2)
@@ -102,12 +115,16 @@ def may_hold_claim(doc: Doc, nlp: Language) -> bool:
     """Whether the claim extractor can find a claim in this Doc after the cheap pass: what
     opens its sentence gate (ClaimExtractor.claims_in) without an earlier claim, read
     without the model: a weapon mention, a word whose lemma may be an implied-weapon
-    trigger, or a word that names weapons only as a trigger's argument."""
+    trigger (a training word only with a trainee word), or a word that names weapons only
+    as a trigger's argument."""
     if doc.spans.get(WEAPON_KEY):
         return True
     implied, gate = _implied_words(nlp), _gate_words(nlp)
-    words = (str(doc.vocab.strings[key]) for key in doc.count_by(LOWER))
-    return any(word in gate or implied(word) for word in words)
+    words = [str(doc.vocab.strings[key]) for key in doc.count_by(LOWER)]
+    if any(word in gate or implied(word) for word in words):
+        return True
+    training, trainees = _training_words(nlp)
+    return any(training(word) for word in words) and any(trainees(word) for word in words)
 
 
 def parse_selective(

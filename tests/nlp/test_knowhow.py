@@ -91,3 +91,7 @@ def test_technology_is_no_weapon_without_a_transfer_between_two_parties(nlp):
 def test_a_weapon_described_by_a_passive_relative_clause_has_a_producer(nlp):
     text = "The drones, which are built by Turkey's Baykar, were seen over Tripoli."
     assert ("produce", "TUR", None, "drone") in rows(nlp, text)
+
+
+def test_a_team_that_trains_passes_no_know_how(nlp):
+    assert rows(nlp, "The Brazilian team trained in Lisbon before the final.") == set()

@@ -117,3 +117,24 @@ def test_a_bad_parse_mode_is_a_clear_error():
     with environment({"SALVO_PARSE": "fast"}), pytest.raises(ValueError) as error:
         settings.parse_mode()
     assert "SALVO_PARSE must be one of selective, full: 'fast'" in str(error.value)
+
+
+def test_training_is_a_candidate_only_with_people_who_serve():
+    from pipeline.nlp.language import build_nlp
+    from pipeline.nlp.selective import may_hold_claim
+
+    nlp = build_nlp()
+    assert may_hold_claim(nlp.make_doc("Britain is training Ukrainian crews."), nlp)
+    assert not may_hold_claim(nlp.make_doc("The team is training in Spain this week."), nlp)
+
+
+def test_a_training_claim_is_the_same_in_either_mode():
+    text = "Sweden sends jets to Ukraine\n\nSweden is training Ukrainian pilots near Lulea.\n"
+    found = {
+        mode: parse_documents(
+            settings.spacy_model(), extractor_version(parse=mode), [("d", text)]
+        ).columns["claims"]["weapon_class"]
+        for mode in settings.PARSE_MODES
+    }
+    assert found["selective"] == found["full"]
+    assert "military_technology" in found["full"]
