@@ -205,8 +205,8 @@ class ClaimExtractor:
             suppliers = self._paid_back_by(state, sent, answered, weapon_tokens, index)
             if not recipients and subject_of(token) is None:
                 # "N. Korea sent Russia shells, got Pantsir air defence in return"
-                giver = subject_of(answered)
-                given = [giver] if giver is not None else []
+                first_giver = subject_of(answered)
+                given = [first_giver] if first_giver is not None else []
                 recipients = state.actors_of_tokens(given, sent, index, "supplier", set())
         if preps_of(token).get("between") and len(suppliers) == 2 and not recipients:
             # A two-way word ("exchange", "deal") gets its direction from the claim before,

@@ -47,10 +47,10 @@ def read_roles(token: Token, role: str, weapon_tokens: set[int]):
         if subject is None:
             return region, supplier, recipient, referring
         region.append(subject)
-        for holder in (token, verb):
+        for place_of in (token, verb):
             for word in ("in", "to", "into"):
-                recipient += preps_of(holder).get(word, [])
-            supplier += preps_of(holder).get("from", [])
+                recipient += preps_of(place_of).get(word, [])
+            supplier += preps_of(place_of).get("from", [])
         return region, supplier, recipient, referring
     if coarse_pos(token) == "VERB" and token.dep_ == "conj":
         # "designed and built in China": the second verb shares the first one's subject.
@@ -179,8 +179,8 @@ def read_roles(token: Token, role: str, weapon_tokens: set[int]):
             if relation_of_buying(token):
                 end_users = [  # a name: "for use in the invasion of Ukraine" is a purpose
                     f
-                    for holder in [token, *objects]
-                    for f in preps_of(holder).get("for", [])
+                    for buying in [token, *objects]
+                    for f in preps_of(buying).get("for", [])
                     if f.pos_ == "PROPN"
                 ]
             recipient += end_users or actor_side
