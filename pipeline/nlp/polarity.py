@@ -105,6 +105,15 @@ def is_hypothetical(token: Token, weapon: Token | None = None) -> bool:
     for node in path:
         if node.lemma_.lower() in HYPOTHETICAL_NOUNS and node.i != token.i:
             return True
+        markers = {c.lower_ for c in node.children if c.dep_ in ("mark", "advmod")}
+        if "whether" in markers:
+            return True  # "whether any might be passed on to Ukraine" asserts nothing
+        if (
+            "how" in markers
+            and node.dep_ in ("ccomp", "xcomp", "advcl")
+            and any(c.dep_ == "neg" for c in node.head.children)
+        ):
+            return True  # "did not say how the drones would be used"
         children = list(node.children)
         conditional = any(
             c.dep_ == "advcl"

@@ -95,3 +95,12 @@ def test_a_general_noun_with_a_determiner_stands_for_the_weapons_just_named(nlp)
 
 def test_a_general_noun_with_nothing_before_it_is_no_weapon(nlp):
     assert nlp("Engineers said both systems were produced by Norinco.")._.salvo_claims == []
+
+
+def test_a_question_left_open_asserts_no_use(nlp):
+    text = (
+        "Ankara sold Bayraktar drones to Warsaw in 2021. Officials would not say how the "
+        "drones are used or whether any might go to Kyiv."
+    )
+    later = [c for c in nlp(text)._.salvo_claims if c["sentence_start"] >= text.index("Off")]
+    assert later == []
