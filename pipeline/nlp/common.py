@@ -53,6 +53,9 @@ GENERIC_SOURCES = frozenset(
         "figure",
         "data",
         "finding",
+        "footage",
+        "image",
+        "photo",
     }
 )
 UNNAMED_SOURCES = frozenset({"report", "media", "rumor", "rumour"})

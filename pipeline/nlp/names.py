@@ -64,6 +64,13 @@ class Names:
             and token.pos_ == "NOUN"
             and not any(t.pos_ == "PROPN" or t.i in self.actor_at for t in span)
         )
+        if generic:
+            for clause in (c for c in token.children if c.dep_ == "acl"):
+                for agent in (c for c in clause.children if c.dep_ == "agent"):
+                    # "footage geolocated by the Institute for the Study of War showed"
+                    found = [g for g in agent.children if g.dep_ == "pobj"]
+                    if found and found[0].i != token.i:
+                        return self.name_of(found[0])
         if generic and token.lemma_.lower() == "company":
             companies = [m for i, m in self.actor_at.items() if i < token.i and m.kind == "company"]
             if companies:  # "the company said": the manufacturer named before

@@ -103,6 +103,17 @@ def read_roles(token: Token, role: str, weapon_tokens: set[int]):
                     recipient.append(holder)
         else:
             actor_side = [subject] if subject is not None else []
+        if role == "carrier":
+            # "Belarusian trains carrying T-72 tanks": a vehicle that carries weapons
+            # moves them for the state it belongs to; anything else that carries them (a
+            # jet carrying bombs) is using them.
+            vehicle = subject if subject is not None else None
+            if vehicle is None or vehicle.lemma_.lower() not in VEHICLES:
+                return [], [], [], referring
+            region += objects
+            supplier += [vehicle] + preps.get("from", [])
+            recipient += preps.get("to", []) + preps.get("for", [])
+            return region, supplier, recipient, referring
         if role == "interceptor":
             # "Yemeni forces seized Iranian weapons bound for the Houthis": whoever seizes
             # is no party; the goods' origin and destination are.
@@ -253,6 +264,10 @@ def read_roles(token: Token, role: str, weapon_tokens: set[int]):
 # production of the drone", "Moscow completed deliveries of the S-400".
 STARTING = frozenset(
     {"begin", "start", "launch", "resume", "expand", "complete", "finish", "step", "ramp"}
+)
+# Vehicles that carry weapons from one party to another.
+VEHICLES = frozenset(
+    {"train", "ship", "vessel", "truck", "lorry", "convoy", "plane", "flight", "freighter", "dhow"}
 )
 # Participles that name where goods are going: "bound for Hezbollah", "Houthi-bound".
 DESTINED = frozenset({"bound", "destined", "headed", "heading"})

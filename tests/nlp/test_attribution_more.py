@@ -59,3 +59,10 @@ def test_the_report_said_takes_the_last_named_speaker_when_no_claim_named_one(nl
     )
     (claim,) = nlp(text)._.salvo_claims
     assert claim["attributed_to"] == "Amnesty International"
+
+
+def test_footage_attributed_by_its_analyst_is_theirs(nlp):
+    text = "Footage geolocated by Bellingcat showed Belarusian trains carrying tanks to Russia."
+    (claim,) = nlp(text)._.salvo_claims
+    assert (claim["supplier"], claim["recipient"]) == ("BLR", "RUS")
+    assert claim["attributed_to"] == "Bellingcat"
