@@ -13,7 +13,9 @@ Replica k of a base document gets:
   modification time and SHA-256 its `seed_files` row records;
 - its sentences, entities, claims, `nlp_runs` row, story links, story and passage band
   keys, with ids rebased on the new `doc_id` (band keys re-hashed per replica, so a replica
-  is not a near-copy of its base: the share of stories stays that of the base corpus).
+  is not a near-copy of its base: the share of stories stays that of the base corpus), and
+  the texts of its sentences and entities permuted like the document's; a claim's short
+  texts (`weapon_text`, `attributed_to`, ...) are copied as they are.
 
 Publication dates are the base corpus's (spread over 2019-2025). The marts are left to
 the first real run after the replication, which builds them at size N.
@@ -90,6 +92,7 @@ OVERRIDES: dict[str, dict[str, str]] = {
         "doc_id": "m.new",
         "mention_id": _rebased("mention_id"),
         "sentence_id": _rebased("sentence_id"),
+        "text": _text("t.text"),
     },
     "claims": {
         "doc_id": "m.new",
