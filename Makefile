@@ -81,7 +81,8 @@ bench: install  ## throughput, memory and incremental-run benchmark (prints a ta
 	$(BIN)/python -m tools.bench
 
 # The warehouse at 10,000 and 100,000 documents by replicating parsed rows (no parse);
-# SIZES=10000,100000,1000000 adds the million (an hour more and 40 GB of free disk).
+# SIZES=10000,100000,1000000 adds the million (about an hour more, and some 85 GB of free
+# disk with the current storage: docs/performance.md).
 bench-scale: install  ## warehouse runs, marts, publish, disk and queries at scale (prints a table)
 	$(BIN)/python -m tools.bench_scale --sizes $${SIZES:-10000,100000} $(BENCH_ARGS)
 
