@@ -88,6 +88,7 @@ class Measured:
     def __init__(self, deployment: Deployment, run: PipelineRun):
         self.wall = run.child.wall_seconds
         self.rss = run.child.tree_rss
+        self.stage_rss = run.stage_peak_rss  # bytes, tree sum while each stage ran
         self.steps = step_seconds(deployment.home)
         self.parse = float(run.nlp.get("parse_seconds", 0.0))
         self.parsed = run.documents
@@ -152,6 +153,10 @@ def bench_size(
     return result
 
 
+def _peak_stage(stage_rss: dict[str, int] | None) -> str:
+    return max(stage_rss, key=lambda name: stage_rss[name]) if stage_rss else "?"
+
+
 def _mib(value: object) -> str:
     return f"{int(value) / MiB:,.0f} MiB"  # type: ignore[call-overload]
 
@@ -191,7 +196,10 @@ def report(results: list[dict]) -> str:
         marts = (*ingest, *nlp, *stories, "published_warehouse")
         row("&nbsp;&nbsp;marts and their checks", steps(run, marts, other=True))
         row("&nbsp;&nbsp;publish", steps(run, ("published_warehouse",)))
-        row("&nbsp;&nbsp;peak RSS (tree sum)", lambda r, run=run: _mib(r[run]["rss"]))
+        row(
+            "&nbsp;&nbsp;peak RSS (tree sum; the stage it peaked in)",
+            lambda r, run=run: f"{_mib(r[run]['rss'])} ({_peak_stage(r[run].get('stage_rss'))})",
+        )
     row("add 1,000: parse", lambda r: f"{r['add_1000']['parse']:.1f} s")
     row(
         "add 1,000: beyond the parse",
