@@ -13,7 +13,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 
 .PHONY: install run dev test test-slow test-cluster bench-cluster lint eval query report chaos \
-	bench docs clean dagster-home
+	bench bench-scale docs clean dagster-home
 
 # The optional `cluster` group (Ray) is installed when the NLP stage runs on Ray
 # (SALVO_NLP_BACKEND=ray) and by the cluster targets; every other target syncs the
@@ -79,6 +79,12 @@ chaos: install  ## random-kill trials against the real pipeline (TRIALS=50 by de
 
 bench: install  ## throughput, memory and incremental-run benchmark (prints a table)
 	$(BIN)/python -m tools.bench
+
+# The warehouse at 10,000 and 100,000 documents by replicating parsed rows (no parse);
+# SIZES=10000,100000,1000000 adds the million (about an hour more, and some 85 GB of free
+# disk with the current storage: docs/performance.md).
+bench-scale: install  ## warehouse runs, marts, publish, disk and queries at scale (prints a table)
+	$(BIN)/python -m tools.bench_scale --sizes $${SIZES:-10000,100000} $(BENCH_ARGS)
 
 docs: install  ## rewrite the output under every SQL example of README.md and docs/
 	$(BIN)/python -m tools.docs_examples --write

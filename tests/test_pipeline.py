@@ -372,6 +372,33 @@ def test_publish_after_one_killed_between_its_steps(tmp_path: Path):
     assert read_rows(target, "SELECT count(*) FROM raw_documents") == [(200,)]
 
 
+def test_publish_after_one_killed_in_the_middle_of_a_block(tmp_path: Path):
+    """A publish killed (or a machine that lost power) while rewriting a block leaves a
+    staging file whose block starts with the new checksum over old bytes: the next publish
+    still makes an exact copy."""
+    working = tmp_path / "work.duckdb"
+    target = tmp_path / "pub" / "salvo.duckdb"
+    _working_database(working, 100_000)
+    publish(working, target)
+    _working_database(working, 200_000)
+    publish(working, target)
+    staging = target.parent / ".salvo.duckdb.publishing"
+    os.replace(target.parent / ".salvo.duckdb.previous", staging)  # the 100,000 rows
+    _working_database(working, 300_000)
+    new, torn = working.read_bytes(), bytearray(staging.read_bytes())
+    changed = [
+        offset
+        for offset in range(3 * 4096, min(len(new), len(torn)), 256 * 1024)
+        if new[offset : offset + 256 * 1024] != torn[offset : offset + 256 * 1024]
+    ]
+    assert changed
+    torn[changed[0] : changed[0] + 8] = new[changed[0] : changed[0] + 8]
+    staging.write_bytes(bytes(torn))
+    publish(working, target)
+    assert target.read_bytes() == working.read_bytes()
+    assert read_rows(target, "SELECT count(*) FROM raw_documents") == [(300_000,)]
+
+
 def test_publish_leaves_a_file_a_reader_holds_untouched(tmp_path: Path):
     """A reader holding an old published file (in this process or another) keeps its
     snapshot however many publishes follow: that file is not rewritten, a new copy is made."""
