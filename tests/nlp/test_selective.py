@@ -50,14 +50,18 @@ def test_selective_and_full_give_the_same_claims_and_sentences_on_the_seeds(seed
     assert sorted(sentences, key=repr) == _rows(full, "sentences", columns)
 
 
-def test_a_word_that_implies_weapons_is_parsed_in_either_mode():
-    text = "Iran is arming the Houthis, the report said.\n"
-    found = {
+def claims_by_mode(text: str, column: str) -> dict[str, list]:
+    """One claims column of a document parsed in each mode."""
+    return {
         mode: parse_documents(
             settings.spacy_model(), extractor_version(parse=mode), [("d", text)]
-        ).columns["claims"]["supplier"]
+        ).columns["claims"][column]
         for mode in settings.PARSE_MODES
     }
+
+
+def test_a_word_that_implies_weapons_is_parsed_in_either_mode():
+    found = claims_by_mode("Iran is arming the Houthis, the report said.\n", "supplier")
     assert found["selective"] == found["full"] == ["IRN"]
 
 
@@ -130,11 +134,6 @@ def test_training_is_a_candidate_only_with_people_who_serve():
 
 def test_a_training_claim_is_the_same_in_either_mode():
     text = "Sweden sends jets to Ukraine\n\nSweden is training Ukrainian pilots near Lulea.\n"
-    found = {
-        mode: parse_documents(
-            settings.spacy_model(), extractor_version(parse=mode), [("d", text)]
-        ).columns["claims"]["weapon_class"]
-        for mode in settings.PARSE_MODES
-    }
+    found = claims_by_mode(text, "weapon_class")
     assert found["selective"] == found["full"]
     assert "military_technology" in found["full"]

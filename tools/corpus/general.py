@@ -12,7 +12,7 @@ import random
 from pathlib import Path
 
 from pipeline.settings import DEFAULT_SEEDS_DIR
-from tools.corpus.generator import ARTICLE_WORDS, MONTHS, POOLS, CorpusGenerator, _Slots, load_data
+from tools.corpus.generator import POOLS, CorpusGenerator, _Slots, assemble, load_data
 
 _GENERAL = load_data("general")
 TOPICS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -73,14 +73,4 @@ class MixedStream(CorpusGenerator):
         templates = topic["sentences"] + SHARED_SENTENCES
         sentences = [slots.fill(t) for t in rng.sample(templates, len(templates))]
         headline = slots.fill(rng.choice(topic["headlines"]))
-        byline = f"By {rng.choice(POOLS['first'])} {rng.choice(POOLS['last'])}"
-        dateline = f"{rng.choice(MONTHS)} {rng.randint(1, 28)}, {slots['year']}"
-        paragraphs: list[str] = []
-        words, target = 0, rng.randint(*ARTICLE_WORDS)
-        while words < target and sentences:
-            take = rng.randint(1, 3)
-            paragraph = " ".join(sentences[:take])
-            del sentences[:take]
-            paragraphs.append(paragraph)
-            words += len(paragraph.split())
-        return "\n\n".join([headline, byline, dateline, *paragraphs]) + "\n"
+        return assemble(rng, headline, slots["year"], sentences)

@@ -221,17 +221,7 @@ class CorpusGenerator:
         for _ in range(rng.randint(*SEED_SENTENCES_PER_ARTICLE)):
             sentences.insert(rng.randrange(len(sentences) + 1), self._seed_sentence(slots))
         headline = slots.fill(rng.choice(HEADLINES))
-        byline = f"By {rng.choice(POOLS['first'])} {rng.choice(POOLS['last'])}"
-        dateline = f"{rng.choice(MONTHS)} {rng.randint(1, 28)}, {slots['year']}"
-        paragraphs: list[str] = []
-        words, target = 0, rng.randint(*ARTICLE_WORDS)
-        while words < target and sentences:
-            take = rng.randint(1, 3)
-            paragraph = " ".join(sentences[:take])
-            del sentences[:take]
-            paragraphs.append(paragraph)
-            words += len(paragraph.split())
-        return "\n\n".join([headline, byline, dateline, *paragraphs]) + "\n"
+        return assemble(rng, headline, slots["year"], sentences)
 
     def write(self, folder: Path, start: int, stop: int) -> list[Path]:
         """Write articles start..stop-1 as files, dated a minute ago so that no run waits
@@ -245,3 +235,19 @@ class CorpusGenerator:
             os.utime(path, (past, past))
             paths.append(path)
         return paths
+
+
+def assemble(rng: random.Random, headline: str, year: str, sentences: list[str]) -> str:
+    """An article from its headline and sentences: a byline, a dateline in `year`, and
+    paragraphs of one to three sentences up to a drawn length (draws in this order)."""
+    byline = f"By {rng.choice(POOLS['first'])} {rng.choice(POOLS['last'])}"
+    dateline = f"{rng.choice(MONTHS)} {rng.randint(1, 28)}, {year}"
+    paragraphs: list[str] = []
+    words, target = 0, rng.randint(*ARTICLE_WORDS)
+    while words < target and sentences:
+        take = rng.randint(1, 3)
+        paragraph = " ".join(sentences[:take])
+        del sentences[:take]
+        paragraphs.append(paragraph)
+        words += len(paragraph.split())
+    return "\n\n".join([headline, byline, dateline, *paragraphs]) + "\n"
