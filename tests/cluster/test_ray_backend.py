@@ -139,7 +139,7 @@ def test_a_failed_ray_stage_leaves_no_rows_and_no_files(
     lake = str(tmp_path / "lake")
     seen: list[Path] = []
 
-    def fail(self, doc_ids, tokens, files):
+    def fail(self, doc_ids, tokens, files, **counts):
         seen.extend(files.values())
         raise RuntimeError("the stage failed while the actors' files were being loaded")
 
