@@ -198,6 +198,15 @@ class Attribution(Names):
                 owner = [c for c in t.children if c.dep_ == "poss"]
                 if owner and owner[0].lower_ in ("our", "my", "his", "her", "their"):
                     return self.name_of(owner[0])  # "according to our information"
+                author = [
+                    a
+                    for p in t.children
+                    if p.dep_ == "prep" and p.lower_ in ("by", "from", "of")
+                    for a in p.children
+                    if a.dep_ == "pobj" and a.pos_ == "PROPN"
+                ]
+                if author:
+                    return self.name_of(author[0])  # "according to a report by Amnesty"
                 if t.lemma_.lower() in UNNAMED_SOURCES and not any(
                     c.dep_ in ("compound", "amod", "poss") for c in t.children
                 ):

@@ -66,3 +66,8 @@ def test_footage_attributed_by_its_analyst_is_theirs(nlp):
     (claim,) = nlp(text)._.salvo_claims
     assert (claim["supplier"], claim["recipient"]) == ("BLR", "RUS")
     assert claim["attributed_to"] == "Bellingcat"
+
+
+def test_according_to_a_report_by_a_named_author_is_the_authors(nlp):
+    text = "According to a report by Conflict Armament Research, Iran supplied rifles to Sudan."
+    assert only(nlp, text)["attributed_to"] == "Conflict Armament Research"
