@@ -159,8 +159,6 @@ class ClaimExtractor:
             state.actor_codes(t) for t in preps_of(token).get("to", []) if t.i not in weapon_tokens
         ):
             relation, role = "supply", "supplier"  # "deployed troops to Russia" moves them
-        if role == "trainer" and token.dep_ in ("amod", "compound"):
-            return []  # "trained pilots" describes people, it reports no training
         if token.lemma_.lower() in NEEDS_DESTINATION and not preps_of(token).get("to"):
             return []  # "went into battle", "going through checks": nothing moved to anyone
         region, supplier_tokens, recipient_tokens, referring = read_roles(

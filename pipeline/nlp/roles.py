@@ -187,7 +187,7 @@ def read_roles(token: Token, role: str, weapon_tokens: set[int]):
         else:  # recipient
             # "allocated funds to purchase shells for Ukraine": bought for an end user.
             end_users = []
-            if relation_of_buying(token):
+            if token.lemma_.lower() in BUYING:
                 end_users = [  # a name: "for use in the invasion of Ukraine" is a purpose
                     f
                     for buying in [token, *objects]
@@ -303,12 +303,8 @@ WINNING = frozenset({"win", "land", "clinch"})
 FRAMING_PREPOSITIONS = frozenset({"under", "through", "via", "as"})
 
 
+# Verbs of buying whose "for" phrase can name the end user.
 BUYING = frozenset({"buy", "purchase", "procure", "acquire", "order"})
-
-
-def relation_of_buying(token: Token) -> bool:
-    """A verb of buying whose "for" phrase can name the end user."""
-    return token.lemma_.lower() in BUYING
 
 
 def _order_roles(token: Token, region, supplier, recipient, referring) -> None:
