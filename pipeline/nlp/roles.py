@@ -241,12 +241,7 @@ def read_roles(token: Token, role: str, weapon_tokens: set[int]):
                 if subject is not None:
                     recipient.append(subject)
                     referring.add(subject.i)
-            for clause in children:  # "a new consignment that included shells and tanks"
-                if clause.dep_ in ("relcl", "acl") and clause.lemma_.lower() in CONTAINING:
-                    region += [c for c in clause.children if c.dep_ in OBJECT_DEPS]
-            if token.dep_ == "nsubj" and governor.lemma_.lower() in CONTAINING:
-                # "The shipment contained 450 drones", "the package includes HIMARS rockets"
-                region += [c for c in governor.children if c.dep_ in OBJECT_DEPS]
+            region += contents(token)
             if token.dep_ in ("dobj", "nsubjpass") and (
                 governor.lemma_.lower() in ANNOUNCING | STARTING or held
             ):
@@ -284,6 +279,19 @@ def destination(goods: Token) -> list[Token]:
     return found
 
 
+def contents(goods: Token) -> list[Token]:
+    """What a shipment, package or order is said to hold: "a new consignment that included
+    shells and tanks", "the shipment contained 450 drones", "the order also includes 84
+    ATACMS"."""
+    found: list[Token] = []
+    for clause in goods.children:
+        if clause.dep_ in ("relcl", "acl") and clause.lemma_.lower() in CONTAINING:
+            found += [c for c in clause.children if c.dep_ in OBJECT_DEPS]
+    if goods.dep_ == "nsubj" and goods.head.lemma_.lower() in CONTAINING:
+        found += [c for c in goods.head.children if c.dep_ in OBJECT_DEPS]
+    return found
+
+
 # Theme verbs that move a weapon only with a "to" phrase ("had gone to Israel").
 NEEDS_DESTINATION = frozenset({"go"})
 # Nouns for a set of parties whose "including" list names them.
@@ -318,7 +326,7 @@ def _order_roles(token: Token, region, supplier, recipient, referring) -> None:
         supplier.append(pair)
     recipient += [c for c in children if c.dep_ in ("poss", "amod", "compound")]
     supplier += preps.get("with", []) + preps.get("from", []) + preps.get("by", [])
-    region += preps.get("for", []) + preps.get("of", []) + [token]
+    region += preps.get("for", []) + preps.get("of", []) + [token] + contents(token)
     recipient += [t for t in preps.get("for", []) if t.pos_ == "PROPN"]
     governor = token.head
     holder = _share_holder(token)

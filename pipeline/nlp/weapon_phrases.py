@@ -27,6 +27,8 @@ def weapon_groups(region: list[Token], weapons: list[Span], trigger: Token) -> l
     for span in weapons:
         if any(t.i in region_ids for t in span) or (span.start <= trigger.i < span.end):
             inside.append(span)
+    for span in list(inside):
+        inside += [w for w in listed_after(span, weapons) if w not in inside]
     kept = []
     for span in inside:
         modified = [
@@ -76,6 +78,40 @@ def weapon_groups(region: list[Token], weapons: list[Span], trigger: Token) -> l
     for span in kept:
         groups.setdefault(span.id_, []).append(span)
     return list(groups.values())
+
+
+# Words inside a listed noun phrase before or between its weapon words: "Leopard 1 A5 tanks".
+LIST_ITEM_DEPS = frozenset({"compound", "amod", "nmod", "nummod", "det", "quantmod", "punct"})
+
+
+def listed_after(span: Span, weapons: list[Span]) -> list[Span]:
+    """Weapons that continue a comma list after `span`, read from the words because the
+    parser often breaks long lists ("shells, Leopard 1 A5 tanks, machine guns, drones and
+    rifles" with the tanks hung on the main verb). The list ends at the first item that
+    names no weapon ("tanks, German officials said")."""
+    doc = span.doc
+    starts = {w.start: w for w in weapons}
+    found: list[Span] = []
+    i = span.end
+    while True:
+        j = i
+        while j < len(doc) and (doc[j].text == "," or doc[j].lower_ in ("and", "or")):
+            j += 1
+        if j == i:
+            return found
+        item: list[Span] = []
+        while j < len(doc) and len(item) < 3:
+            if j in starts:
+                item.append(starts[j])
+                j = starts[j].end
+            elif doc[j].dep_ in LIST_ITEM_DEPS and doc[j].text != ",":
+                j += 1
+            else:
+                break
+        if not item:
+            return found
+        found += item
+        i = j
 
 
 CONTENT_WORDS = frozenset({"include", "including", "such", "like", "range", "among", "from"})
