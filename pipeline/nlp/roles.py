@@ -87,11 +87,20 @@ def read_roles(token: Token, role: str, weapon_tokens: set[int]):
         ):
             # "buy Czech shells to send to Ukraine": the purpose verb's object is the shells.
             objects = [c for c in token.head.children if c.dep_ == "dobj"]
-        if token.dep_ == "relcl":
-            # "the missiles (that) Iran sent": the relative pronoun stands for the noun.
-            objects = [token.head if o.lower_ in RELATIVE_PRONOUNS else o for o in objects]
-            if not objects and not passive:
-                objects = [token.head]
+        described = relative_antecedent(token)
+        if described is not None:
+            # "the missiles (that) Iran sent", "missiles that Washington says Tehran
+            # shipped": the relative pronoun stands for the noun.
+            objects = [described if o.lower_ in RELATIVE_PRONOUNS else o for o in objects]
+            if not passive and not objects:
+                objects = [described]
+            elif (
+                not passive
+                and described.i in weapon_tokens
+                and not any(t.i in weapon_tokens for o in objects for t in o.subtree)
+            ):
+                # "Fath-360 missiles it gave Russia": the object named is who got them.
+                objects.append(described)
         if passive:
             region += patient or ([token.head] if token.dep_ in ("relcl", "acl") else [])
             actor_side = agent
@@ -171,6 +180,10 @@ def read_roles(token: Token, role: str, weapon_tokens: set[int]):
             region += preps.get(word, [])
             for goal in preps.get("to", []):  # "weapons to Russia, including gunpowder"
                 region += preps_of(goal).get(word, [])
+            if token.dep_ in ("acl", "relcl"):
+                # "information that Beijing was supplying weapons, including gunpowder":
+                # the list hung on the noun the clause describes.
+                region += [t for t in preps_of(token.head).get(word, []) if t.i > token.i]
         for goal in [t for t in preps.get("to", []) if t.lemma_.lower() in GROUP_NOUNS]:
             # "sold the TB2 to more than 30 countries, including Ukraine and Qatar"
             for listed in preps_of(goal).get("including", []) + preps_of(goal).get("like", []):
@@ -277,6 +290,16 @@ def destination(goods: Token) -> list[Token]:
             found += preps_of(child).get("for", []) + preps_of(child).get("to", [])
             found += [c for c in child.children if c.dep_ in ("npadvmod", "compound", "nmod")]
     return found
+
+
+def relative_antecedent(verb: Token) -> Token | None:
+    """The noun a relative clause describes, when `verb` heads the clause or is reported in
+    it ("the missiles that Washington says Tehran shipped")."""
+    if verb.dep_ == "relcl":
+        return verb.head
+    if verb.dep_ == "ccomp" and verb.head.dep_ == "relcl":
+        return verb.head.head
+    return None
 
 
 def contents(goods: Token) -> list[Token]:
@@ -388,4 +411,8 @@ def is_request_or_condition(token: Token, request: frozenset[str]) -> bool:
             return True
         if any(c.dep_ == "mark" and c.lower_ == "if" for c in node.children):
             return True
+        if node.dep_ == "relcl":
+            # "launchers needed to fire the missiles that Tehran shipped": the clause
+            # describes a noun; what the sentence asks for does not reach into it.
+            return False
     return False

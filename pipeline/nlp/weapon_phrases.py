@@ -65,6 +65,8 @@ def weapon_groups(region: list[Token], weapons: list[Span], trigger: Token) -> l
     holders = [trigger] + [t for t in region if t.dep_ == "pobj" and t.head.head.i == trigger.i]
     if trigger.pos_ == "NOUN" and trigger.dep_ in ("dobj", "nsubjpass"):
         holders.append(trigger.head)  # "announced a package on Friday, including ..."
+    if trigger.dep_ in ("acl", "relcl"):
+        holders.append(trigger.head)  # "information that X supplied weapons, including ..."
     listed = {
         t.i
         for holder in holders
