@@ -318,6 +318,11 @@ class ClaimExtractor:
                 state, sent, None, "use", origin, users[0], [weapon], rule="origin_use"
             )
         frame = state.frame_pair(index)
+        sent_before = state.by_class.get("troops") if weapon.id_ == "troops" else None
+        if sent_before is not None:
+            # Soldiers serve the state the article reported them sent to, whatever its main
+            # transfer is; once it has reported others' soldiers sent, these are at home.
+            frame = sent_before[:2] if sent_before[0] == origin else None
         if frame is None or origin == frame[1]:
             return None
         if (

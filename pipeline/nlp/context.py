@@ -35,7 +35,7 @@ from pipeline.nlp.syntax import (
     receiving_position,
     subject_of,
 )
-from pipeline.nlp.weapon_phrases import elliptic_weapons
+from pipeline.nlp.weapon_phrases import elliptic_weapons, military_units, units_of
 
 BARE_AMMUNITION = frozenset({"ammunition", "ammo"})
 ARTILLERY_WORDS = frozenset(
@@ -71,8 +71,11 @@ class DocState(Attribution, Origins):
         named = list(doc.spans[WEAPON_KEY]) if WEAPON_KEY in doc.spans else []
         shared = elliptic_weapons(doc, named, extractor.weapon_aliases)
         covered = {i for s in shared for i in range(s.start, s.end)}
+        kinds = {i: m.kind for i, m in self.actor_at.items()}
+        taken = {i for s in named + shared for i in range(s.start, s.end)}
+        units = military_units(doc, taken, kinds)
         self.weapons = sorted(
-            [s for s in named if s.start not in covered] + shared, key=lambda s: s.start
+            [s for s in named if s.start not in covered] + shared + units, key=lambda s: s.start
         )
         self.weapon_tokens = {i for w in self.weapons for i in range(w.start, w.end)}
         # People, less the place names the model tags as persons ("Kyiv").
@@ -336,8 +339,9 @@ class DocState(Attribution, Origins):
         return found
 
     def pronoun_origin(self, weapon: Token, sent: Span, index: int) -> str | None:
-        """ "its troops", "their drones": the state the possessive pronoun refers to."""
-        for child in weapon.children:
+        """ "its troops", "their drones", "units of its army": the state the possessive
+        pronoun refers to."""
+        for child in [c for owner in [weapon, *units_of(weapon)] for c in owner.children]:
             if child.dep_ == "poss" and child.lower_ in PLURAL_PRONOUNS | SINGULAR_PRONOUNS:
                 found = self.resolve_reference(child, sent, index, "supplier")
                 return found[0] if found else None

@@ -106,6 +106,14 @@ def _expand_templates(
     return expanded
 
 
+def _curly(aliases: list[Alias]) -> list[Alias]:
+    return [
+        Alias(a.code, a.text.replace("'", "\u2019"), a.kind, a.exact)
+        for a in aliases
+        if "'" in a.text
+    ]
+
+
 @lru_cache(maxsize=4)
 def load_lexicon(directory: Path = LEXICON_DIR) -> Lexicon:
     """Read every lexicon file once per process."""
@@ -149,6 +157,11 @@ def load_lexicon(directory: Path = LEXICON_DIR) -> Lexicon:
         for w in list(weapons)
         if w.kind == "system" and w.text[-1].isdigit() and (w.code, w.text + "s") not in spelled
     ]
+
+    # Stored texts keep the typographic apostrophe most outlets print ("Korean People’s
+    # Army"): each name written with a straight one is also matched with it.
+    actors += _curly(actors)
+    weapons += _curly(weapons)
 
     triggers = {}
     hedged_triggers = set()

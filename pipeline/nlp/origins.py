@@ -19,7 +19,7 @@ from pipeline.nlp.common import (
     unique,
 )
 from pipeline.nlp.syntax import coarse_pos, path_to_root
-from pipeline.nlp.weapon_phrases import GENERIC_CLASSES
+from pipeline.nlp.weapon_phrases import GENERIC_CLASSES, units_of
 
 # Where a weapon is in service: "at the front", "on the front line", "on the battlefield".
 SERVICE_PLACES = frozenset({"front", "frontline", "front-line", "battlefield", "airbase"})
@@ -73,6 +73,11 @@ class Origins:
                 found = self._maker_of(child)  # "the Shahed-136, which is built by Iran"
                 if found:
                     return found
+        for forces in units_of(head):  # "units of the Korean People's Army"
+            mention = self.actor_at.get(forces.i)
+            found = mention.code if mention is not None else self.origin_of(forces, depth + 1)
+            if found:
+                return found
         # A named system modifying a generic noun: "North Korean KN-23 missiles".
         if head.dep_ in ("compound", "amod", "nmod") and depth == 0:
             return self.origin_of(head.head, depth + 1)

@@ -234,3 +234,46 @@ def elliptic_weapons(doc: Doc, weapons: list[Span], aliases: dict[str, str]) -> 
             found.append(match)
             end = match.start - 1
     return found
+
+
+# Nouns for a body of soldiers that name troops only as part of a state's forces: "units of
+# its army", "subunits of the Korean People's Army", "North Korean units" (alone, "units"
+# also counts launchers: "the first four units arrived").
+UNIT_NOUNS = frozenset({"unit", "subunit", "contingent", "battalion", "brigade", "detachment"})
+# Nouns for a state's forces: "units of its army".
+FORCE_NOUNS = frozenset({"army", "military", "force", "forces", "navy", "marines"})
+
+
+def military_units(doc: Doc, taken: set[int], actor_kind: dict[int, str]) -> list[Span]:
+    """Troops named as units of a state's forces, as spans of class troops. `actor_kind`
+    maps a token to the kind of actor mention it is part of ("demonym", "military")."""
+    found: list[Span] = []
+    for token in doc:
+        if token.i in taken or token.pos_ != "NOUN" or token.lemma_.lower() not in UNIT_NOUNS:
+            continue
+        forces = [
+            g
+            for g in units_of(token)
+            if g.lemma_.lower() in FORCE_NOUNS or actor_kind.get(g.i) == "military"
+        ]
+        national = [
+            c
+            for c in token.children
+            if c.dep_ in ("amod", "compound") and actor_kind.get(c.i, "").startswith("demonym")
+        ]
+        if forces or national:
+            found.append(Span(doc, token.i, token.i + 1, label="WEAPON", span_id="troops"))
+    return found
+
+
+def units_of(unit: Token) -> list[Token]:
+    """The forces a unit noun belongs to: "units of its army" gives "army"."""
+    if unit.lemma_.lower() not in UNIT_NOUNS:
+        return []
+    return [
+        g
+        for c in unit.children
+        if c.dep_ == "prep" and c.lower_ == "of"
+        for g in c.children
+        if g.dep_ == "pobj"
+    ]
