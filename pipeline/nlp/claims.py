@@ -30,6 +30,7 @@ from pipeline.nlp.syntax import (
     path_to_root,
     preps_of,
     refers_back,
+    refers_to_set,
     refers_to_weapons,
     subject_of,
     trigger_lemma,
@@ -185,7 +186,13 @@ class ClaimExtractor:
             before = [w for w in weapons if w.end <= (pronoun.i if pronoun else -1)]
             last = state.weapon_class(before[-1], sent) if before else state.last_weapon
             if pronoun is not None and last:
-                groups = [[Span(token.doc, pronoun.i, pronoun.i + 1, REFERENCE, span_id=last)]]
+                # "both systems", "passed them on": a plural word stands for every class
+                # the last claim sentence named.
+                classes = state.last_weapons if not before and refers_to_set(pronoun) else []
+                groups = [
+                    [Span(token.doc, pronoun.i, pronoun.i + 1, REFERENCE, span_id=c)]
+                    for c in classes or [last]
+                ]
         if not groups:
             return []
         if is_request_or_condition(token, self.request):

@@ -104,6 +104,7 @@ class DocState(Attribution, Origins):
         self.lead_source: str | None = None
         self.last_source: tuple[int, str] | None = None
         self.last_weapon: str | None = None  # the class of the last claim's weapon
+        self.last_weapons: list[str] = []  # every class the last claim sentence named
         # The last transfer of each weapon class: "such missiles" refer back to it.
         self.by_class: dict[str, tuple[str, str, int]] = {}
 
@@ -114,6 +115,7 @@ class DocState(Attribution, Origins):
             # A weapon the sentence named outlives one its trigger implied ("trained").
             named = [c for c in claims if c.weapon_text != c.trigger_text] or claims
             self.last_weapon = named[-1].weapon_class
+            self.last_weapons = unique([c.weapon_class for c in named])
         for claim in claims:
             if claim.supplier and claim.recipient and not claim.negated:
                 self.by_class[claim.weapon_class] = (claim.supplier, claim.recipient, index)
@@ -129,6 +131,7 @@ class DocState(Attribution, Origins):
         self.partners = {}
         self.last_source = None
         self.last_weapon = None
+        self.last_weapons = []
         self.by_class = {}
 
     def weapons_in(self, sent: Span) -> list[Span]:

@@ -81,6 +81,10 @@ class Origins:
         # A named system modifying a generic noun: "North Korean KN-23 missiles".
         if head.dep_ in ("compound", "amod", "nmod") and depth == 0:
             return self.origin_of(head.head, depth + 1)
+        if depth == 0 and head.dep_ == "conj" and head.head.i in self.weapon_tokens:
+            # "Iranian drones and missiles": the origin before the first weapon covers the
+            # ones coordinated with it that state none of their own.
+            return self.origin_of(head.head, depth + 1)
         verb = head.head
         if depth == 0 and head.dep_ == "nsubjpass" and verb.lemma_.lower() in MAKING_VERBS:
             return self._maker_of(verb)  # "missiles that Russia fired were made in North Korea"

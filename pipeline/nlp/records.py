@@ -77,7 +77,14 @@ def dedupe(claims: list[Claim]) -> list[Claim]:
             best[key] = claim  # more roles read off the parse, then the main clause
     kept: list[Claim] = []
     for claim in sorted(best.values(), key=lambda c: (-c.roles, c.depth)):
-        rival = next((k for k in kept if k.weapon_start == claim.weapon_start), None)
+        rival = next(
+            (
+                k
+                for k in kept
+                if k.weapon_start == claim.weapon_start and k.weapon_class == claim.weapon_class
+            ),
+            None,
+        )  # one referring word ("both systems") may stand for several classes
         if rival is None:
             kept.append(claim)
             continue

@@ -261,4 +261,11 @@ def refers_to_weapons(token: Token) -> bool:
     return False
 
 
+def refers_to_set(token: Token) -> bool:
+    """A referring word for several things at once: "them", "they", "both systems"."""
+    if token.lower_ in REFERRING_PRONOUNS:
+        return True
+    return any(c.dep_ in ("det", "predet") and c.lower_ == "both" for c in token.children)
+
+
 ORDINALS = frozenset({"first", "second", "third", "fourth", "fifth", "sixth", "last", "final"})

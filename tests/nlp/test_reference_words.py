@@ -90,7 +90,10 @@ def test_a_general_noun_with_a_determiner_stands_for_the_weapons_just_named(nlp)
         "Researchers said both systems were produced by Norinco."
     )
     produced = [c for c in nlp(text)._.salvo_claims if c["relation"] == "produce"]
-    assert [(c["supplier"], c["recipient"]) for c in produced] == [("CHN", None)]
+    assert {(c["supplier"], c["recipient"], c["weapon_class"]) for c in produced} == {
+        ("CHN", None, "artillery_system"),
+        ("CHN", None, "drone"),
+    }
 
 
 def test_a_general_noun_with_nothing_before_it_is_no_weapon(nlp):
@@ -104,3 +107,28 @@ def test_a_question_left_open_asserts_no_use(nlp):
     )
     later = [c for c in nlp(text)._.salvo_claims if c["sentence_start"] >= text.index("Off")]
     assert later == []
+
+
+def test_a_plural_referring_word_stands_for_every_class_named_before(nlp):
+    text = (
+        "Monitors found Chinese-made guided bombs and howitzers in Darfur used by the RSF. "
+        "According to the monitors, both systems were built by Norinco, and Abu Dhabi had "
+        "passed them on to the RSF."
+    )
+    found = {
+        (c["relation"], c["supplier"], c["recipient"], c["weapon_class"])
+        for c in nlp(text)._.salvo_claims
+        if c["sentence_start"] > 0
+    }
+    assert found == {
+        ("produce", "CHN", None, "glide_bomb"),
+        ("produce", "CHN", None, "artillery_system"),
+        ("supply", "ARE", "RSF", "glide_bomb"),
+        ("supply", "ARE", "RSF", "artillery_system"),
+    }
+
+
+def test_an_origin_before_coordinated_weapons_covers_each(nlp):
+    text = "Russian troops have fired Iranian drones and missiles at Odesa."
+    found = {(c["supplier"], c["recipient"], c["weapon_class"]) for c in nlp(text)._.salvo_claims}
+    assert found == {("IRN", "RUS", "drone"), ("IRN", "RUS", "missile")}
