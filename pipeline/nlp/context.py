@@ -323,6 +323,18 @@ class DocState(Attribution, Origins):
                 t.lemma_.lower() for t in scope
             }
             return weapon.id_ if words & ARTILLERY_WORDS else "weapons_general"
+        if weapon.id_ == "aircraft" and weapon.text.lower() == "aircraft":
+            # "The first six aircraft were handed over": the bare word for the drones its
+            # paragraph named last.
+            named = [
+                w
+                for w in self.weapons
+                if w.end <= weapon.start and w.id_ in ("aircraft", "drone") and w != weapon
+            ]
+            paragraph = line_of(sent, self.text)
+            if named and named[-1].id_ == "drone" and named[-1].start >= paragraph.start:
+                return "drone"
+            return weapon.id_
         if weapon.id_ not in ("missile", "weapons_general"):
             return weapon.id_
         if self.sentences and sent.start == self.sentences[0].start:

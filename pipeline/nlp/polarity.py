@@ -68,6 +68,11 @@ def is_negated(
                     return True
                 if child.dep_ == "preconj" and child.lower_ == "neither":
                     return True
+            infinitive = node.dep_ in ("ccomp", "xcomp") and any(
+                c.dep_ == "aux" and c.lower_ == "to" for c in node.children
+            )
+            if infinitive:
+                continue  # "did not expect Russia to receive them": one predicate, denied
             if node.dep_ in CLAUSE_DEPS or (
                 node.dep_ == "conj" and any(c.dep_ in ("nsubj", "nsubjpass") for c in node.children)
             ):

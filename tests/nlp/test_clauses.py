@@ -44,3 +44,9 @@ def test_an_including_list_on_the_noun_a_clause_describes_names_what_moved(nlp):
         ("supply", "BLR", "RUS", "drone"),
         ("supply", "BLR", "RUS", "artillery_ammunition"),
     }
+
+
+def test_a_denied_expectation_denies_the_transfer_it_expects(nlp):
+    text = "A Western official said he did not expect Belarus to receive the Iskander launchers this year."
+    claims = nlp(text)._.salvo_claims
+    assert claims and all(c["negated"] for c in claims)

@@ -132,3 +132,23 @@ def test_an_origin_before_coordinated_weapons_covers_each(nlp):
     text = "Russian troops have fired Iranian drones and missiles at Odesa."
     found = {(c["supplier"], c["recipient"], c["weapon_class"]) for c in nlp(text)._.salvo_claims}
     assert found == {("IRN", "RUS", "drone"), ("IRN", "RUS", "missile")}
+
+
+def test_the_bare_word_aircraft_after_drones_means_the_drones(nlp):
+    text = (
+        "Warsaw bought 24 Bayraktar TB2 drones from Turkey in 2021. "
+        "The first six aircraft were handed over to Poland in October 2022."
+    )
+    later = [c for c in nlp(text)._.salvo_claims if c["sentence_start"] > 0]
+    assert [(c["supplier"], c["recipient"], c["weapon_class"]) for c in later] == [
+        ("TUR", "POL", "drone")
+    ]
+
+
+def test_the_word_aircraft_after_jets_stays_aircraft(nlp):
+    text = (
+        "Warsaw bought 32 F-35 jets from the United States in 2020. "
+        "The first six aircraft were handed over to Poland in 2024."
+    )
+    later = [c for c in nlp(text)._.salvo_claims if c["sentence_start"] > 0]
+    assert {c["weapon_class"] for c in later} == {"aircraft"}
