@@ -25,6 +25,10 @@ REFINES: dict[str, tuple[str, ...]] = {
         "drone",
         "artillery_system",
         "glide_bomb",
+        "artillery_ammunition",
+        "armored_vehicle",
+        "small_arms",
+        "other",
     ),
 }
 # Words that say which kind of missile a paragraph speaks of.

@@ -194,7 +194,9 @@ def read_roles(token: Token, role: str, weapon_tokens: set[int]):
             supplier += actor_side + (preps.get("from", []) if away == "supplier" else [])
             recipient += datives + preps.get("to", []) + preps.get("for", [])
             recipient += preps.get("from", []) if away == "recipient" else []
-            recipient += [o for o in objects if o.i not in weapon_tokens]  # "supplied Russia with"
+            # "supplied Russia with"; never a number that stands for the weapons ("promising
+            # eight and Spain six").
+            recipient += [o for o in objects if o.i not in weapon_tokens and not o.like_num]
             if role == "user":
                 recipient, supplier = actor_side, []
         else:  # recipient

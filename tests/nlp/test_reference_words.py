@@ -152,3 +152,23 @@ def test_the_word_aircraft_after_jets_stays_aircraft(nlp):
     )
     later = [c for c in nlp(text)._.salvo_claims if c["sentence_start"] > 0]
     assert {c["weapon_class"] for c in later} == {"aircraft"}
+
+
+def test_the_weapons_after_bombs_are_those_bombs(nlp):
+    text = (
+        "The United States shipped 500-pound bombs to Israel in May. "
+        "Officials said the weapons arrived in Israel a week later."
+    )
+    later = [c for c in nlp(text)._.salvo_claims if c["sentence_start"] > 0]
+    assert [(c["supplier"], c["recipient"], c["weapon_class"]) for c in later] == [
+        ("USA", "ISR", "other")
+    ]
+
+
+def test_a_number_that_stands_for_the_weapons_is_no_recipient(nlp):
+    text = (
+        "Denmark, Sweden and Finland have pledged CV90s to Ukraine, with Sweden promising "
+        "ten and Finland four."
+    )
+    pairs = {(c["supplier"], c["recipient"]) for c in nlp(text)._.salvo_claims}
+    assert pairs == {("DNK", "UKR"), ("SWE", "UKR"), ("FIN", "UKR")}
