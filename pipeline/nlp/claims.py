@@ -16,7 +16,14 @@ from dataclasses import asdict
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
-from pipeline.nlp.common import ACTOR_KEY, ANNOUNCING, OPERATING, WEAPON_KEY, unique
+from pipeline.nlp.common import (
+    ACTOR_KEY,
+    ANNOUNCING,
+    LEAD_SENTENCES,
+    OPERATING,
+    WEAPON_KEY,
+    unique,
+)
 from pipeline.nlp.context import DocState
 from pipeline.nlp.lexicon import Lexicon, load_lexicon
 from pipeline.nlp.polarity import is_hedged, is_hypothetical, is_negated
@@ -47,8 +54,6 @@ from pipeline.nlp.weapon_phrases import (
 STATE_NAMES = frozenset({"state", "capital", "metonym", "demonym", "demonym_plural"})
 # The label of a word that stands for weapons named before ("the first shipment", "them").
 REFERENCE = "REFERENCE"
-# Sentences that make the title and the lead the document frame is read from.
-LEAD_SENTENCES = 4
 # How far a document with no pair in its lead is read for its first pair.
 FRAME_SENTENCES = 40
 

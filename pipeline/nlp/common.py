@@ -220,3 +220,8 @@ TRAINEES = frozenset(
         "commando",
     }
 )
+
+
+# Sentences that make the title and the lead: the document frame is read from them, and the
+# title is their context.
+LEAD_SENTENCES = 4

@@ -13,6 +13,7 @@ from pipeline.nlp.attribution import Attribution, headline_source_span, line_of
 from pipeline.nlp.common import (
     ACTOR_KEY,
     CONTEXT_SENTENCES,
+    LEAD_SENTENCES,
     MODIFIER_DEPS,
     PAIR_NOUNS,
     PLURAL_PRONOUNS,
@@ -295,15 +296,34 @@ class DocState(Attribution, Origins):
         self, suppliers: list[str], recipients: list[str], index: int
     ) -> tuple[list[str], list[str]] | None:
         """The side a sentence leaves open, from the article's frame, when the side it
-        states is the frame's: "The first tanks arrived in Ukraine" in a US -> UKR story."""
+        states is the frame's and the filled party is named in the sentence's context: "The
+        first tanks arrived in Ukraine" in a US -> UKR paragraph."""
         frame = self.frame_pair(index)
         if frame is None:
             return None
-        if suppliers and not recipients and frame[0] in suppliers:
+        named = self.context_codes(index)
+        if suppliers and not recipients and frame[0] in suppliers and frame[1] in named:
             return suppliers, [frame[1]]
-        if recipients and not suppliers and frame[1] in recipients:
+        if recipients and not suppliers and frame[1] in recipients and frame[0] in named:
             return [frame[0]], recipients
         return None
+
+    def context_codes(self, index: int) -> set[str]:
+        """Actors a sentence's context names (guidelines): the sentence and those before it
+        in its paragraph, and for the title and the lead, the title. A title has no context
+        but itself: the frame only mends a parse that lost a party it names."""
+        paragraph = self.paragraph_of(self.sentences[index])
+        found: set[str] = set()
+        for earlier in reversed(self.sentences[: index + 1]):
+            if self.paragraph_of(earlier) != paragraph:
+                break
+            found |= self.codes_in(earlier)
+        if index < LEAD_SENTENCES:
+            found |= self.codes_in(self.sentences[0])
+        return found
+
+    def codes_in(self, sent: Span) -> set[str]:
+        return {self.actor_at[i].code for i in range(sent.start, sent.end) if i in self.actor_at}
 
     def weapon_class(self, weapon: Span, sent: Span) -> str:
         """A generic weapon word takes the class of what it refers back to in its paragraph

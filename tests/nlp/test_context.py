@@ -357,3 +357,25 @@ def test_an_acronym_not_spelled_out_in_brackets_takes_the_name_with_its_initials
         "The DIA said Iran had sent drones to Russia."
     )
     assert [c["attributed_to"] for c in claims(nlp, text)] == ["Defence Intelligence Agency (DIA)"]
+
+
+def test_a_title_and_its_lead_take_no_party_the_title_does_not_name(nlp):
+    text = (
+        "Zelensky confirms first F-16 jets have arrived in Ukraine\n\n"
+        "President Volodymyr Zelensky said on Sunday that the first F-16 jets have reached "
+        "Ukraine.\n\n"
+        "He thanked Denmark and Norway for providing the jets, and Denmark has pledged 19 "
+        "more F-16s to Kyiv."
+    )
+    first_two = [c for c in claims(nlp, text) if c["sentence_start"] < text.index("He thanked")]
+    assert {(c["supplier"], c["recipient"]) for c in first_two} == {(None, "UKR")}
+
+
+def test_a_sentence_takes_the_frames_party_its_paragraph_names(nlp):
+    text = (
+        "Abrams tanks reach Ukraine\n\n"
+        "Washington sent 31 Abrams tanks to Ukraine last year, US officials said. "
+        "The last tanks arrived in Ukraine in September."
+    )
+    last = [c for c in claims(nlp, text) if c["sentence_start"] == text.index("The last")]
+    assert [(c["supplier"], c["recipient"]) for c in last] == [("USA", "UKR")]
