@@ -246,6 +246,11 @@ class Origins:
                     if prep.dep_ == "prep" and prep.lower_ == "with":
                         for partner in prep.children:
                             found += self.actor_codes(partner) if partner.dep_ == "pobj" else []
+                    if prep.dep_ == "prep" and prep.lower_ in ("in", "at"):
+                        # "build an artillery shell plant in Lithuania": the plant's host
+                        if obj.lemma_.lower() in PLANTS:
+                            for place in prep.children:
+                                found += self.actor_codes(place) if place.dep_ == "pobj" else []
             for child in verb.children:
                 if child.dep_ == "advmod" and child.lower_ in ("together", "jointly"):
                     for inner in child.subtree:

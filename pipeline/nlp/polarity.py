@@ -5,13 +5,15 @@ from __future__ import annotations
 from spacy.tokens import Token
 
 from pipeline.nlp.common import ANNOUNCING
-from pipeline.nlp.syntax import next_is, path_to_root
+from pipeline.nlp.syntax import headline_future, next_is, path_to_root
 
 
 def is_hedged(token: Token, hedge: frozenset[str]) -> bool:
     """A hedge or announcing word on the path from the claim word to the root. A word the
     claim is the subject of does not hedge it ("the use of North Korean weapons suggests
     that stocks are low" asserts the use)."""
+    if headline_future(token):
+        return True
     below: Token | None = None
     for node in path_to_root(token):
         if node.dep_ in ("dobj", "nsubjpass") and node.head.lemma_.lower() in ANNOUNCING:

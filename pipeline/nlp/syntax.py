@@ -34,6 +34,20 @@ def coarse_pos(token: Token) -> str:
     return token.pos_
 
 
+def headline_future(verb: Token) -> bool:
+    """A headline's "Germany to send tanks to Ukraine", which the parser reads as a noun
+    phrase with a purpose clause: planned, not done, and the noun is the subject."""
+    if not any(c.dep_ == "aux" and c.lower_ == "to" for c in verb.children):
+        return False
+    if verb.dep_ == "ROOT":  # "Poland to buy 96 Apache helicopters"
+        return any(c.dep_ == "nsubj" for c in verb.children)
+    return (
+        verb.dep_ in ("advcl", "acl")
+        and verb.head.dep_ == "ROOT"
+        and verb.head.pos_ in ("NOUN", "PROPN")
+    )
+
+
 def subject_of(verb: Token, passive_agent: bool = False) -> Token | None:
     """The subject a verb's action belongs to, climbing through coordination, control and
     raising ("Pyongyang is believed to have sent" -> Pyongyang)."""
@@ -50,6 +64,8 @@ def subject_of(verb: Token, passive_agent: bool = False) -> Token | None:
         if any(c.dep_ == "nsubjpass" for c in node.children):
             return None  # a passive verb's subject is what was acted on, not who acted
         raised = node.dep_ == "xcomp"
+        if node.dep_ != "ROOT" and headline_future(node):
+            return node.head  # a headline's "Rheinmetall to build ...", read as a noun phrase
         if node.dep_ in ("conj", "xcomp", "advcl") and node.head.i != node.i:
             node = node.head
         elif (

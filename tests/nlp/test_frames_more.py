@@ -110,3 +110,17 @@ def test_a_sale_to_countries_including_named_ones_names_each_buyer(nlp):
 )
 def test_what_comes_back_in_return_comes_from_the_first_recipient(nlp, text):
     assert ("supply", "RUS", "BLR", "aircraft", False) in rows(nlp, text)
+
+
+def test_a_headline_plan_is_hedged(nlp):
+    claims = nlp("Poland to buy 96 Apache helicopters from the United States")._.salvo_claims
+    assert [(c["relation"], c["supplier"], c["recipient"], c["hedged"]) for c in claims] == [
+        ("purchase", "USA", "POL", True)
+    ]
+
+
+def test_a_plant_built_abroad_hosts_the_production(nlp):
+    assert rows(nlp, "Rheinmetall to build artillery shell plant in Lithuania") == {
+        ("produce", "DEU", None, "artillery_ammunition", False),
+        ("produce", "LTU", None, "artillery_ammunition", False),
+    }
