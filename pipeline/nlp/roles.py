@@ -164,6 +164,9 @@ def read_roles(token: Token, role: str, weapon_tokens: set[int]):
                     if clause.dep_ == "relcl" and clause.lemma_.lower() in RECEIVING:
                         recipient += [c for c in clause.children if c.dep_ == "nsubj"]
             return region, supplier, recipient, referring
+        if any(o.lemma_.lower() in NAMING_NOUNS for o in objects):
+            # "which Russian forces have given the name Geran-2": a name moves nothing.
+            return [], [], [], referring
         for obj in objects + datives:
             region.append(obj)
         for word in ("in", "as"):  # "gave jets in return for troops": the troops too
@@ -317,6 +320,8 @@ def contents(goods: Token) -> list[Token]:
     return found
 
 
+# Objects of a giving verb that name a thing rather than move it.
+NAMING_NOUNS = frozenset({"name", "designation", "nickname", "moniker", "codename"})
 # Theme verbs that move a weapon only with a "to" phrase ("had gone to Israel").
 NEEDS_DESTINATION = frozenset({"go"})
 # Nouns for a set of parties whose "including" list names them.

@@ -66,3 +66,11 @@ def test_an_armed_group_using_a_named_system_uses_its_makers_weapon(nlp):
 
 def test_a_state_using_a_named_system_needs_a_stated_origin(nlp):
     assert rows(nlp, "Russia launched Shahed drones at Kyiv overnight.") == []
+
+
+def test_giving_a_weapon_a_name_moves_nothing(nlp):
+    text = (
+        FRAME
+        + "The Iranian drone, which Russian forces have given the name Geran-2, was shot down."
+    )
+    assert all(r[1] != "RUS" for r in rows(nlp, text, "The Iranian drone"))
