@@ -23,7 +23,10 @@ def asserted(nlp, text: str) -> set[tuple]:
 
 
 def test_a_relative_clause_whose_object_is_the_recipient_moves_the_noun_it_describes(nlp):
-    text = "Syria has not received the radars for the S-300 missiles Moscow gave Damascus, officials say."
+    text = (
+        "Syria has not received the radars for the S-300 missiles Moscow gave Damascus, "
+        "officials say."
+    )
     assert ("supply", "RUS", "SYR", "air_defense") in asserted(nlp, text)
 
 
@@ -47,6 +50,9 @@ def test_an_including_list_on_the_noun_a_clause_describes_names_what_moved(nlp):
 
 
 def test_a_denied_expectation_denies_the_transfer_it_expects(nlp):
-    text = "A Western official said he did not expect Belarus to receive the Iskander launchers this year."
+    text = (
+        "A Western official said he did not expect Belarus to receive the Iskander "
+        "launchers this year."
+    )
     claims = nlp(text)._.salvo_claims
     assert claims and all(c["negated"] for c in claims)
