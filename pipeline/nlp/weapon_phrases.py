@@ -74,6 +74,16 @@ def weapon_groups(region: list[Token], weapons: list[Span], trigger: Token) -> l
         if c.dep_ == "prep" and c.lower_ in CONTENT_WORDS
         for t in c.subtree
     }
+    # "a weapons shipment bound for Hezbollah, including Iranian drones": the list hung on
+    # any word of the object phrase.
+    listed |= {
+        t.i
+        for token in region
+        for word in token.subtree
+        for c in word.children
+        if c.dep_ == "prep" and c.lower_ == "including"
+        for t in c.subtree
+    }
     if any(s.root.i in listed and s.id_ != "weapons_general" for s in kept):
         kept = [s for s in kept if s.id_ != "weapons_general"]
     groups: dict[str, list[Span]] = {}

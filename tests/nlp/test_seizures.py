@@ -36,3 +36,11 @@ def test_a_cargo_bound_for_an_actor_names_its_recipient(nlp):
 
 def test_a_seizure_with_no_origin_or_destination_is_no_claim(nlp):
     assert rows(nlp, "Police seized rifles at the border on Tuesday.") == []
+
+
+def test_a_seized_shipments_listed_contents_replace_the_general_word(nlp):
+    text = (
+        "Greek coastguards seize weapons shipment bound for the Houthis, including Iranian rockets"
+    )
+    found = {(c["supplier"], c["recipient"], c["weapon_class"]) for c in nlp(text)._.salvo_claims}
+    assert found == {("IRN", "HOUTHIS", "missile")}
