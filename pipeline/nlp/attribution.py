@@ -205,6 +205,14 @@ class Attribution(Names):
                     for a in p.children
                     if a.dep_ == "pobj" and a.pos_ == "PROPN"
                 ]
+                # "according to figures the Czech Defence Ministry released"
+                author += [
+                    a
+                    for clause in t.children
+                    if clause.dep_ in ("relcl", "acl")
+                    for a in clause.children
+                    if a.dep_ == "nsubj" and a.pos_ == "PROPN"
+                ]
                 if author:
                     return self.name_of(author[0])  # "according to a report by Amnesty"
                 if t.lemma_.lower() in UNNAMED_SOURCES and not any(

@@ -57,6 +57,9 @@ REFERENCE = "REFERENCE"
 # How far a document with no pair in its lead is read for its first pair.
 FRAME_SENTENCES = 40
 
+# Receiving verbs that send on when they name a destination ("got the shells to Ukraine").
+GETTING = frozenset({"get"})
+
 __all__ = ["ACTOR_KEY", "WEAPON_KEY", "Claim", "ClaimExtractor"]
 
 if not Doc.has_extension("salvo_claims"):
@@ -161,10 +164,14 @@ class ClaimExtractor:
 
     def trigger_claims(self, state, sent, token: Token, relation, role, weapons, index):
         weapon_tokens = {i for w in weapons for i in range(w.start, w.end)}
-        if role == "user" and any(
-            state.actor_codes(t) for t in preps_of(token).get("to", []) if t.i not in weapon_tokens
-        ):
-            relation, role = "supply", "supplier"  # "deployed troops to Russia" moves them
+        goals = preps_of(token).get("to", []) + [
+            g for o in token.children if o.dep_ == "dobj" for g in preps_of(o).get("to", [])
+        ]
+        sent_on = any(state.actor_codes(t) for t in goals if t.i not in weapon_tokens)
+        if sent_on and (role == "user" or token.lemma_.lower() in GETTING):
+            # "deployed troops to Russia", "the scheme got 1.5 million rounds to Ukraine":
+            # the subject moves them to the one named.
+            relation, role = "supply", "supplier"
         if token.lemma_.lower() in NEEDS_DESTINATION and not preps_of(token).get("to"):
             return []  # "went into battle", "going through checks": nothing moved to anyone
         region, supplier_tokens, recipient_tokens, referring = read_roles(

@@ -148,9 +148,11 @@ def parse_number(words: list[str]) -> float | None:
 
 def _number_tokens(noun: Token) -> list[Token]:
     tokens: list[Token] = []
-    for child in noun.children:
-        if child.dep_ in ("nummod", "quantmod") and child.i < noun.i:
-            tokens += list(child.subtree)
+    # "1.5 million artillery rounds": the number may hang on the compound before the noun.
+    for owner in [noun, *(c for c in noun.children if c.dep_ == "compound" and c.i < noun.i)]:
+        for child in owner.children:
+            if child.dep_ in ("nummod", "quantmod") and child.i < owner.i:
+                tokens += list(child.subtree)
     return sorted(set(tokens), key=lambda t: t.i)
 
 

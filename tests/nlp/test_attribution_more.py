@@ -71,3 +71,17 @@ def test_footage_attributed_by_its_analyst_is_theirs(nlp):
 def test_according_to_a_report_by_a_named_author_is_the_authors(nlp):
     text = "According to a report by Conflict Armament Research, Iran supplied rifles to Sudan."
     assert only(nlp, text)["attributed_to"] == "Conflict Armament Research"
+
+
+def test_figures_a_named_body_released_are_its_claim(nlp):
+    claim = only(
+        nlp,
+        "According to figures the Estonian Defence Ministry released in March, the Estonian "
+        "scheme got 200,000 artillery rounds to Ukraine last year.",
+    )
+    assert (claim["supplier"], claim["recipient"], claim["attributed_to"]) == (
+        "EST",
+        "UKR",
+        "Estonian Defence Ministry",
+    )
+    assert claim["quantity"] == 200000

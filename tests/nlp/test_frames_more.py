@@ -124,3 +124,9 @@ def test_a_plant_built_abroad_hosts_the_production(nlp):
         ("produce", "DEU", None, "artillery_ammunition", False),
         ("produce", "LTU", None, "artillery_ammunition", False),
     }
+
+
+def test_getting_weapons_to_a_state_sends_them(nlp):
+    assert rows(nlp, "The Czech scheme got 1.5 million artillery rounds to Ukraine in 2024.") == {
+        ("supply", "CZE", "UKR", "artillery_ammunition", False)
+    }
