@@ -37,6 +37,8 @@ def is_hedged(token: Token, hedge: frozenset[str]) -> bool:
 # Clausal links a negation above does not reach down through: "would not say how many were
 # sent" denies nothing about the sending.
 CLAUSE_DEPS = frozenset({"ccomp", "advcl", "relcl", "acl", "parataxis", "csubj"})
+# Verbs that call off a transfer or its plan.
+ABANDONING = frozenset({"cancel", "scrap", "abandon", "shelve"})
 # Nouns that make what they frame a hypothetical: "floated the idea of ..."
 HYPOTHETICAL_NOUNS = frozenset(
     {"idea", "proposal", "scenario", "option", "possibility", "prospect", "theory"}
@@ -62,10 +64,14 @@ def is_negated(
             break  # "UAE rejects Amnesty report linking it to ...": the report's claim stands
         if node.lemma_.lower() in report and node.i != token.i:
             break
+        if node.i != token.i and node.lemma_.lower() in ABANDONING:
+            return True  # "scrapped the purchase of 40 howitzers"
         if in_clause:
             for child in node.children:
                 if child.dep_ == "neg" and not next_is(child, "only"):
                     return True
+                if child.dep_ == "conj" and child.lemma_.lower() in ABANDONING | {"drop"}:
+                    return True  # "had planned to buy 40 howitzers but dropped them"
                 if child.dep_ == "det" and child.lower_ == "no":
                     return True
                 if child.dep_ == "preconj" and child.lower_ == "neither":

@@ -56,3 +56,19 @@ def test_a_denied_expectation_denies_the_transfer_it_expects(nlp):
     )
     claims = nlp(text)._.salvo_claims
     assert claims and all(c["negated"] for c in claims)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Romania had planned to buy 54 K9 howitzers from South Korea but dropped them in 2023.",
+        "Ankara scrapped the purchase of 40 F-16 jets from the United States.",
+    ],
+)
+def test_a_transfer_called_off_is_no_claim(nlp, text):
+    assert asserted(nlp, text) == set()
+
+
+def test_a_plan_carried_out_stands(nlp):
+    text = "Poland planned to buy 96 Apache helicopters from the United States and signed in 2024."
+    assert ("purchase", "USA", "POL", "aircraft") in asserted(nlp, text)
