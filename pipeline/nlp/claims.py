@@ -29,7 +29,7 @@ from pipeline.nlp.lexicon import Lexicon, load_lexicon
 from pipeline.nlp.polarity import is_hedged, is_hypothetical, is_negated
 from pipeline.nlp.quantities import find_quantity
 from pipeline.nlp.records import Claim, dedupe, gapped_claims, rule_name
-from pipeline.nlp.roles import NEEDS_DESTINATION, is_request_or_condition, read_roles
+from pipeline.nlp.roles import is_request_or_condition, read_roles
 from pipeline.nlp.syntax import (
     coarse_pos,
     in_exchange,
@@ -141,6 +141,7 @@ class ClaimExtractor:
     def sentence_claims(self, state, sent: Span, weapons: list[Span], index: int) -> list[Claim]:
         candidates: list[Claim] = []
         used_weapons: set[int] = set()
+        reporting = self._reporting_subjects(sent)
         for token in sent:
             trigger = self.lex.triggers.get((trigger_lemma(token), coarse_pos(token)))
             if trigger is None:
@@ -149,7 +150,7 @@ class ClaimExtractor:
                 continue
             relation, role = trigger
             for claim, weapon_starts in self.trigger_claims(
-                state, sent, token, relation, role, weapons, index
+                state, sent, token, relation, role, weapons, index, reporting
             ):
                 candidates.append(claim)
                 used_weapons.update(weapon_starts)
@@ -162,7 +163,7 @@ class ClaimExtractor:
         found = dedupe(candidates)
         return found + gapped_claims(state, sent, found, self.lex.actor_types)
 
-    def trigger_claims(self, state, sent, token: Token, relation, role, weapons, index):
+    def trigger_claims(self, state, sent, token: Token, relation, role, weapons, index, reporting):
         weapon_tokens = {i for w in weapons for i in range(w.start, w.end)}
         goals = preps_of(token).get("to", []) + [
             g for o in token.children if o.dep_ == "dobj" for g in preps_of(o).get("to", [])
@@ -172,8 +173,6 @@ class ClaimExtractor:
             # "deployed troops to Russia", "the scheme got 1.5 million rounds to Ukraine":
             # the subject moves them to the one named.
             relation, role = "supply", "supplier"
-        if token.lemma_.lower() in NEEDS_DESTINATION and not preps_of(token).get("to"):
-            return []  # "went into battle", "going through checks": nothing moved to anyone
         region, supplier_tokens, recipient_tokens, referring = read_roles(
             token, role, weapon_tokens
         )
@@ -212,7 +211,14 @@ class ClaimExtractor:
         groups = [g for g in groups if not is_hypothetical(token, g[0].root)]
         side = "recipient" if role in ("recipient", "recipient_agent") else "supplier"
         # A party that only reports ("drones that Kyiv says Russia uses") is no party.
-        speakers = self._speakers(sent, token)
+        speakers = {
+            i
+            for verb, subject in reporting
+            if verb.i != token.i
+            # "the ministry published a list of its aid": the list is its own
+            and not (token.head.i == verb.i and token.dep_ in ("dobj", "nsubjpass"))
+            for i in subject
+        }
         supplier_tokens = [t for t in supplier_tokens if t.i not in speakers]
         recipient_tokens = [t for t in recipient_tokens if t.i not in speakers]
         suppliers = state.actors_of_tokens(supplier_tokens, sent, index, side, referring)
@@ -389,20 +395,19 @@ class ClaimExtractor:
             for t in token.head.subtree
         )
 
-    def _speakers(self, sent: Span, trigger: Token) -> set[int]:
-        """Tokens of the subjects of reporting verbs other than the trigger, with their
-        conjuncts: "Kyiv and Western governments say"."""
-        found: set[int] = set()
+    def _reporting_subjects(self, sent: Span) -> list[tuple[Token, set[int]]]:
+        """Each reporting verb of a sentence with the tokens of its subject and their
+        conjuncts ("Kyiv and Western governments say"): a party that only reports is no
+        party to the claim it reports."""
+        found = []
         for verb in sent:
-            if verb.i == trigger.i or not self._is_report_word(verb) or coarse_pos(verb) != "VERB":
+            if not self._is_report_word(verb) or coarse_pos(verb) != "VERB":
                 continue
             if verb.lemma_.lower() in self.deny | ANNOUNCING:
                 continue  # who denies or announces a transfer is often its party
-            if trigger.head.i == verb.i and trigger.dep_ in ("dobj", "nsubjpass"):
-                continue  # "the ministry published a list of its aid": the list is its own
-            for child in verb.children:
-                if child.dep_ == "nsubj":
-                    found.update(t.i for t in child.subtree)
+            subject = {t.i for c in verb.children if c.dep_ == "nsubj" for t in c.subtree}
+            if subject:
+                found.append((verb, subject))
         return found
 
     def referring_use(self, state, sent, weapon: Span, index: int) -> Claim | None:

@@ -39,6 +39,8 @@ def read_roles(token: Token, role: str, weapon_tokens: set[int]):
     recipient: list[Token] = []
     referring: set[int] = set()
     children = list(token.children)
+    if token.lemma_.lower() in NEEDS_DESTINATION and not preps_of(token).get("to"):
+        return region, supplier, recipient, referring  # "went into battle": nothing moved
     if coarse_pos(token) == "ADJ":
         # "The remaining 18 are due in Taiwan next year": a predicate adjective of arrival;
         # the copula's subject is what moves, its "in"/"to" place the recipient.
