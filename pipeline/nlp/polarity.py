@@ -20,6 +20,13 @@ def is_hedged(token: Token, hedge: frozenset[str]) -> bool:
             return True  # announced or approved, not (yet) delivered
         if any(c.dep_ == "acl" and c.lemma_.lower() in ANNOUNCING for c in node.children):
             return True  # "Spain's package, announced by the minister"
+        if (
+            node.lemma_.lower() == "be"
+            and below is not None
+            and below.dep_ == "xcomp"
+            and any(c.dep_ == "aux" and c.lower_ == "to" for c in below.children)
+        ):
+            return True  # "the bombs were to be shipped": arranged, not done
         as_subject = below is not None and below.dep_ in ("nsubj", "csubj")
         words = [] if as_subject else [node]
         words += [

@@ -75,6 +75,10 @@ def read_roles(token: Token, role: str, weapon_tokens: set[int]):
         )
         agent = [g for c in children if c.dep_ == "agent" for g in c.children if g.dep_ == "pobj"]
         patient = [c for c in children if c.dep_ in ("nsubjpass",)]
+        if not patient and token.dep_ == "xcomp" and any(c.dep_ == "auxpass" for c in children):
+            # "bombs ... were to be shipped", "the jets are expected to be delivered": what
+            # moves is the subject of the verb the passive depends on.
+            patient = [c for c in token.head.children if c.dep_ in ("nsubj", "nsubjpass")]
         if token.dep_ == "relcl":  # "the drones, which are built by Iran": the drones
             patient = [token.head if p.lower_ in RELATIVE_PRONOUNS else p for p in patient]
         objects = [c for c in children if c.dep_ in OBJECT_DEPS]

@@ -72,3 +72,15 @@ def test_a_transfer_called_off_is_no_claim(nlp, text):
 def test_a_plan_carried_out_stands(nlp):
     text = "Poland planned to buy 96 Apache helicopters from the United States and signed in 2024."
     assert ("purchase", "USA", "POL", "aircraft") in asserted(nlp, text)
+
+
+def test_what_was_to_be_shipped_is_the_subject_of_the_verb_it_hangs_on(nlp):
+    text = (
+        "Washington sent bombs to Israel in May. Officials said roughly 500 Mk-82 bombs "
+        "stored in American depots were to be shipped to Israel this week."
+    )
+    later = [c for c in nlp(text)._.salvo_claims if c["sentence_start"] > 0]
+    assert [
+        (c["supplier"], c["recipient"], c["weapon_class"], c["quantity"], c["hedged"])
+        for c in later
+    ] == [("USA", "ISR", "other", 500, True)]
