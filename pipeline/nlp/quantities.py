@@ -83,6 +83,8 @@ QUALIFIERS = {
 VAGUE = {"hundreds", "thousands", "millions", "billions", "dozens", "tens", "scores"}
 # A part of a whole: a percentage or share of weapons is no count of them (guidelines).
 SHARES = {"percent", "%", "cent", "share", "proportion", "fraction"}
+# What weapons travel in: a count of these is no count of weapons (guidelines).
+LOADS = {"container", "shipment", "consignment", "crate", "wagon", "truckload", "flight", "ton"}
 # A number before one of these measures the weapon (calibre, weight, range), not a count.
 CALIBRE_UNITS = {
     "mm",
@@ -193,8 +195,10 @@ def find_quantity(weapon: Span) -> tuple[float | None, str | None]:
         )
     ):
         container = node.head.head
-        if container.lower_ in VAGUE | SHARES:
-            return None, None  # "millions of shells", "27 percent of the weapons"
+        if container.lower_ in VAGUE | SHARES or container.lemma_.lower() in LOADS:
+            # "millions of shells", "27 percent of the weapons", "20,000 containers of
+            # ammunition": no count of weapons (guidelines)
+            return None, None
         if container.pos_ == "NUM" and node.head.lower_ == "of":
             # "133 of those tanks", "the first 11 of the 29 HIMARS": the part is the count.
             value = parse_number([container.text])

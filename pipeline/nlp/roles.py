@@ -329,7 +329,7 @@ def contents(goods: Token) -> list[Token]:
 # Objects of a giving verb that name a thing rather than move it.
 NAMING_NOUNS = frozenset({"name", "designation", "nickname", "moniker", "codename"})
 # Theme verbs that move a weapon only with a "to" phrase ("had gone to Israel").
-NEEDS_DESTINATION = frozenset({"go"})
+NEEDS_DESTINATION = frozenset({"go", "move", "flow"})
 # Nouns for a set of parties whose "including" list names them.
 GROUP_NOUNS = frozenset({"country", "nation", "state", "customer", "buyer", "government", "ally"})
 # Verbs whose "from" names the recipient kept waiting, not the supplier.

@@ -200,11 +200,9 @@ def test_hedging_and_negation(nlp, text, hedged, negated):
             "one million rounds",
         ),
         ("Pyongyang handed Moscow a million shells.", 1_000_000, "a million shells"),
-        (
-            "About 2,000 containers with weapons were sent from Rajin to Vladivostok.",
-            2000,
-            "About 2,000 containers",
-        ),
+        # Containers and shipments are no count of weapons (guidelines).
+        ("About 2,000 containers with weapons were sent from Rajin to Vladivostok.", None, None),
+        ("More than 20,000 containers of ammunition moved from Rajin to Russia.", None, None),
         ("North Korea shipped some 50 howitzers to Russia.", 50, "some 50 howitzers"),
         ("Iran has sent over 100 drones to Sudan's army.", 100, "over 100 drones"),
         ("In 2023 Iran sent 400 drones to Russia.", 400, "400 drones"),

@@ -130,3 +130,16 @@ def test_getting_weapons_to_a_state_sends_them(nlp):
     assert rows(nlp, "The Czech scheme got 1.5 million artillery rounds to Ukraine in 2024.") == {
         ("supply", "CZE", "UKR", "artillery_ammunition", False)
     }
+
+
+def test_weapons_that_moved_to_a_state_were_sent_there(nlp):
+    text = "North Korea has sent shells to Russia. Ammunition has moved from the North to Russia."
+    later = [c for c in nlp(text)._.salvo_claims if c["sentence_start"] > 0]
+    assert [(c["supplier"], c["recipient"], c["weapon_class"]) for c in later] == [
+        ("PRK", "RUS", "artillery_ammunition")
+    ]
+
+
+def test_troops_moving_into_combat_zones_move_nothing_to_anyone(nlp):
+    claims = nlp("Russian troops moved into combat zones near Kharkiv.")._.salvo_claims
+    assert [c for c in claims if c["relation"] == "supply"] == []
