@@ -66,7 +66,7 @@ def subject_of(verb: Token, passive_agent: bool = False) -> Token | None:
         raised = node.dep_ == "xcomp"
         if node.dep_ != "ROOT" and headline_future(node):
             return node.head  # a headline's "Rheinmetall to build ...", read as a noun phrase
-        if node.dep_ in ("conj", "xcomp", "advcl") and node.head.i != node.i:
+        if node.dep_ in ("conj", "xcomp", "advcl", "acomp") and node.head.i != node.i:
             node = node.head
         elif (
             node.dep_ == "pcomp"

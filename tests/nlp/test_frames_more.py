@@ -143,3 +143,8 @@ def test_weapons_that_moved_to_a_state_were_sent_there(nlp):
 def test_troops_moving_into_combat_zones_move_nothing_to_anyone(nlp):
     claims = nlp("Russian troops moved into combat zones near Kharkiv.")._.salvo_claims
     assert [c for c in claims if c["relation"] == "supply"] == []
+
+
+def test_a_state_ready_to_send_is_its_planned_supplier(nlp):
+    (claim,) = nlp("Germany is ready to send more tanks to Ukraine.")._.salvo_claims
+    assert (claim["supplier"], claim["recipient"], claim["hedged"]) == ("DEU", "UKR", True)

@@ -172,3 +172,14 @@ def test_a_number_that_stands_for_the_weapons_is_no_recipient(nlp):
     )
     pairs = {(c["supplier"], c["recipient"]) for c in nlp(text)._.salvo_claims}
     assert pairs == {("DNK", "UKR"), ("SWE", "UKR"), ("FIN", "UKR")}
+
+
+def test_an_ordinal_that_is_likely_to_arrive_is_the_next_of_the_weapons_named(nlp):
+    text = (
+        "Russia has so far handed India three S-400 squadrons. "
+        "The fourth is now likely to arrive next year, officials said."
+    )
+    later = [c for c in nlp(text)._.salvo_claims if c["sentence_start"] > 0]
+    assert [(c["supplier"], c["recipient"], c["weapon_class"], c["hedged"]) for c in later] == [
+        ("RUS", "IND", "air_defense", True)
+    ]
