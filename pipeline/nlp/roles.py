@@ -79,8 +79,12 @@ def read_roles(token: Token, role: str, weapon_tokens: set[int]):
             # "bombs ... were to be shipped", "the jets are expected to be delivered": what
             # moves is the subject of the verb the passive depends on.
             patient = [c for c in token.head.children if c.dep_ in ("nsubj", "nsubjpass")]
-        if token.dep_ == "relcl":  # "the drones, which are built by Iran": the drones
-            patient = [token.head if p.lower_ in RELATIVE_PRONOUNS else p for p in patient]
+        described = relative_antecedent(token)
+        if described is not None and passive:
+            # "the drones, which are built by Iran", "systems, which UN experts said had
+            # been supplied by the UAE": the relative pronoun stands for the noun.
+            patient += [c for c in children if c.dep_ == "nsubj" and c.lower_ in RELATIVE_PRONOUNS]
+            patient = [described if p.lower_ in RELATIVE_PRONOUNS else p for p in patient]
         objects = [c for c in children if c.dep_ in OBJECT_DEPS]
         # "transfer three M270s": a designation the parser took for a number or adverb.
         objects += [c for c in children if c.dep_ == "npadvmod" and c.i in weapon_tokens]
@@ -93,7 +97,6 @@ def read_roles(token: Token, role: str, weapon_tokens: set[int]):
         ):
             # "buy Czech shells to send to Ukraine": the purpose verb's object is the shells.
             objects = [c for c in token.head.children if c.dep_ == "dobj"]
-        described = relative_antecedent(token)
         if described is not None:
             # "the missiles (that) Iran sent", "missiles that Washington says Tehran
             # shipped": the relative pronoun stands for the noun.
@@ -108,12 +111,18 @@ def read_roles(token: Token, role: str, weapon_tokens: set[int]):
                 # "Fath-360 missiles it gave Russia": the object named is who got them.
                 objects.append(described)
         if passive:
-            region += patient or ([token.head] if token.dep_ in ("relcl", "acl") else [])
+            goods = described or (token.head if token.dep_ == "acl" else None)
+            region += patient or ([goods] if goods is not None else [])
             actor_side = agent
             referring.update(a.i for a in agent)
-            if token.dep_ == "acl" and token.head.dep_ in ("dobj", "pobj"):
-                # "Hamas used weapons smuggled from Iran": the user holds what was sent.
-                holder = subject_of(token.head.head)
+            if (
+                goods is not None
+                and goods.dep_ in ("dobj", "pobj")
+                and not (preps_of(token).get("to") or preps_of(token).get("for"))
+            ):
+                # "Hamas used weapons smuggled from Iran", "Haftar's forces fielded Pantsirs,
+                # which had been supplied by the UAE": the user holds what was sent.
+                holder = subject_of(goods.head)
                 if holder is not None and role == "supplier":
                     recipient.append(holder)
         else:

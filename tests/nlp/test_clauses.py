@@ -84,3 +84,20 @@ def test_what_was_to_be_shipped_is_the_subject_of_the_verb_it_hangs_on(nlp):
         (c["supplier"], c["recipient"], c["weapon_class"], c["quantity"], c["hedged"])
         for c in later
     ] == [("USA", "ISR", "other", 500, True)]
+
+
+def test_a_reported_passive_relative_clause_names_who_supplied_the_holders_weapons(nlp):
+    text = (
+        "The RSF have fielded Chinese-made howitzers, which Amnesty said had been supplied "
+        "by the United Arab Emirates."
+    )
+    assert ("supply", "ARE", "RSF", "artillery_system") in asserted(nlp, text)
+
+
+def test_weapons_seized_on_their_way_go_to_where_they_were_bound_not_to_the_seizer(nlp):
+    text = (
+        "Yemeni fighters have seized 750 tons of Iranian weapons that were being smuggled "
+        "to the Houthis, officials said."
+    )
+    pairs = {(c[1], c[2]) for c in asserted(nlp, text)}
+    assert ("IRN", "HOUTHIS") in pairs and ("IRN", "YEM") not in pairs
