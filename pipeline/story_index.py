@@ -41,9 +41,26 @@ def _texts(con: duckdb.DuckDBPyConnection, doc_ids: list[str]) -> dict[str, str]
     )
 
 
-def _index(con: duckdb.DuckDBPyConnection, todo: list[str]) -> dict[str, int]:
+class _Split:
+    """Documents' passages as word-number arrays (stories.NumberedPassages), kept for
+    scoring: a document is a candidate partner in many pairs, and a document indexed in
+    this run is split once. Bounded by SPLIT_CACHE_DOCUMENTS, so memory does not grow
+    with the warehouse."""
+
+    def __init__(self) -> None:
+        self.documents: dict[str, stories.NumberedPassages] = {}
+        self.vocabulary: dict[str, int] = {}
+
+    def add(self, doc_id: str, document_passages: list[frozenset[str]]) -> None:
+        number = self.vocabulary.setdefault
+        self.documents[doc_id] = stories.numbered(
+            [[number(word, len(self.vocabulary)) for word in words] for words in document_passages]
+        )
+
+
+def _index(con: duckdb.DuckDBPyConnection, todo: list[str], split: _Split) -> dict[str, int]:
     """Write the band keys of the given documents, one transaction per batch; return their
-    passage counts.
+    passage counts. Their passages are kept in `split` while it has room.
 
     Committed batch by batch: rows appended in an open transaction stay in memory until it
     ends, and the index is large. A run that fails later leaves
@@ -51,15 +68,16 @@ def _index(con: duckdb.DuckDBPyConnection, todo: list[str]) -> dict[str, int]:
     run finds them stale, deletes their keys and indexes them again."""
     counts: dict[str, int] = {}
     for first in range(0, len(todo), INDEX_BATCH_DOCUMENTS):
-        doc_ids: list[str] = []
-        matrices: list[np.ndarray] = []
-        for doc_id, text in _texts(con, todo[first : first + INDEX_BATCH_DOCUMENTS]).items():
-            keys = stories.band_key_matrix(stories.passages(text))
-            counts[doc_id] = len(keys)
-            doc_ids.append(doc_id)
-            matrices.append(keys)
-        if not matrices:
+        texts = _texts(con, todo[first : first + INDEX_BATCH_DOCUMENTS])
+        if not texts:
             continue
+        doc_ids = list(texts)
+        split_texts = [stories.passages(text) for text in texts.values()]
+        matrices = stories.band_key_matrices(split_texts)
+        for doc_id, document_passages in zip(doc_ids, split_texts, strict=True):
+            counts[doc_id] = len(document_passages)
+            if len(split.documents) < SPLIT_CACHE_DOCUMENTS:
+                split.add(doc_id, document_passages)
         sizes = np.array([m.shape[0] for m in matrices])
         bands = stories.BANDS
         # One row per (passage, band): passage numbers restart at 0 in each document.
@@ -101,13 +119,13 @@ def _prepare_candidate_search(
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE salvo_kept_bands AS
-        SELECT * FROM salvo_shared_bands
+        SELECT *, doc_id IN (SELECT unnest($ids)) AS is_new FROM salvo_shared_bands
         SEMI JOIN (
             SELECT band, band_key FROM salvo_shared_bands GROUP BY ALL
             HAVING count(DISTINCT doc_id) BETWEEN 2 AND $cap
         ) USING (band, band_key)
         """,
-        {"cap": stories.MAX_BUCKET_DOCUMENTS},
+        {"cap": stories.MAX_BUCKET_DOCUMENTS, "ids": todo},
     )
     con.execute("DROP TABLE salvo_shared_bands")
     # Not counted again from passage_bands: that reads the whole index for a run that adds
@@ -123,7 +141,10 @@ def _prepare_candidate_search(
 def _candidates(con: duckdb.DuckDBPyConnection, doc_ids: list[str]) -> set[tuple[str, str]]:
     """Pairs (smaller id first) of a given document and any other whose passages collide
     in some LSH band outside the boilerplate buckets, on at least SAME_STORY_MIN_PASSAGES
-    passages of each and at least SAME_STORY_OVERLAP of the passages of one."""
+    passages of each and at least SAME_STORY_OVERLAP of the passages of one.
+
+    A pair of two documents of this run is joined from its smaller id only: the counts
+    are symmetric, and on a first run that halves the join."""
     rows = con.execute(
         """
         WITH n AS (SELECT * FROM salvo_kept_bands WHERE doc_id IN (SELECT unnest($ids))),
@@ -131,7 +152,8 @@ def _candidates(con: duckdb.DuckDBPyConnection, doc_ids: list[str]) -> set[tuple
             SELECT n.doc_id AS a, o.doc_id AS b, count(DISTINCT n.passage) AS hit_a,
                    count(DISTINCT o.passage) AS hit_b
             FROM n JOIN salvo_kept_bands o
-                ON o.band = n.band AND o.band_key = n.band_key AND o.doc_id <> n.doc_id
+                ON o.band = n.band AND o.band_key = n.band_key
+                AND (o.doc_id > n.doc_id OR (NOT o.is_new AND o.doc_id <> n.doc_id))
             GROUP BY ALL HAVING least(hit_a, hit_b) >= $min_passages
         )
         SELECT a, b FROM pairs
@@ -149,31 +171,26 @@ def _candidates(con: duckdb.DuckDBPyConnection, doc_ids: list[str]) -> set[tuple
 
 
 def _score(
-    con: duckdb.DuckDBPyConnection, todo: list[str], passage_counts: dict[str, int]
+    con: duckdb.DuckDBPyConnection,
+    todo: list[str],
+    passage_counts: dict[str, int],
+    split: _Split,
 ) -> pl.DataFrame:
     """Score every candidate pair that involves a document of `todo`, exactly."""
     links: dict[str, list] = {name: [] for name in schema.columns_of("story_links")}
     scored: set[tuple[str, str]] = set()
-    # Passages of the documents already split, as tuples of word numbers (a tenth of the
-    # memory of sets of strings): a document is a candidate partner in many batches.
-    # Bounded, so memory does not grow with the warehouse.
-    split: dict[str, list[tuple[int, ...]]] = {}
-    vocabulary: dict[str, int] = {}
     _prepare_candidate_search(con, todo, passage_counts)
     for first in range(0, len(todo), INDEX_BATCH_DOCUMENTS):
         pairs = _candidates(con, todo[first : first + INDEX_BATCH_DOCUMENTS]) - scored
         scored |= pairs
-        needed = sorted({doc_id for pair in pairs for doc_id in pair} - split.keys())
-        if len(split) + len(needed) > SPLIT_CACHE_DOCUMENTS:
-            split.clear()
+        needed = sorted({doc_id for pair in pairs for doc_id in pair} - split.documents.keys())
+        if len(split.documents) + len(needed) > SPLIT_CACHE_DOCUMENTS:
+            split.documents.clear()
             needed = sorted({doc_id for pair in pairs for doc_id in pair})
         for doc_id, text in _texts(con, needed).items():
-            split[doc_id] = [
-                tuple(vocabulary.setdefault(word, len(vocabulary)) for word in words)
-                for words in stories.passages(text)
-            ]
+            split.add(doc_id, stories.passages(text))
         for a, b in sorted(pairs):
-            score = stories.score_pair(split[a], split[b])
+            score = stories.score_numbered(split.documents[a], split.documents[b])
             if score.shared_passages == 0:
                 continue
             links["doc_id"].append(a)
@@ -348,9 +365,10 @@ def update_stories(con: duckdb.DuckDBPyConnection) -> StoriesRun:
     # Nothing new, changed, gone, moved or hashed otherwise: the stories are what the
     # last run left.
     if rebuild or stale or moved or rehashed:
-        passage_counts = _index(con, todo)
+        split = _Split()
+        passage_counts = _index(con, todo, split)
         with warehouse.transaction(con):
-            new_links = _score(con, todo, passage_counts)
+            new_links = _score(con, todo, passage_counts, split)
             warehouse.insert_frame(con, "story_links", new_links)
             if rebuild:
                 frame = _story_rows(con, passage_counts)
