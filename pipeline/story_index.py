@@ -102,7 +102,8 @@ def _prepare_candidate_search(
     """Temporary tables for _candidates, built once per run: the index rows whose band key
     is one of `todo`'s and is not boilerplate (found in 2 to MAX_BUCKET_DOCUMENTS
     documents), and the passage count of every document (`passage_counts` for `todo`,
-    what document_stories recorded for the others)."""
+    what document_stories recorded for the others). Documents are numbered for the
+    search: the join groups and compares integers, not doc_id strings, in half the time."""
     # The index is read once: the rows sharing a key with `todo`, then those of them whose
     # key is not boilerplate.
     con.execute(
@@ -118,22 +119,36 @@ def _prepare_candidate_search(
     )
     con.execute(
         """
-        CREATE OR REPLACE TEMP TABLE salvo_kept_bands AS
-        SELECT *, doc_id IN (SELECT unnest($ids)) AS is_new FROM salvo_shared_bands
-        SEMI JOIN (
-            SELECT band, band_key FROM salvo_shared_bands GROUP BY ALL
-            HAVING count(DISTINCT doc_id) BETWEEN 2 AND $cap
-        ) USING (band, band_key)
+        CREATE OR REPLACE TEMP TABLE salvo_search_documents AS
+        SELECT doc_id, (row_number() OVER (ORDER BY doc_id))::INTEGER AS doc_no,
+               doc_id IN (SELECT unnest($ids)) AS is_new
+        FROM (SELECT DISTINCT doc_id FROM salvo_shared_bands)
         """,
-        {"cap": stories.MAX_BUCKET_DOCUMENTS, "ids": todo},
+        {"ids": todo},
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE salvo_kept_bands AS
+        WITH kept AS (
+            SELECT * FROM salvo_shared_bands
+            SEMI JOIN (
+                SELECT band, band_key FROM salvo_shared_bands GROUP BY ALL
+                HAVING count(DISTINCT doc_id) BETWEEN 2 AND $cap
+            ) USING (band, band_key)
+        )
+        SELECT kept.band, kept.band_key, kept.passage, d.doc_no, d.is_new
+        FROM kept JOIN salvo_search_documents d USING (doc_id)
+        """,
+        {"cap": stories.MAX_BUCKET_DOCUMENTS},
     )
     con.execute("DROP TABLE salvo_shared_bands")
     # Not counted again from passage_bands: that reads the whole index for a run that adds
     # one document.
     con.execute(
         "CREATE OR REPLACE TEMP TABLE salvo_passage_counts AS "
+        "SELECT d.doc_no, d.doc_id, c.passages FROM salvo_search_documents d JOIN ("
         "SELECT doc_id, passages FROM document_stories WHERE doc_id NOT IN (SELECT unnest($ids)) "
-        "UNION ALL SELECT unnest($ids) AS doc_id, unnest($counts) AS passages",
+        "UNION ALL SELECT unnest($ids) AS doc_id, unnest($counts) AS passages) c USING (doc_id)",
         {"ids": list(passage_counts), "counts": list(passage_counts.values())},
     )
 
@@ -143,22 +158,26 @@ def _candidates(con: duckdb.DuckDBPyConnection, doc_ids: list[str]) -> set[tuple
     in some LSH band outside the boilerplate buckets, on at least SAME_STORY_MIN_PASSAGES
     passages of each and at least SAME_STORY_OVERLAP of the passages of one.
 
-    A pair of two documents of this run is joined from its smaller id only: the counts
-    are symmetric, and on a first run that halves the join."""
+    A pair of two documents of this run is joined from its smaller number only: the
+    counts are symmetric, and on a first run that halves the join."""
     rows = con.execute(
         """
-        WITH n AS (SELECT * FROM salvo_kept_bands WHERE doc_id IN (SELECT unnest($ids))),
+        WITH n AS (
+            SELECT * FROM salvo_kept_bands WHERE doc_no IN (
+                SELECT doc_no FROM salvo_search_documents WHERE doc_id IN (SELECT unnest($ids))
+            )
+        ),
         pairs AS (
-            SELECT n.doc_id AS a, o.doc_id AS b, count(DISTINCT n.passage) AS hit_a,
+            SELECT n.doc_no AS a, o.doc_no AS b, count(DISTINCT n.passage) AS hit_a,
                    count(DISTINCT o.passage) AS hit_b
             FROM n JOIN salvo_kept_bands o
                 ON o.band = n.band AND o.band_key = n.band_key
-                AND (o.doc_id > n.doc_id OR (NOT o.is_new AND o.doc_id <> n.doc_id))
+                AND (o.doc_no > n.doc_no OR (NOT o.is_new AND o.doc_no <> n.doc_no))
             GROUP BY ALL HAVING least(hit_a, hit_b) >= $min_passages
         )
-        SELECT a, b FROM pairs
-        JOIN salvo_passage_counts sa ON sa.doc_id = a
-        JOIN salvo_passage_counts sb ON sb.doc_id = b
+        SELECT sa.doc_id, sb.doc_id FROM pairs
+        JOIN salvo_passage_counts sa ON sa.doc_no = a
+        JOIN salvo_passage_counts sb ON sb.doc_no = b
         WHERE greatest(hit_a / sa.passages, hit_b / sb.passages) >= $overlap
         """,
         {
