@@ -234,7 +234,7 @@ class PairScore:
 
 @dataclass(frozen=True)
 class NumberedPassages:
-    """A document's passages as arrays of word numbers, ready for score_numbered: every
+    """A document's passages as arrays of word numbers, ready for score_against: every
     (word, passage) entry sorted by word, and the number of words of each passage."""
 
     words: np.ndarray  # int64, sorted
@@ -255,23 +255,48 @@ def numbered(document_passages: Sequence[Collection[int]]) -> NumberedPassages:
     return NumberedPassages(words[order], passage[order], sizes)
 
 
-def score_numbered(a: NumberedPassages, b: NumberedPassages) -> PairScore:
-    """score_pair of two documents given as arrays: for every passage pair, the words they
-    have in common are counted from the (word, passage) entries the two share."""
-    lo = np.searchsorted(b.words, a.words, "left")
-    matches = np.searchsorted(b.words, a.words, "right") - lo
+def score_against(a: NumberedPassages, others: Sequence[NumberedPassages]) -> list[PairScore]:
+    """score_pair of one document against each of several, given as arrays, in one pass:
+    for every passage pair, the words the two passages have in common are counted from
+    the (word, passage) entries the documents share."""
+    k = len(others)
+    if k == 0:
+        return []
+    counts = np.array([o.count for o in others], dtype=np.int64)
+    words_b = np.concatenate([o.words for o in others])
+    sizes_b = np.concatenate([o.sizes for o in others])
+    # The partners' passages numbered one after another: partner p's passage j is
+    # first_b[p] + j, and passage_owner tells the partner of each.
+    first_b = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    passage_owner = np.repeat(np.arange(k), counts)
+    owner = np.repeat(np.arange(k), [len(o.words) for o in others])
+    passage_b = first_b[owner] + np.concatenate([o.passage for o in others])
+    # Entries keyed by (partner, word): sorted, as each partner's words are.
+    span = int(max(words_b.max(initial=-1), a.words.max(initial=-1))) + 1
+    keys_b = owner * span + words_b
+    keys_a = (np.arange(k)[:, None] * span + a.words[None, :]).ravel()
+    lo = np.searchsorted(keys_b, keys_a, "left")
+    matches = np.searchsorted(keys_b, keys_a, "right") - lo
     total = int(matches.sum())
-    if total == 0:
-        return PairScore(a.count, b.count, 0, 0)
-    ends = np.cumsum(matches)
-    # Entry k of the join pairs a's entry rows[k] with b's entry at lo + (k - its first k).
-    in_b = np.arange(total) + np.repeat(lo - (ends - matches), matches)
-    common = np.bincount(
-        np.repeat(a.passage, matches) * b.count + b.passage[in_b], minlength=a.count * b.count
-    ).reshape(a.count, b.count)
-    # |a & b| / |a | b|, the Jaccard of the two word sets (0 where no word is shared).
-    near = common / (a.sizes[:, None] + b.sizes[None, :] - common) >= PASSAGE_JACCARD
-    return PairScore(a.count, b.count, int(near.any(axis=1).sum()), int(near.any(axis=0).sum()))
+    shared_a = shared_b = np.zeros(k, dtype=np.int64)
+    if total:
+        ends = np.cumsum(matches)
+        # Entry t of the join pairs a's entry repeated there with b's entry at
+        # lo + (t - the first t of that a entry).
+        in_b = np.arange(total) + np.repeat(lo - (ends - matches), matches)
+        cells = passage_b[in_b] * a.count + np.repeat(np.tile(a.passage, k), matches)
+        common = np.bincount(cells, minlength=len(sizes_b) * a.count)
+        found = np.flatnonzero(common)
+        column, row = np.divmod(found, a.count)
+        both = common[found]
+        # |a & b| / |a | b|, the Jaccard of the two word sets.
+        near = both / (a.sizes[row] + sizes_b[column] - both) >= PASSAGE_JACCARD
+        shared_b = np.bincount(passage_owner[np.unique(column[near])], minlength=k)
+        near_rows = np.unique(passage_owner[column[near]] * a.count + row[near])
+        shared_a = np.bincount(near_rows // a.count, minlength=k)
+    return [
+        PairScore(a.count, int(counts[p]), int(shared_a[p]), int(shared_b[p])) for p in range(k)
+    ]
 
 
 def score_pair(a: Sequence[Collection[Word]], b: Sequence[Collection[Word]]) -> PairScore:
@@ -285,7 +310,7 @@ def score_pair(a: Sequence[Collection[Word]], b: Sequence[Collection[Word]]) -> 
             [[vocabulary.setdefault(w, len(vocabulary)) for w in words] for words in document]
         )
 
-    return score_numbered(numbers(a), numbers(b))
+    return score_against(numbers(a), [numbers(b)])[0]
 
 
 def group_stories(doc_ids: Iterable[str], links: Iterable[tuple[str, str]]) -> dict[str, str]:

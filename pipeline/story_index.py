@@ -9,6 +9,7 @@ every other document finds the pairs worth scoring. The algorithms are in
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import duckdb
@@ -208,17 +209,21 @@ def _score(
             needed = sorted({doc_id for pair in pairs for doc_id in pair})
         for doc_id, text in _texts(con, needed).items():
             split.add(doc_id, stories.passages(text))
-        for a, b in sorted(pairs):
-            score = stories.score_numbered(split.documents[a], split.documents[b])
-            if score.shared_passages == 0:
-                continue
-            links["doc_id"].append(a)
-            links["other_doc_id"].append(b)
-            links["passages"].append(score.passages)
-            links["other_passages"].append(score.other_passages)
-            links["shared_passages"].append(score.shared_passages)
-            links["overlap"].append(round(score.overlap, 4))
-            links["same_story"].append(score.same_story)
+        for a, group in itertools.groupby(sorted(pairs), key=lambda pair: pair[0]):
+            partners = [b for _, b in group]
+            scores = stories.score_against(
+                split.documents[a], [split.documents[b] for b in partners]
+            )
+            for b, score in zip(partners, scores, strict=True):
+                if score.shared_passages == 0:
+                    continue
+                links["doc_id"].append(a)
+                links["other_doc_id"].append(b)
+                links["passages"].append(score.passages)
+                links["other_passages"].append(score.other_passages)
+                links["shared_passages"].append(score.shared_passages)
+                links["overlap"].append(round(score.overlap, 4))
+                links["same_story"].append(score.same_story)
     return schema.frame("story_links", links)
 
 

@@ -93,6 +93,15 @@ def test_pair_scores_count_every_passage_with_a_near_copy():
             assert score.shared == sum(any(near(x, y) for y in b) for x in a)
             assert score.other_shared == sum(any(near(x, y) for x in a) for y in b)
     assert stories.score_pair([], texts[0]) == stories.PairScore(0, len(texts[0]), 0, 0)
+    # One document against several at once scores each as on its own.
+    vocabulary: dict[str, int] = {}
+    numbered = [
+        stories.numbered([[vocabulary.setdefault(w, len(vocabulary)) for w in p] for p in t])
+        for t in [*texts, []]
+    ]
+    for a, text in zip(numbered, [*texts, []], strict=True):
+        alone = [stories.score_pair(text, other) for other in [*texts, []]]
+        assert stories.score_against(a, numbered) == alone
 
 
 def test_band_keys_are_stable_and_collide_for_near_copies():
