@@ -14,7 +14,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 __all__ = ["EventTime", "event_time"]
@@ -252,6 +252,12 @@ _RANGE = re.compile(
 _KNOWN_TO = {"day": ("day",), "month": ("day", "month")}
 
 
+def _rules_for(text: str) -> Iterator[_Rule]:
+    """The rules that may match `text`, in their order: those whose word it has."""
+    words = {match.lastgroup for match in _ANY_TIME.finditer(text)}
+    return (rule for word, rules in _RULES_BY_WORD if word in words for rule in rules)
+
+
 def _find(
     text: str, published: dt.date | None, precision: str = "day"
 ) -> list[tuple[int, int, dt.date | None, dt.date | None, str]]:
@@ -259,8 +265,7 @@ def _find(
     earliest first; an expression inside an earlier-ranked one is skipped. One that needs a
     publication date known more finely than it is resolves to no days (None, None)."""
     found: list[tuple[int, int, dt.date | None, dt.date | None, str]] = []
-    words = {match.lastgroup for match in _ANY_TIME.finditer(text)}
-    for rule in (r for word, rules in _RULES_BY_WORD if word in words for r in rules):
+    for rule in _rules_for(text):
         for match in rule.pattern.finditer(text):
             if any(a < match.end() and match.start() < b for a, b, *_ in found):
                 continue
@@ -313,8 +318,10 @@ def _range(text: str, published: dt.date | None, precision: str) -> EventTime | 
 
 
 def states_time(text: str) -> bool:
-    """Whether the text has a time expression at all, resolvable or not."""
-    return bool(_find(text[:MAX_CHARS], None))
+    """Whether the text has a time expression at all, resolvable or not (what _find would
+    find something in)."""
+    text = text[:MAX_CHARS]
+    return any(rule.pattern.search(text) for rule in _rules_for(text))
 
 
 def event_time(text: str, published: dt.date | None, precision: str = "day") -> EventTime | None:
