@@ -14,8 +14,9 @@ The method, all of it cheap and incremental:
 1. Each passage becomes the set of its content words (lower case, spaCy's English stop
    words and one-letter tokens left out). Passages with fewer than PASSAGE_MIN_WORDS
    content words ("Published", "on") are ignored.
-2. A MinHash of each passage (datasketch) is cut into BANDS bands of ROWS values; each
-   band hashes to one integer key. Stored per document, these keys let a SQL join find
+2. A MinHash of each passage (datasketch's affine32 scheme, computed here in numpy with
+   every distinct word hashed once) is cut into BANDS bands of ROWS values; each band
+   hashes to one integer key. Stored per document, these keys let a SQL join find
    the old passages that may resemble a new one (LSH) without reading old texts.
 3. Band keys shared by more than MAX_BUCKET_DOCUMENTS documents are boilerplate (a
    publisher's footer, a background sentence every report repeats, a house template) and
@@ -34,15 +35,14 @@ The method, all of it cheap and incremental:
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import numpy as np
-
-from pipeline.lifetime import long_lived
 
 # A sentence rewritten by another outlet keeps about half its content words: the eight
 # passage pairs of 003/004 score 0.41 to 0.81. Independent reports of one interview pass
@@ -112,34 +112,85 @@ _MIX_2 = np.uint64(0x94D049BB133111EB)
 
 
 @lru_cache(maxsize=1)
-def _minhash() -> Any:
-    # Imported on first use: datasketch imports scipy, a second of start-up.
-    with long_lived():
-        from datasketch import MinHash
-    return MinHash
+def _permutations() -> tuple[np.ndarray, np.ndarray]:
+    """The NUM_PERM affine permutations h -> a * h + b (mod 2**32, `a` odd) drawn from SEED,
+    exactly as datasketch's MinHash (scheme affine32) draws them: the keys stored by
+    earlier runs, made with that class, must match the keys made now."""
+    gen = np.random.RandomState(SEED)
+    a = gen.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
+    return a, b
 
 
-def band_key_matrix(document_passages: Sequence[frozenset[str]]) -> np.ndarray:
-    """For each passage (row), BANDS signed 64-bit keys (columns): two passages sharing a
-    key in the same band are LSH candidates (likely Jaccard >= about PASSAGE_JACCARD)."""
-    if not document_passages:
-        return np.empty((0, BANDS), dtype=np.int64)
-    signatures = _minhash().bulk(
-        [[w.encode() for w in words] for words in document_passages],
-        num_perm=NUM_PERM,
-        seed=SEED,
+def _word_hashes(words: Iterable[str]) -> np.ndarray:
+    """The 32-bit hash of each word: the first 4 bytes of its SHA-1 (little-endian), then
+    the MurmurHash3 finaliser, as datasketch's MinHash does before permuting."""
+    hv = np.fromiter(
+        (int.from_bytes(hashlib.sha1(w.encode()).digest()[:4], "little") for w in words),
+        dtype=np.uint32,
     )
-    values = np.stack([s.hashvalues for s in signatures]).astype(np.uint64)
+    hv ^= hv >> np.uint32(16)
+    hv *= np.uint32(0x85EBCA6B)
+    hv ^= hv >> np.uint32(13)
+    hv *= np.uint32(0xC2B2AE35)
+    hv ^= hv >> np.uint32(16)
+    return hv
+
+
+# Word entries whose permuted hashes are held at once (4 bytes times NUM_PERM each).
+_MINHASH_CHUNK_WORDS = 32_768
+
+
+def _signatures(all_passages: Sequence[Collection[str]]) -> np.ndarray:
+    """The MinHash (NUM_PERM uint32 values) of each passage; every distinct word is hashed
+    and permuted once."""
+    vocabulary: dict[str, int] = {}
+    entries = np.fromiter(
+        (vocabulary.setdefault(w, len(vocabulary)) for words in all_passages for w in words),
+        dtype=np.int64,
+    )
+    sizes = np.fromiter((len(words) for words in all_passages), dtype=np.int64)
+    a, b = _permutations()
+    # uint32 arithmetic wraps around: the mod 2**32 of the permutations.
+    permuted = _word_hashes(vocabulary)[:, None] * a + b
+    starts = np.concatenate(([0], np.cumsum(sizes)))
+    out = np.empty((len(sizes), NUM_PERM), dtype=np.uint32)
+    first = 0
+    while first < len(sizes):
+        # Whole passages, about _MINHASH_CHUNK_WORDS entries at a time (at least one).
+        last = max(
+            first + 1,
+            int(np.searchsorted(starts, starts[first] + _MINHASH_CHUNK_WORDS, "right")) - 1,
+        )
+        last = min(last, len(sizes))
+        rows = permuted[entries[starts[first] : starts[last]]]
+        out[first:last] = np.minimum.reduceat(rows, starts[first:last] - starts[first], axis=0)
+        first = last
+    return out
+
+
+def band_key_matrices(documents: Sequence[Sequence[frozenset[str]]]) -> list[np.ndarray]:
+    """band_key_matrix of several documents at once (their words hashed once)."""
+    flat = [words for document in documents for words in document]
+    if not flat:
+        return [np.empty((0, BANDS), dtype=np.int64) for _ in documents]
+    values = _signatures(flat).astype(np.uint64)
     # numpy's unsigned arithmetic wraps around, which is what a hash wants.
-    keys = (values.reshape(len(signatures), BANDS, ROWS) * _ROW_MULTIPLIERS).sum(
-        axis=2, dtype=np.uint64
-    )
+    keys = (values.reshape(len(flat), BANDS, ROWS) * _ROW_MULTIPLIERS).sum(axis=2, dtype=np.uint64)
     keys ^= keys >> np.uint64(30)
     keys *= _MIX_1
     keys ^= keys >> np.uint64(27)
     keys *= _MIX_2
     keys ^= keys >> np.uint64(31)
-    return keys.view(np.int64)
+    signed = keys.view(np.int64)
+    bounds = np.cumsum([len(document) for document in documents])[:-1]
+    return np.split(signed, bounds)
+
+
+def band_key_matrix(document_passages: Sequence[frozenset[str]]) -> np.ndarray:
+    """For each passage (row), BANDS signed 64-bit keys (columns): two passages sharing a
+    key in the same band are LSH candidates (likely Jaccard >= about PASSAGE_JACCARD)."""
+    return band_key_matrices([document_passages])[0]
 
 
 def band_keys(document_passages: Sequence[frozenset[str]]) -> list[list[int]]:
@@ -181,28 +232,85 @@ class PairScore:
         )
 
 
+@dataclass(frozen=True)
+class NumberedPassages:
+    """A document's passages as arrays of word numbers, ready for score_against: every
+    (word, passage) entry sorted by word, and the number of words of each passage."""
+
+    words: np.ndarray  # int64, sorted
+    passage: np.ndarray  # int64, the passage of each entry of `words`
+    sizes: np.ndarray  # int64, one per passage
+
+    @property
+    def count(self) -> int:
+        return len(self.sizes)
+
+
+def numbered(document_passages: Sequence[Collection[int]]) -> NumberedPassages:
+    """A document's passages, each a collection of distinct word numbers, as arrays."""
+    sizes = np.fromiter((len(words) for words in document_passages), dtype=np.int64)
+    words = np.fromiter((w for words in document_passages for w in words), dtype=np.int64)
+    passage = np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)
+    order = np.argsort(words, kind="stable")
+    return NumberedPassages(words[order], passage[order], sizes)
+
+
+def score_against(a: NumberedPassages, others: Sequence[NumberedPassages]) -> list[PairScore]:
+    """score_pair of one document against each of several, given as arrays, in one pass:
+    for every passage pair, the words the two passages have in common are counted from
+    the (word, passage) entries the documents share."""
+    k = len(others)
+    if k == 0:
+        return []
+    counts = np.array([o.count for o in others], dtype=np.int64)
+    words_b = np.concatenate([o.words for o in others])
+    sizes_b = np.concatenate([o.sizes for o in others])
+    # The partners' passages numbered one after another: partner p's passage j is
+    # first_b[p] + j, and passage_owner tells the partner of each.
+    first_b = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    passage_owner = np.repeat(np.arange(k), counts)
+    owner = np.repeat(np.arange(k), [len(o.words) for o in others])
+    passage_b = first_b[owner] + np.concatenate([o.passage for o in others])
+    # Entries keyed by (partner, word): sorted, as each partner's words are.
+    span = int(max(words_b.max(initial=-1), a.words.max(initial=-1))) + 1
+    keys_b = owner * span + words_b
+    keys_a = (np.arange(k)[:, None] * span + a.words[None, :]).ravel()
+    lo = np.searchsorted(keys_b, keys_a, "left")
+    matches = np.searchsorted(keys_b, keys_a, "right") - lo
+    total = int(matches.sum())
+    shared_a = shared_b = np.zeros(k, dtype=np.int64)
+    if total:
+        ends = np.cumsum(matches)
+        # Entry t of the join pairs a's entry repeated there with b's entry at
+        # lo + (t - the first t of that a entry).
+        in_b = np.arange(total) + np.repeat(lo - (ends - matches), matches)
+        cells = passage_b[in_b] * a.count + np.repeat(np.tile(a.passage, k), matches)
+        common = np.bincount(cells, minlength=len(sizes_b) * a.count)
+        found = np.flatnonzero(common)
+        column, row = np.divmod(found, a.count)
+        both = common[found]
+        # |a & b| / |a | b|, the Jaccard of the two word sets.
+        near = both / (a.sizes[row] + sizes_b[column] - both) >= PASSAGE_JACCARD
+        shared_b = np.bincount(passage_owner[np.unique(column[near])], minlength=k)
+        near_rows = np.unique(passage_owner[column[near]] * a.count + row[near])
+        shared_a = np.bincount(near_rows // a.count, minlength=k)
+    return [
+        PairScore(a.count, int(counts[p]), int(shared_a[p]), int(shared_b[p])) for p in range(k)
+    ]
+
+
 def score_pair(a: Sequence[Collection[Word]], b: Sequence[Collection[Word]]) -> PairScore:
     """Compare every passage of one document with every passage of the other (exact, so
-    the decision never depends on which LSH bands happened to collide). The words of `b`
-    are indexed first, so only passage pairs with a word in common are looked at. A
-    passage is a collection of distinct words, or of distinct word numbers."""
-    postings: dict[Word, list[int]] = {}
-    for j, words_b in enumerate(b):
-        for word in words_b:
-            postings.setdefault(word, []).append(j)
-    shared_a: set[int] = set()
-    shared_b: set[int] = set()
-    for i, words_a in enumerate(a):
-        common: dict[int, int] = {}
-        for word in words_a:
-            for j in postings.get(word, ()):
-                common[j] = common.get(j, 0) + 1
-        for j, both in common.items():
-            # |a & b| / |a | b|, the Jaccard of the two word sets.
-            if both / (len(words_a) + len(b[j]) - both) >= PASSAGE_JACCARD:
-                shared_a.add(i)
-                shared_b.add(j)
-    return PairScore(len(a), len(b), len(shared_a), len(shared_b))
+    the decision never depends on which LSH bands happened to collide). A passage is a
+    collection of distinct words, or of distinct word numbers."""
+    vocabulary: dict[Word, int] = {}
+
+    def numbers(document: Sequence[Collection[Word]]) -> NumberedPassages:
+        return numbered(
+            [[vocabulary.setdefault(w, len(vocabulary)) for w in words] for words in document]
+        )
+
+    return score_against(numbers(a), [numbers(b)])[0]
 
 
 def group_stories(doc_ids: Iterable[str], links: Iterable[tuple[str, str]]) -> dict[str, str]:

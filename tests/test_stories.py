@@ -7,6 +7,7 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import numpy as np
 import pytest
 
 from assets import ingest
@@ -80,6 +81,29 @@ def test_one_shared_quote_does_not_make_one_story():
     assert unrelated.shared_passages == 0 and unrelated.overlap == 0.0
 
 
+def test_pair_scores_count_every_passage_with_a_near_copy():
+    texts = [stories.passages(t) for t in (WIRE, REWRITE, QUOTING, UNRELATED)]
+
+    def near(x: frozenset[str], y: frozenset[str]) -> bool:
+        return len(x & y) / len(x | y) >= stories.PASSAGE_JACCARD
+
+    for a in texts:
+        for b in texts:
+            score = stories.score_pair(a, b)
+            assert score.shared == sum(any(near(x, y) for y in b) for x in a)
+            assert score.other_shared == sum(any(near(x, y) for x in a) for y in b)
+    assert stories.score_pair([], texts[0]) == stories.PairScore(0, len(texts[0]), 0, 0)
+    # One document against several at once scores each as on its own.
+    vocabulary: dict[str, int] = {}
+    numbered = [
+        stories.numbered([[vocabulary.setdefault(w, len(vocabulary)) for w in p] for p in t])
+        for t in [*texts, []]
+    ]
+    for a, text in zip(numbered, [*texts, []], strict=True):
+        alone = [stories.score_pair(text, other) for other in [*texts, []]]
+        assert stories.score_against(a, numbered) == alone
+
+
 def test_band_keys_are_stable_and_collide_for_near_copies():
     wire, rewrite = stories.passages(WIRE), stories.passages(REWRITE)
     keys = stories.band_keys(wire)
@@ -92,6 +116,32 @@ def test_band_keys_are_stable_and_collide_for_near_copies():
     other = stories.band_keys(stories.passages(UNRELATED))[0]
     assert not any(a == b for a, b in zip(keys[0], other, strict=True))
     assert stories.band_keys([]) == []
+
+
+def test_band_keys_are_those_datasketch_made_for_earlier_runs():
+    # Keys stored by earlier runs were made with datasketch's MinHash: a new document must
+    # still collide with them, so the keys must be the same numbers.
+    from datasketch import MinHash
+
+    passages = stories.passages(WIRE + "\n" + REWRITE + "\n" + QUOTING + "\n" + UNRELATED)
+    signatures = MinHash.bulk(
+        [[w.encode() for w in words] for words in passages],
+        num_perm=stories.NUM_PERM,
+        seed=stories.SEED,
+    )
+    values = np.stack([s.hashvalues for s in signatures]).astype(np.uint64)
+    keys = (
+        values.reshape(len(passages), stories.BANDS, stories.ROWS) * stories._ROW_MULTIPLIERS
+    ).sum(axis=2, dtype=np.uint64)
+    for shift, multiplier in ((30, stories._MIX_1), (27, stories._MIX_2)):
+        keys ^= keys >> np.uint64(shift)
+        keys *= multiplier
+    keys ^= keys >> np.uint64(31)
+    assert stories.band_key_matrix(passages).tolist() == keys.view(np.int64).tolist()
+    # Several documents at once give each its own keys.
+    together = stories.band_key_matrices([passages[:3], [], passages[3:]])
+    assert [m.shape[0] for m in together] == [3, 0, len(passages) - 3]
+    assert np.concatenate(together).tolist() == keys.view(np.int64).tolist()
 
 
 def test_stories_are_connected_groups_named_by_their_smallest_id():

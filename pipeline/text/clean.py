@@ -75,6 +75,7 @@ _SPACES = re.compile(r" {2,}")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
 _NON_WORD = re.compile(r"[^a-z' ]+")
 _WORD = re.compile(r"[^\W_]", re.UNICODE)
+_WORDY_TOKEN = re.compile(r"\S*[^\W_]\S*")
 _SENTENCE_END = re.compile(r"[.!?][\"'\u201d\u2019)\]]*$")
 
 _BYLINE = re.compile(
@@ -101,6 +102,8 @@ class _Cues:
     captions: tuple[str, ...]
     short_prefixes: tuple[str, ...]
     contains: tuple[str, ...]
+    # Finds any [contains] cue as whole words in " " + normalised line + " ".
+    contains_re: re.Pattern[str]
     words: frozenset[str]
     filler: frozenset[str]
     footer: frozenset[str]
@@ -108,8 +111,9 @@ class _Cues:
 
 
 def _split_open(cues: list[str]) -> tuple[frozenset[str], tuple[str, ...]]:
+    """The exact cues, and the open ones ("cue *") as "cue " (the word must end there)."""
     exact = frozenset(c for c in cues if not c.endswith(" *"))
-    wildcard = tuple(c.removesuffix(" *") for c in cues if c.endswith(" *"))
+    wildcard = tuple(c.removesuffix("*") for c in cues if c.endswith(" *"))
     return exact, wildcard
 
 
@@ -154,6 +158,7 @@ def _load_cues() -> _Cues:
             raise ValueError(f"boilerplate.txt line {number}: cue before any [section]")
         else:
             current.append(line.lower())
+    contains = tuple(_normalise(c) for c in sections["contains"])
     phrases, open_phrases = _split_open(
         [_normalise(c) + (" *" * c.endswith(" *")) for c in sections["phrases"]]
     )
@@ -167,7 +172,10 @@ def _load_cues() -> _Cues:
         teasers=tuple(sections["teasers"]),
         captions=tuple(sections["captions"]),
         short_prefixes=tuple(sections["short-prefixes"]),
-        contains=tuple(_normalise(c) for c in sections["contains"]),
+        contains=contains,
+        contains_re=re.compile(
+            "|".join(f" {re.escape(c)} " for c in contains) if contains else r"(?!)"
+        ),
         words=frozenset(sections["words"]),
         filler=frozenset(sections["filler"]),
         footer=footer,
@@ -187,9 +195,11 @@ _CUES = _load_cues()
 def _matches(normalised: str, exact: frozenset[str], wildcard: tuple[str, ...]) -> bool:
     if normalised in exact:
         return True
+    if not normalised.startswith(wildcard):
+        return False
     words = normalised.split()
     return any(
-        normalised.startswith(cue + " ") and len(words) <= len(cue.split()) + 4 for cue in wildcard
+        normalised.startswith(cue) and len(words) <= len(cue.split()) + 4 for cue in wildcard
     )
 
 
@@ -203,7 +213,8 @@ def _starts_with(lowered: str, cue: str) -> bool:
 
 
 def _word_count(line: str) -> int:
-    return sum(1 for token in line.split() if _WORD.search(token))
+    """Whitespace-separated tokens with a letter or digit in them."""
+    return len(_WORDY_TOKEN.findall(line))
 
 
 def _is_footer_marker(line: str) -> bool:
@@ -281,22 +292,36 @@ def is_boilerplate_line(line: str) -> bool:
         return True
     if _matches(normalised, cues.footer, cues.open_footer):
         return True
-    if any(_starts_with(lowered, cue) for cue in cues.prefixes):
+    # str.startswith over a whole tuple first: most lines start with no cue at all.
+    if lowered.startswith(cues.prefixes) and any(
+        _starts_with(lowered, cue) for cue in cues.prefixes
+    ):
         return True
-    teaser = next((cue for cue in cues.teasers if _starts_with(lowered, cue)), None)
+    teaser = (
+        next((cue for cue in cues.teasers if _starts_with(lowered, cue)), None)
+        if lowered.startswith(cues.teasers)
+        else None
+    )
     if teaser is not None:
         # Another article's headline is a sentence like any other; a bare label is chrome.
         return n_words - _word_count(teaser) < MIN_HEADLINE_WORDS
-    caption = next((cue for cue in cues.captions if _starts_with(lowered, cue)), None)
+    caption = (
+        next((cue for cue in cues.captions if _starts_with(lowered, cue)), None)
+        if lowered.startswith(cues.captions)
+        else None
+    )
+    padded = f" {normalised} "
     if caption is not None:
         # A caption that is a sentence is one (the claim guidelines); a credit is chrome.
-        credit = any(f" {cue} " in f" {normalised} " for cue in cues.contains)
+        credit = cues.contains_re.search(padded) is not None
         return credit or n_words - _word_count(caption) < MIN_CAPTION_WORDS
-    if n_words <= MAX_CHROME_WORDS and any(_starts_with(lowered, c) for c in cues.short_prefixes):
-        return True
-    if n_words <= MAX_CONTAINS_WORDS and any(
-        f" {cue} " in f" {normalised} " for cue in cues.contains
+    if (
+        n_words <= MAX_CHROME_WORDS
+        and lowered.startswith(cues.short_prefixes)
+        and any(_starts_with(lowered, c) for c in cues.short_prefixes)
     ):
+        return True
+    if n_words <= MAX_CONTAINS_WORDS and cues.contains_re.search(padded) is not None:
         return True
     words = normalised.split()
     vocabulary = cues.words | cues.filler

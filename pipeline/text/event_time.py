@@ -14,7 +14,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 __all__ = ["EventTime", "event_time"]
@@ -191,12 +191,14 @@ _I = re.IGNORECASE
 # of what the sentence begins with, and a run of text without a sentence break that long
 # is not prose.
 MAX_CHARS = 2_000
-# Single expressions, most specific first: where two overlap, the earlier rule wins.
+# Single expressions, most specific first: where two overlap, the earlier rule wins. They
+# come in three groups, by the word each needs: a month name, a year, or a relative time
+# word (_ANY_TIME).
 _AFTER = r"(?:on|by|since|from|until)"
 _IN = r"(?:in|since|during|by|until|from|of|throughout)"
 _WEEKDAY = r"(?P<weekday>monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
 _COUNT = r"(?P<count>\d{1,2}|one|two|three|four|five|six|a|an)"
-_SINGLE: tuple[_Rule, ...] = (
+_MONTH_RULES: tuple[_Rule, ...] = (
     _Rule(re.compile(rf"\b{_m()}\s+{_d()},?\s+{_y()}", _I), _full_date),
     _Rule(re.compile(rf"\b{_d()}(?:\s+of)?\s+{_m()},?\s+{_y()}", _I), _full_date),
     _Rule(re.compile(rf"\b{_m()},?\s+(?:of\s+)?{_y()}", _I), _month_year),
@@ -209,8 +211,12 @@ _SINGLE: tuple[_Rule, ...] = (
         _month_only,
         "month",
     ),
+)
+_YEAR_RULES: tuple[_Rule, ...] = (
     _Rule(re.compile(rf"\b{_IN}\s+{_PART}{_y()}", _I), _year_only),
     _Rule(re.compile(rf"\b{_PART[:-1]}{_y()}", _I), _year_only),  # "early 2024"
+)
+_WORD_RULES: tuple[_Rule, ...] = (
     _Rule(
         re.compile(r"\b(?:yesterday|today|this week|(?:last|past) week)\b", _I), _relative, "day"
     ),
@@ -218,6 +224,21 @@ _SINGLE: tuple[_Rule, ...] = (
     _Rule(re.compile(rf"\b(?:on|last)\s+{_WEEKDAY}\b", _I), _weekday, "day"),
     _Rule(re.compile(rf"\b{_COUNT}\s+(?P<unit>days?|weeks?)\s+ago\b", _I), _ago, "day"),
     _Rule(re.compile(rf"\b{_COUNT}\s+(?P<unit>months?|years?)\s+ago\b", _I), _ago, "month"),
+)
+# The word each group of rules needs: a month name, a year, or a relative time word ("ago"
+# ends every "... ago", and "week", "month" and "year" every other relative rule). A text
+# is searched only with the rules whose word it has: most sentences have none of them, or
+# only a month's ("may"), and the rules are the costliest step of the row writing after
+# the parse.
+_ANY_TIME = re.compile(
+    rf"\b{_m('month_word')}|(?P<year_number>(?:19|20)\d\d)(?!\d)"
+    rf"|\b(?P<time_word>yesterday|today|week|month|year|ago|{_WEEKDAY[12:-1]})\b",
+    _I,
+)
+_RULES_BY_WORD = (
+    ("month_word", _MONTH_RULES),
+    ("year_number", _YEAR_RULES),
+    ("time_word", _WORD_RULES),
 )
 # "since" opens a range that runs to the publication date.
 _SINCE = re.compile(r"\bsince\b", _I)
@@ -231,6 +252,12 @@ _RANGE = re.compile(
 _KNOWN_TO = {"day": ("day",), "month": ("day", "month")}
 
 
+def _rules_for(text: str) -> Iterator[_Rule]:
+    """The rules that may match `text`, in their order: those whose word it has."""
+    words = {match.lastgroup for match in _ANY_TIME.finditer(text)}
+    return (rule for word, rules in _RULES_BY_WORD if word in words for rule in rules)
+
+
 def _find(
     text: str, published: dt.date | None, precision: str = "day"
 ) -> list[tuple[int, int, dt.date | None, dt.date | None, str]]:
@@ -238,7 +265,7 @@ def _find(
     earliest first; an expression inside an earlier-ranked one is skipped. One that needs a
     publication date known more finely than it is resolves to no days (None, None)."""
     found: list[tuple[int, int, dt.date | None, dt.date | None, str]] = []
-    for rule in _SINGLE:
+    for rule in _rules_for(text):
         for match in rule.pattern.finditer(text):
             if any(a < match.end() and match.start() < b for a, b, *_ in found):
                 continue
@@ -291,8 +318,10 @@ def _range(text: str, published: dt.date | None, precision: str) -> EventTime | 
 
 
 def states_time(text: str) -> bool:
-    """Whether the text has a time expression at all, resolvable or not."""
-    return bool(_find(text[:MAX_CHARS], None))
+    """Whether the text has a time expression at all, resolvable or not (what _find would
+    find something in)."""
+    text = text[:MAX_CHARS]
+    return any(rule.pattern.search(text) for rule in _rules_for(text))
 
 
 def event_time(text: str, published: dt.date | None, precision: str = "day") -> EventTime | None:
