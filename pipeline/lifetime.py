@@ -1,7 +1,7 @@
 """Objects that live as long as the process, kept out of the garbage collector's way.
 
 A run builds a few million objects that are never freed: the modules Dagster, DuckDB,
-polars, spaCy, matplotlib and datasketch import, the definitions, the loaded spaCy model.
+polars, spaCy and matplotlib import, the definitions, the loaded spaCy model.
 Every full collection of the cyclic garbage collector walks all of them again, a visible
 share of a short run (docs/performance.md). Built inside `long_lived()`,
 they are frozen (`gc.freeze`): later collections skip them. Python's documentation
