@@ -258,8 +258,12 @@ def military_units(doc: Doc, taken: set[int], actor_kind: dict[int, str]) -> lis
     """Troops named as units of a state's forces, as spans of class troops. `actor_kind`
     maps a token to the kind of actor mention it is part of ("demonym", "military")."""
     found: list[Span] = []
-    for token in doc:
-        if token.i in taken or token.pos_ != "NOUN" or token.lemma_.lower() not in UNIT_NOUNS:
+    wanted = {doc.vocab.strings.add(word) for word in UNIT_NOUNS}
+    # Read the lemmas as one array: making a Token for every word costs more than the rule.
+    lemmas = doc.to_array("LEMMA").tolist() if len(doc) else []
+    for i in (i for i, lemma in enumerate(lemmas) if lemma in wanted and i not in taken):
+        token = doc[i]
+        if token.pos_ != "NOUN":
             continue
         forces = [
             g
