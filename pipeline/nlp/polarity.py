@@ -63,6 +63,13 @@ def is_negated(
         for c in weapon.children
     ):
         return True
+    # "Tehran denies having supplied ...", "denied ever sending": a denial just before the
+    # claim word denies it, however the parser hung the clause.
+    before = token.i - 1
+    while before >= 0 and token.doc[before].lower_ in ("having", "ever", "been", "to", "that"):
+        before -= 1
+    if before >= 0 and before < token.i - 1 and token.doc[before].lemma_.lower() in deny:
+        return True
     in_clause = True
     for node in path_to_root(token):
         if node.i != token.i and node.lemma_.lower() in deny:

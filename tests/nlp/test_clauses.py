@@ -101,3 +101,11 @@ def test_weapons_seized_on_their_way_go_to_where_they_were_bound_not_to_the_seiz
     )
     pairs = {(c[1], c[2]) for c in asserted(nlp, text)}
     assert ("IRN", "HOUTHIS") in pairs and ("IRN", "YEM") not in pairs
+
+
+def test_a_denial_just_before_the_claim_word_denies_it_however_the_clause_is_parsed(nlp):
+    text = (
+        "Tehran denies having supplied Moscow with either missiles or the thousands of "
+        "drones that Kyiv and Western governments say Russia uses against Ukraine."
+    )
+    assert not any(c[0] == "supply" for c in asserted(nlp, text))
