@@ -39,9 +39,6 @@ def rule_name(trigger: Token | None, relation: str, inferred: int) -> str:
     return f"{kind}:{relation}" + ("+context" if inferred else "")
 
 
-# Words of a generic aid phrase that names no weapon of its own.
-AID_WORDS = ("aid", "assistance", "support", "package", "supplies", "equipment")
-
 # When two triggers read the same weapon words with the same actors ("approved the sale of
 # jets"), the more specific relation names the claim.
 RELATION_RANK = {"supply": 0, "use": 1, "produce": 1, "purchase": 2}
@@ -94,17 +91,14 @@ def dedupe(claims: list[Claim]) -> list[Claim]:
                 kept[kept.index(rival)] = claim
         elif claim.roles == rival.roles or claim.relation != rival.relation:
             kept.append(claim)
-    # "military aid ... a consignment that included shells and tanks": the aid is no row of
-    # its own when the sentence names what is in it (guidelines).
+    # "military aid ... a consignment that included shells and tanks", "a contract for 180
+    # K2 tanks, the largest arms export deal": a general word for a transfer whose weapons
+    # the sentence names is no row of its own (guidelines).
     named = {(c.supplier, c.recipient) for c in kept if c.weapon_class not in GENERIC_CLASSES}
     kept = [
         c
         for c in kept
-        if not (
-            c.weapon_class == "weapons_general"
-            and (c.supplier, c.recipient) in named
-            and any(word in c.weapon_text.lower() for word in AID_WORDS)
-        )
+        if not (c.weapon_class == "weapons_general" and (c.supplier, c.recipient) in named)
     ]
     return sorted(kept, key=lambda c: (c.weapon_start, c.relation))
 

@@ -72,3 +72,11 @@ def test_what_an_order_includes_is_bought_under_it(nlp):
 )
 def test_a_system_written_out_in_full_has_its_class(nlp, text, weapon_class):
     assert weapon_class in {t[3] for t in triples(nlp, text)}
+
+
+def test_a_general_word_for_a_transfer_whose_weapons_are_named_is_no_row(nlp):
+    text = (
+        "Romania signed a $1 billion contract for 54 K9 howitzers from South Korea's Hanwha, "
+        "the largest arms export deal in the company's history."
+    )
+    assert {t[3] for t in triples(nlp, text)} == {"artillery_system"}
