@@ -431,7 +431,7 @@ def is_request_or_condition(token: Token, request: frozenset[str]) -> bool:
     for node in path_to_root(token):
         if node.lemma_.lower() in request and node.i != token.i:
             return True
-        if any(c.dep_ == "mark" and c.lower_ == "if" for c in node.children):
+        if any(c.dep_ == "mark" and c.lower_ in ("if", "unless") for c in node.children):
             return True
         if node.dep_ == "relcl":
             # "launchers needed to fire the missiles that Tehran shipped": the clause

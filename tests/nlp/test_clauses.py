@@ -109,3 +109,12 @@ def test_a_denial_just_before_the_claim_word_denies_it_however_the_clause_is_par
         "drones that Kyiv and Western governments say Russia uses against Ukraine."
     )
     assert not any(c[0] == "supply" for c in asserted(nlp, text))
+
+
+def test_a_transfer_under_unless_is_a_condition_not_a_claim(nlp):
+    text = (
+        "Germany sent Ukraine an IRIS-T system in May. Officials warned that the grid will "
+        "fail unless more air defence arrives in Ukraine quickly."
+    )
+    later = [c for c in nlp(text)._.salvo_claims if c["sentence_start"] > 0]
+    assert later == []
