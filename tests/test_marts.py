@@ -568,6 +568,40 @@ def test_claims_enriched_is_updated_by_document_to_what_its_sql_gives(
     assert run()["update"] == "rebuild"
 
 
+def test_a_large_model_updated_by_document_is_built_in_batches_of_documents(
+    small_warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    # One document per batch stands for a warehouse past the batch size.
+    monkeypatch.setattr(updates, "BUILD_BATCH_DOCUMENTS", 1)
+    model = next(m for m in MODELS if m.name == "claims_enriched")
+    resources = _resources(small_warehouse, tmp_path)
+
+    def run() -> dict:
+        result = dg.materialize(
+            [build_model_asset(model)], resources=resources, instance=dg.DagsterInstance.ephemeral()
+        )
+        expected = read_rows(small_warehouse, f"SELECT * FROM ({model.sql}) ORDER BY ALL")
+        assert read_rows(small_warehouse, "SELECT * FROM claims_enriched ORDER BY ALL") == expected
+        return materialization_metadata(result, model.name)
+
+    def change(statement: str) -> None:
+        con = warehouse.connect(small_warehouse)
+        con.execute(statement)
+        con.close()
+
+    documents = read_rows(small_warehouse, "SELECT count(DISTINCT doc_id) FROM documents")[0][0]
+    change("DROP TABLE claims_enriched")
+    meta = run()
+    assert (meta["update"], meta["batches"]) == ("rebuild", documents)
+    # A row edited by hand is put right by a build in batches (a diff holds every row).
+    change("UPDATE claims_enriched SET quantity = -1")
+    meta = run()
+    assert (meta["update"], meta["batches"]) == ("rebuild", documents)
+    # The digests it leaves let the next run update by document.
+    change("UPDATE claims SET quantity = 5 WHERE claim_id = (SELECT min(claim_id) FROM claims)")
+    assert run()["update"] == "documents"
+
+
 @pytest.mark.parametrize(
     ("sql", "problem"),
     [
