@@ -295,6 +295,14 @@ def table_checksums(
     }
 
 
+def database_path(con: duckdb.DuckDBPyConnection) -> str:
+    """The absolute path of the connection's database file."""
+    [(path,)] = con.execute(
+        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchall()
+    return str(path)
+
+
 def table_exists(con: duckdb.DuckDBPyConnection, table: str, schema: str = "main") -> bool:
     """Looked up rather than tried: a failed statement aborts the caller's transaction."""
     row = con.execute(

@@ -12,6 +12,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from assets.checks import CHECKS_TAG, FULL
 from assets.marts import (
     CHARTS,
     MART_KEYS,
@@ -372,6 +373,52 @@ def test_sql_check_passes_then_fails_when_broken(check: SqlCheck, small_warehous
     assert broken.severity == dg.AssetCheckSeverity.ERROR
     assert broken.metadata["offending_rows"].value > 0
     assert "|" in broken.metadata["sample"].value
+
+
+def test_a_check_whose_inputs_did_not_change_since_it_passed_is_not_run_again(
+    small_warehouse: Path, tmp_path: Path
+):
+    checks = [
+        g
+        for g in sql_checks
+        if dg.AssetKey("claims_enriched") in {k.asset_key for k in g.check_keys}
+    ]
+
+    def run(**tags: str) -> dict[str, tuple[bool, bool]]:
+        """Each check of claims_enriched: (passed, run again)."""
+        result = dg.materialize(
+            [build_model_asset(next(m for m in MODELS if m.name == "claims_enriched")), *checks],
+            resources=_resources(small_warehouse, tmp_path),
+            instance=dg.DagsterInstance.ephemeral(),
+            raise_on_error=False,
+            tags=tags,
+            selection=dg.AssetSelection.all_asset_checks(),
+        )
+        return {
+            e.check_name: (e.passed, e.metadata["run_again"].value)
+            for e in result.get_asset_check_evaluations()
+        }
+
+    assert run()["every_claim_once"] == (True, True)
+    assert run()["every_claim_once"] == (True, False)
+    # A run tagged for every row runs every check.
+    assert run(**{CHECKS_TAG: FULL})["every_claim_once"] == (True, True)
+    # A claim that claims_enriched lacks: a table the check reads changed, so it runs, and
+    # a failing check runs again in the next run.
+    con = warehouse.connect(small_warehouse)
+    con.execute("INSERT INTO claims SELECT * REPLACE ('extra' AS claim_id) FROM claims LIMIT 1")
+    con.close()
+    assert run()["every_claim_once"] == (False, True)
+    assert run()["every_claim_once"] == (False, True)
+    # A column the check does not read changes nothing for it.
+    con = warehouse.connect(small_warehouse)
+    con.execute("DELETE FROM claims WHERE claim_id = 'extra'")
+    con.close()
+    assert run()["every_claim_once"] == (True, True)
+    con = warehouse.connect(small_warehouse)
+    con.execute("UPDATE claims SET quantity = -1")
+    con.close()
+    assert run()["every_claim_once"] == (True, False)
 
 
 def test_a_check_file_name_must_say_its_asset(tmp_path: Path):
