@@ -17,17 +17,13 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline import warehouse
+from pipeline import quality, warehouse
 from pipeline.marts.digests import RUN_DIGESTS, columns_read, inputs_fingerprint
 from pipeline.marts.models import named_columns, names_read
 from pipeline.sql_files import SQL_DIR, read_sql_folder
 
 CHECKS_DIR = SQL_DIR / "checks"
 FILE_NAME = re.compile(r"^(?P<asset>[a-z][a-z0-9]*(?:_[a-z0-9]+)*)__(?P<check>[a-z][a-z0-9_]*)$")
-# The digest of each check's inputs when it last passed: run bookkeeping, kept outside
-# the main schema (as mart_documents and mart_changes are).
-PASSES_SCHEMA = "mart_checks"
-PASSES = f"{PASSES_SCHEMA}.passed"
 
 
 @dataclass(frozen=True)
@@ -91,8 +87,7 @@ def offending_rows_unless_passed(
 ) -> Offending | None:
     """offending_rows, or None without running the check when its inputs (its SQL and
     the columns it reads, digests shared with the marts of the run) are those of its
-    last pass. A run that finds it passing records those inputs; one that finds it
-    failing forgets them."""
+    last pass."""
     columns = columns_read(con, check)
     database = warehouse.database_path(con)
     digest = inputs_fingerprint(
@@ -102,21 +97,8 @@ def offending_rows_unless_passed(
             for table in check.reads
         },
     )
-    if warehouse.table_exists(con, "passed", schema=PASSES_SCHEMA):
-        [(passed,)] = con.execute(
-            f"SELECT count(*) FROM {PASSES} WHERE check_file = ? AND inputs_digest = ?",
-            [check.file_name, digest],
-        ).fetchall()
-        if passed:
-            return None
+    if quality.passed_with(con, check.file_name, digest):
+        return None
     found = offending_rows(con, check)
-    with warehouse.transaction(con):
-        con.execute(f"CREATE SCHEMA IF NOT EXISTS {PASSES_SCHEMA}")
-        con.execute(
-            f"CREATE TABLE IF NOT EXISTS {PASSES} "
-            "(check_file VARCHAR PRIMARY KEY, inputs_digest VARCHAR NOT NULL)"
-        )
-        con.execute(f"DELETE FROM {PASSES} WHERE check_file = ?", [check.file_name])
-        if found.count == 0:
-            con.execute(f"INSERT INTO {PASSES} VALUES (?, ?)", [check.file_name, digest])
+    quality.record_outcome(con, check.file_name, digest, found.count == 0)
     return found
