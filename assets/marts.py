@@ -14,8 +14,14 @@ import duckdb
 from assets.checks import Outcome, Rule, check_groups
 from assets.metadata import markdown_table, table_metadata
 from assets.resources import SalvoSettings, WorkingDuckDB
+from pipeline import warehouse
 from pipeline.marts.charts import CHARTS, chart_folder, draw_chart
-from pipeline.marts.checks import SqlCheck, load_checks, offending_rows
+from pipeline.marts.checks import (
+    SqlCheck,
+    load_checks,
+    offending_rows,
+    offending_rows_unless_passed,
+)
 from pipeline.marts.models import SqlModel, load_models
 from pipeline.marts.refresh import refresh_mart
 
@@ -46,7 +52,7 @@ def build_model_asset(model: SqlModel) -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext, salvo: SalvoSettings, duckdb: WorkingDuckDB
     ) -> dg.MaterializeResult:
         with duckdb.get_connection() as con:
-            run = refresh_mart(con, model, context.run.run_id, str(salvo.working_path))
+            run = refresh_mart(con, model, context.run.run_id, warehouse.database_path(con))
             meta = table_metadata(con, model.name)
             meta["rebuilt"] = run.rebuilt
             meta.update(run.changes)
@@ -70,8 +76,15 @@ def sql_rule(check: SqlCheck) -> Rule:
     """A query in sql/checks/ as a blocking rule: zero rows returned pass."""
 
     def evaluate(con: duckdb.DuckDBPyConnection, scope: str | None) -> Outcome:
-        found = offending_rows(con, check)
-        metadata: dict[str, Any] = {}
+        # A run tagged for every row runs every check.
+        found = (
+            offending_rows(con, check)
+            if scope is None
+            else offending_rows_unless_passed(con, check, scope)
+        )
+        if found is None:  # its inputs are those of its last pass
+            return Outcome(0, {"run_again": False})
+        metadata: dict[str, Any] = {"run_again": True}
         if found.count:
             metadata["sample"] = dg.MetadataValue.md(markdown_table(found.columns, found.sample))
         return Outcome(found.count, metadata)

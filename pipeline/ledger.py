@@ -4,7 +4,9 @@ One call reads the folder (hashing only files whose size or modification time mo
 decodes and splits new or changed files into records, gives each distinct text one owning
 record (the others are duplicates), quarantines what cannot be read, and removes the
 documents of files that left the folder, all written in one transaction: `seed_files`,
-`seed_records` and `raw_documents`.
+`seed_records` and `raw_documents`. The folder's listing is compared with the ledger in
+DuckDB, so the per-file Python work follows the files that are not quiet (new, moved,
+removed, held back), not the size of the folder.
 """
 
 from __future__ import annotations
@@ -22,12 +24,14 @@ import polars as pl
 
 from pipeline import schema, seeds, warehouse
 from pipeline.ledger_files import (
+    QUIET_SQL,
     RECORD_COLUMNS,
-    STAMP_COLUMNS,
     File,
     RecordRow,
     assign_owners,
     deleted_row,
+    held_texts,
+    holders_of,
     ledger_row_changed,
     ledger_rows,
     new_row,
@@ -35,7 +39,6 @@ from pipeline.ledger_files import (
     read_again,
     reuse,
     same_file,
-    same_stamp,
     set_statuses,
     sharing,
     unchanged,
@@ -67,6 +70,19 @@ class LedgerRun:
     still_being_written: int
 
 
+# raw_documents rows whose text no quiet file holds.
+UNHELD_SQL = """
+SELECT doc_id FROM raw_documents d WHERE NOT EXISTS (
+  SELECT 1 FROM seed_records r JOIN salvo_quiet q ON q.name = r.source_file
+  WHERE r.doc_id = d.doc_id
+)
+"""
+
+
+def _names_frame(names: list[str]) -> pl.DataFrame:
+    return pl.DataFrame({"name": names}, schema={"name": pl.String})
+
+
 def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
 
@@ -85,51 +101,35 @@ def reconcile(
     ready, settling = seeds.settle(seeds.list_seed_files(folder))
     log(f"Found {len(ready) + len(settling)} files in {folder}")
     now_ = now()
+    names, _, sizes, mtimes, problems, _ = zip(*ready, strict=True) if ready else ([],) * 6
+    listing = pl.DataFrame(
+        {
+            "name": names,
+            "size": sizes,
+            "mtime_ns": mtimes,
+            "readable": [problem is None for problem in problems],
+        },
+        schema={"name": pl.String, "size": pl.Int64, "mtime_ns": pl.Int64, "readable": pl.Boolean},
+    )
+    del names, sizes, mtimes, problems
     with connect() as con:
+        # Quiet (QUIET_SQL): a file as the ledger last hashed it. Its rows stay what the
+        # last run wrote (last_seen apart) unless it shares a text with a file looked at.
+        # The listing meets the ledger in the database: Python sees only the other files.
+        con.register("salvo_listing", listing.to_arrow())
         every_row = rehash or warehouse.get_state(con, LEDGER_STATE) != LEDGER_VERSION
-        stamps = {
-            row[0]: row[1:]
-            for row in con.execute(
-                f"SELECT source_file, {', '.join(STAMP_COLUMNS)} FROM seed_files"
-            ).fetchall()
-        }
-        holders: dict[str, list[str]] = {}
-        for name, doc_id in con.execute(
-            "SELECT source_file, doc_id FROM seed_records WHERE doc_id IS NOT NULL"
-        ).fetchall():
-            holders.setdefault(doc_id, []).append(name)
-        # A text held back (no_content, the documents stage's verdict recomputed each run;
-        # a file that could not be read again) is tried again each run: never quiet.
-        retried = {
+        quiet_names = [] if every_row else [r[0] for r in con.execute(QUIET_SQL).fetchall()]
+        quiet = set(quiet_names)
+        con.register("salvo_quiet", _names_frame(quiet_names).to_arrow())
+        loud = sorted(
             r[0]
             for r in con.execute(
-                "SELECT source_file FROM seed_records WHERE doc_id IS NOT NULL AND status = "
-                "'quarantined' UNION SELECT source_file FROM seed_files WHERE reason = "
-                "'no_content'"
+                "SELECT source_file FROM seed_files UNION SELECT name FROM salvo_listing "
+                "EXCEPT SELECT name FROM salvo_quiet"
             ).fetchall()
-        }
-        # Quiet: same size and modification time as the ledger recorded when it hashed the
-        # file. Its rows are what the last run wrote and stay so (last_seen apart), unless
-        # it shares a text with a file that is not quiet; only the others are looked at.
-        quiet = (
-            set()
-            if every_row
-            else {
-                seed.name
-                for seed in ready
-                if seed.problem is None
-                and seed.name not in retried
-                and same_stamp(stamps.get(seed.name), seed)
-            }
         )
-        loud = sorted((stamps.keys() | {s.name for s in ready}) - quiet)
+        del quiet_names
         ledger, previous_records = ledger_rows(con, loud)
-        known = {
-            doc_id: ((source_file, record_index), ingested_at)
-            for doc_id, source_file, record_index, ingested_at in con.execute(
-                "SELECT doc_id, source_file, record_index, ingested_at FROM raw_documents"
-            ).fetchall()
-        }
 
     files: list[File] = []
     changed = unread = 0
@@ -184,12 +184,22 @@ def reconcile(
     # A quiet file sharing a text with a file looked at (a copy of a new text, another
     # holder of one that left) is looked at too, and so on through the texts it holds:
     # every holder of a text whose owner may change is below.
-    seed_of = {s.name: s for s in ready}
-    while pulled := sharing(files, previous_records, holders, quiet):
+    holders: dict[str, list[str]] = {}
+    asked: set[str] = set()
+    seed_of: dict[str, seeds.SeedFile] | None = None
+    while True:
+        if texts := held_texts(files, previous_records) - asked:
+            with connect() as con:
+                holders.update(holders_of(con, texts))
+            asked |= texts
+        pulled = sharing(files, previous_records, holders, quiet)
+        if not pulled:
+            break
         with connect() as con:
             more_ledger, more_records = ledger_rows(con, pulled)
         ledger.update(more_ledger)
         previous_records.update(more_records)
+        seed_of = seed_of or {s.name: s for s in ready}
         for name in pulled:
             quiet.discard(name)
             seed, previous = seed_of[name], ledger[name]
@@ -199,6 +209,19 @@ def reconcile(
             unread += 1
             files.append(file)
     unread += len(quiet)
+    quiet_frame = _names_frame(sorted(quiet)).to_arrow()
+    with connect() as con:
+        con.register("salvo_quiet", quiet_frame)
+        known = {
+            doc_id: ((source_file, record_index), ingested_at)
+            for doc_id, source_file, record_index, ingested_at in con.execute(
+                "SELECT doc_id, source_file, record_index, ingested_at FROM raw_documents "
+                "WHERE doc_id IN (SELECT unnest(?))",
+                [sorted(held_texts(files, {}))],
+            ).fetchall()
+        }
+        # Documents no quiet file holds: the only ones that may have to go.
+        unheld = [r[0] for r in con.execute(UNHELD_SQL).fetchall()]
 
     # Owners, and the texts that must be (re)written: new documents, and documents whose
     # owning record changed (its metadata may differ). A text only a reused file holds is
@@ -218,12 +241,12 @@ def reconcile(
         blocked |= newly_blocked
     set_statuses(files, owners)
 
-    present = {f.name for f in files} | quiet
-    deleted = [deleted_row(p) for name, p in ledger.items() if name not in present]
+    looked_at = {f.name for f in files}
+    deleted = [
+        deleted_row(p) for name, p in ledger.items() if name not in looked_at and name not in quiet
+    ]
     # A quiet file's texts keep their owners (none of them is held by a file looked at).
-    gone = sorted(
-        d for d in set(known) - set(owners) if not any(name in quiet for name in holders.get(d, ()))
-    )
+    gone = sorted(d for d in unheld if d not in owners)
     raw_rows = []
     for doc_id, (name, index) in sorted(needed.items()):
         file = by_name[name]
@@ -259,7 +282,7 @@ def reconcile(
         if r["source_file"] not in written
         and r["last_seen"] == now_
         and ledger[r["source_file"]]["last_seen"] != now_
-    ] + sorted(quiet)
+    ]
     # Record rows as tuples in RECORD_COLUMNS order, for the files looked at.
     stored = operator.itemgetter(*RECORD_COLUMNS)
     records_before = {name: [stored(r) for r in rs] for name, rs in previous_records.items()}
@@ -282,6 +305,7 @@ def reconcile(
     new_documents = sum(1 for d in needed if d not in known)
     del raw_rows, records_now, records_before
     with connect() as con:
+        con.register("salvo_quiet", quiet_frame)
         with warehouse.transaction(con):
             warehouse.delete_documents(con, gone)
             warehouse.replace_rows(con, "seed_files", ledger_frame, "source_file")
@@ -289,6 +313,12 @@ def reconcile(
                 con.execute(
                     "UPDATE seed_files SET last_seen = ? WHERE source_file IN (SELECT unnest(?))",
                     [now_, seen_again],
+                )
+            if quiet:
+                con.execute(
+                    "UPDATE seed_files SET last_seen = ? WHERE source_file IN "
+                    "(SELECT name FROM salvo_quiet)",
+                    [now_],
                 )
             warehouse.replace_rows(
                 con, "seed_records", records_frame, "source_file", keys=records_changed

@@ -107,6 +107,22 @@ def same_stamp(stamp: tuple | None, seed: seeds.SeedFile) -> bool:
     )
 
 
+# same_stamp for the whole listing at once (the listing registered as salvo_listing): the
+# quiet files, readable, with the size and modification time the ledger recorded when it
+# hashed them, and no text held back (no_content, the documents stage's verdict recomputed
+# each run; a record that could not be read again): those are tried again each run.
+QUIET_SQL = """
+SELECT l.name FROM salvo_listing l JOIN seed_files s ON s.source_file = l.name
+WHERE l.readable AND s.size_bytes = l.size AND s.mtime_ns = l.mtime_ns
+  AND s.content_hash IS NOT NULL AND s.status <> 'deleted' AND s.source_format IS NOT NULL
+  AND s.reason IS DISTINCT FROM 'no_content'
+  AND NOT EXISTS (
+    SELECT 1 FROM seed_records r
+    WHERE r.source_file = l.name AND r.doc_id IS NOT NULL AND r.status = 'quarantined'
+  )
+"""
+
+
 def ledger_rows(
     con: duckdb.DuckDBPyConnection, names: list[str]
 ) -> tuple[dict[str, dict[str, Any]], dict[str, list[dict[str, Any]]]]:
@@ -245,6 +261,23 @@ def deleted_row(previous: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def held_texts(files: list[File], previous_records: dict[str, list[dict[str, Any]]]) -> set[str]:
+    """The texts the files looked at hold now or held last run."""
+    texts = {r.doc_id for f in files for r in f.records if r.doc_id}
+    return texts | {r["doc_id"] for rs in previous_records.values() for r in rs if r["doc_id"]}
+
+
+def holders_of(con: duckdb.DuckDBPyConnection, texts: set[str]) -> dict[str, list[str]]:
+    """The files whose ledger records hold each of these texts."""
+    holders: dict[str, list[str]] = {}
+    for name, doc_id in con.execute(
+        "SELECT source_file, doc_id FROM seed_records WHERE doc_id IN (SELECT unnest(?))",
+        [sorted(texts)],
+    ).fetchall():
+        holders.setdefault(doc_id, []).append(name)
+    return holders
+
+
 def sharing(
     files: list[File],
     previous_records: dict[str, list[dict[str, Any]]],
@@ -252,6 +285,5 @@ def sharing(
     quiet: set[str],
 ) -> list[str]:
     """The quiet files holding a text that a file looked at holds now or held last run."""
-    texts = {r.doc_id for f in files for r in f.records if r.doc_id}
-    texts |= {r["doc_id"] for rs in previous_records.values() for r in rs if r["doc_id"]}
+    texts = held_texts(files, previous_records)
     return sorted({name for d in texts for name in holders.get(d, ()) if name in quiet})

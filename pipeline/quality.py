@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import duckdb
 
+from pipeline import warehouse
+
 KEYS: dict[str, str] = {
     "seed_files": "source_file",
     "raw_documents": "doc_id",
@@ -32,6 +34,10 @@ UNDATED_WARN_SHARE = 0.5
 # their checks can be scoped to those documents' rows.
 RUN_SCOPED = ("sentences", "entities", "claims")
 RUN_DOCUMENTS = "SELECT doc_id FROM nlp_runs WHERE run_id = $run"
+# The digest of what each check read when it last passed: a run that finds the same digest
+# has nothing new to check. Run bookkeeping, kept outside the main schema.
+PASSES_SCHEMA = "check_passes"
+PASSES = f"{PASSES_SCHEMA}.passed"
 
 
 def _count(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) -> int:
@@ -128,10 +134,52 @@ def missing_documents(con: duckdb.DuckDBPyConnection) -> int:
     return int(ingested > 0 and documents == 0)
 
 
-def empty_documents(con: duckdb.DuckDBPyConnection) -> int:
+def empty_documents(con: duckdb.DuckDBPyConnection, since_passed: bool = False) -> int:
     """Documents whose text is empty or only whitespace. A search for the first character
-    that is not whitespace, not a trimmed copy of every text."""
-    return _count(con, r"SELECT count(*) FROM documents WHERE NOT regexp_matches(clean_text, '\S')")
+    that is not whitespace, not a trimmed copy of every text.
+
+    Args:
+        since_passed: 0 without reading a text when every document's text_hash (taken
+            when its text is written, mended by a full-check run) is what it was when
+            this last found none.
+    """
+    digest = None
+    if since_passed:
+        digest = warehouse.table_fingerprint(con, "documents", columns=["doc_id", "text_hash"])
+        if digest is not None and passed_with(con, "empty_documents", digest):
+            return 0
+    count = _count(
+        con, r"SELECT count(*) FROM documents WHERE NOT regexp_matches(clean_text, '\S')"
+    )
+    if digest is not None:
+        record_outcome(con, "empty_documents", digest, count == 0)
+    return count
+
+
+def passed_with(con: duckdb.DuckDBPyConnection, check: str, digest: str) -> bool:
+    """Whether the check last passed on inputs of this digest."""
+    if not warehouse.table_exists(con, "passed", schema=PASSES_SCHEMA):
+        return False
+    return bool(
+        _count(
+            con,
+            f"SELECT count(*) FROM {PASSES} WHERE check_name = $check AND inputs_digest = $digest",
+            {"check": check, "digest": digest},
+        )
+    )
+
+
+def record_outcome(con: duckdb.DuckDBPyConnection, check: str, digest: str, passed: bool) -> None:
+    """Remember the inputs of a pass; forget them on a failure."""
+    with warehouse.transaction(con):
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {PASSES_SCHEMA}")
+        con.execute(
+            f"CREATE TABLE IF NOT EXISTS {PASSES} "
+            "(check_name VARCHAR PRIMARY KEY, inputs_digest VARCHAR NOT NULL)"
+        )
+        con.execute(f"DELETE FROM {PASSES} WHERE check_name = ?", [check])
+        if passed:
+            con.execute(f"INSERT INTO {PASSES} VALUES (?, ?)", [check, digest])
 
 
 def undated_share(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:

@@ -125,10 +125,12 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     brought up to this SCHEMA (its digest in pipeline_state) is left alone after one
     lookup."""
     try:
-        row = con.execute(
+        # fetchall, not fetchone: no result is left open on the connection, which would
+        # stop a caller registering a frame on it.
+        rows = con.execute(
             "SELECT value FROM pipeline_state WHERE key = ?", [SCHEMA_STATE_KEY]
-        ).fetchone()
-        if row and row[0] == SCHEMA_DIGEST:
+        ).fetchall()
+        if rows and rows[0][0] == SCHEMA_DIGEST:
             return
     except duckdb.CatalogException:
         pass  # no pipeline_state yet: a new file

@@ -26,8 +26,9 @@ import os
 import stat
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from operator import itemgetter
 from pathlib import Path
+from typing import NamedTuple
 
 MANIFEST_NAME = "manifest.csv"
 # Past this a file is not read at all: no news article is a quarter of a gigabyte.
@@ -39,8 +40,9 @@ STABLE_SECONDS = 2.0
 LEFTOVER_SUFFIXES = ("~", ".part", ".crdownload", ".download", ".tmp", ".partial")
 
 
-@dataclass(frozen=True)
-class SeedFile:
+class SeedFile(NamedTuple):
+    """One file of the listing; a tuple, the cheapest record to build per file."""
+
     name: str  # relative path as stored in the ledger
     location: str  # the file's path; a string, cheaper than a Path per file
     size: int
@@ -66,11 +68,6 @@ def _is_utf8(relative: str) -> bool:
     return True
 
 
-def is_ignored(filename: str) -> bool:
-    """Hidden files and download or editor leftovers are not inputs."""
-    return filename.startswith(".") or filename.endswith(LEFTOVER_SUFFIXES)
-
-
 def _link_problem(path: Path, root: Path) -> str | None:
     """Why a symlink cannot be read as a seed, or None when it can."""
     try:
@@ -92,7 +89,7 @@ def _unique_names(found: list[SeedFile]) -> list[SeedFile]:
             number += 1
             name = f"{seed.name} [bad_name {number}]"
         taken.add(name)
-        result.append(seed if name == seed.name else replace(seed, name=name, problem="bad_name"))
+        result.append(seed if name == seed.name else seed._replace(name=name, problem="bad_name"))
     return result
 
 
@@ -106,40 +103,61 @@ def list_seed_files(folder: Path) -> list[SeedFile]:
         )
     root = folder.resolve()
     found: list[SeedFile] = []
-    for current, dirs, files in os.walk(folder, followlinks=False):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        # One relpath per folder, not per file.
-        prefix = os.path.relpath(current, folder)
-        for filename in files:
-            if is_ignored(filename) or filename == MANIFEST_NAME:
-                continue
-            relative = filename if prefix == "." else f"{prefix}{os.sep}{filename}"
-            location = f"{current}{os.sep}{filename}"
-            # Most names are ASCII, their own ledger name: nothing to encode.
-            if relative.isascii():
-                name, escaped = relative, False
-            else:
-                name, escaped = ledger_name(relative), not _is_utf8(relative)
-            try:
-                info = os.lstat(location)
-            except OSError:
-                continue  # vanished between listing and stat: the next run sees the truth
-            if stat.S_ISLNK(info.st_mode):
-                if problem := _link_problem(Path(location), root):
-                    found.append(SeedFile(name, location, 0, 0, problem, escaped))
-                    continue
+    # (folder path, its path relative to the seeds folder), walked with scandir: the kind
+    # of an entry comes with the listing, one lstat per file gives its size and time.
+    pending = [(os.fspath(folder), "")]
+    while pending:
+        current, prefix = pending.pop()
+        try:
+            entries = os.scandir(current)
+        except OSError:
+            continue  # unreadable or vanished folder: as os.walk, skipped
+        with entries:
+            for entry in entries:
+                filename = entry.name
+                if filename.startswith("."):
+                    continue  # hidden file or folder
+                relative = f"{prefix}{filename}"
                 try:
-                    info = os.stat(location)
+                    is_dir = entry.is_dir()
                 except OSError:
+                    is_dir = False
+                if is_dir:
+                    # A symlinked folder is not entered, nor listed.
+                    if not entry.is_symlink():
+                        pending.append((entry.path, f"{relative}{os.sep}"))
                     continue
-            if not stat.S_ISREG(info.st_mode):
-                continue  # FIFOs, sockets, devices: opening one could block the run
-            problem = "too_large" if info.st_size > MAX_FILE_BYTES else None
-            found.append(SeedFile(name, location, info.st_size, info.st_mtime_ns, problem, escaped))
+                if filename.endswith(LEFTOVER_SUFFIXES) or filename == MANIFEST_NAME:
+                    continue
+                location = entry.path
+                # Most names are ASCII, their own ledger name: nothing to encode.
+                if relative.isascii():
+                    name, escaped = relative, False
+                else:
+                    name, escaped = ledger_name(relative), not _is_utf8(relative)
+                try:
+                    info = entry.stat(follow_symlinks=False)
+                except OSError:
+                    continue  # vanished between listing and stat: the next run sees the truth
+                if stat.S_ISLNK(info.st_mode):
+                    if problem := _link_problem(Path(location), root):
+                        found.append(SeedFile(name, location, 0, 0, problem, escaped))
+                        continue
+                    try:
+                        info = os.stat(location)
+                    except OSError:
+                        continue
+                if not stat.S_ISREG(info.st_mode):
+                    continue  # FIFOs, sockets, devices: opening one could block the run
+                problem = "too_large" if info.st_size > MAX_FILE_BYTES else None
+                found.append(
+                    SeedFile(name, location, info.st_size, info.st_mtime_ns, problem, escaped)
+                )
     # Paths are unique: only an escaped name can take another's.
     if any(f.escaped for f in found):
         found = _unique_names(found)
-    return sorted(found, key=lambda f: f.name)
+    found.sort(key=itemgetter(0))  # by name
+    return found
 
 
 def settle(
@@ -156,7 +174,8 @@ def settle(
     the next run; the others are stable, so a file dropped just before a run still lands.
     """
     now = clock()
-    young = [f for f in files if f.problem is None and now - f.mtime_ns / 1e9 < stable_seconds]
+    since_ns = (now - stable_seconds) * 1e9
+    young = [f for f in files if f.mtime_ns > since_ns and f.problem is None]
     if not young:
         return files, []
     youngest = max(f.mtime_ns for f in young) / 1e9

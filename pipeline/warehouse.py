@@ -156,8 +156,8 @@ def table_counts(con: duckdb.DuckDBPyConnection, tables: Iterable[str]) -> dict[
 
 
 def get_state(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
-    row = con.execute("SELECT value FROM pipeline_state WHERE key = ?", [key]).fetchone()
-    return row[0] if row else None
+    rows = con.execute("SELECT value FROM pipeline_state WHERE key = ?", [key]).fetchall()
+    return rows[0][0] if rows else None
 
 
 def set_state(con: duckdb.DuckDBPyConnection, key: str, value: str | None) -> None:
@@ -293,6 +293,14 @@ def table_checksums(
         )
         for table in wanted
     }
+
+
+def database_path(con: duckdb.DuckDBPyConnection) -> str:
+    """The absolute path of the connection's database file."""
+    [(path,)] = con.execute(
+        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchall()
+    return str(path)
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, table: str, schema: str = "main") -> bool:

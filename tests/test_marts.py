@@ -12,6 +12,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from assets.checks import CHECKS_TAG, FULL
 from assets.marts import (
     CHARTS,
     MART_KEYS,
@@ -374,6 +375,52 @@ def test_sql_check_passes_then_fails_when_broken(check: SqlCheck, small_warehous
     assert "|" in broken.metadata["sample"].value
 
 
+def test_a_check_whose_inputs_did_not_change_since_it_passed_is_not_run_again(
+    small_warehouse: Path, tmp_path: Path
+):
+    checks = [
+        g
+        for g in sql_checks
+        if dg.AssetKey("claims_enriched") in {k.asset_key for k in g.check_keys}
+    ]
+
+    def run(**tags: str) -> dict[str, tuple[bool, bool]]:
+        """Each check of claims_enriched: (passed, run again)."""
+        result = dg.materialize(
+            [build_model_asset(next(m for m in MODELS if m.name == "claims_enriched")), *checks],
+            resources=_resources(small_warehouse, tmp_path),
+            instance=dg.DagsterInstance.ephemeral(),
+            raise_on_error=False,
+            tags=tags,
+            selection=dg.AssetSelection.all_asset_checks(),
+        )
+        return {
+            e.check_name: (e.passed, e.metadata["run_again"].value)
+            for e in result.get_asset_check_evaluations()
+        }
+
+    assert run()["every_claim_once"] == (True, True)
+    assert run()["every_claim_once"] == (True, False)
+    # A run tagged for every row runs every check.
+    assert run(**{CHECKS_TAG: FULL})["every_claim_once"] == (True, True)
+    # A claim that claims_enriched lacks: a table the check reads changed, so it runs, and
+    # a failing check runs again in the next run.
+    con = warehouse.connect(small_warehouse)
+    con.execute("INSERT INTO claims SELECT * REPLACE ('extra' AS claim_id) FROM claims LIMIT 1")
+    con.close()
+    assert run()["every_claim_once"] == (False, True)
+    assert run()["every_claim_once"] == (False, True)
+    # A column the check does not read changes nothing for it.
+    con = warehouse.connect(small_warehouse)
+    con.execute("DELETE FROM claims WHERE claim_id = 'extra'")
+    con.close()
+    assert run()["every_claim_once"] == (True, True)
+    con = warehouse.connect(small_warehouse)
+    con.execute("UPDATE claims SET quantity = -1")
+    con.close()
+    assert run()["every_claim_once"] == (True, False)
+
+
 def test_a_check_file_name_must_say_its_asset(tmp_path: Path):
     (tmp_path / "ok__rows_exist.sql").write_text("-- Says why.\nSELECT 1 AS x WHERE false")
     [check] = load_checks(tmp_path)
@@ -566,6 +613,40 @@ def test_claims_enriched_is_updated_by_document_to_what_its_sql_gives(
     # Columns that are not the SQL's (a table from an older version): rebuilt whole.
     change("ALTER TABLE claims_enriched ADD COLUMN leftover INTEGER")
     assert run()["update"] == "rebuild"
+
+
+def test_a_large_model_updated_by_document_is_built_in_batches_of_documents(
+    small_warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    # One document per batch stands for a warehouse past the batch size.
+    monkeypatch.setattr(updates, "BUILD_BATCH_DOCUMENTS", 1)
+    model = next(m for m in MODELS if m.name == "claims_enriched")
+    resources = _resources(small_warehouse, tmp_path)
+
+    def run() -> dict:
+        result = dg.materialize(
+            [build_model_asset(model)], resources=resources, instance=dg.DagsterInstance.ephemeral()
+        )
+        expected = read_rows(small_warehouse, f"SELECT * FROM ({model.sql}) ORDER BY ALL")
+        assert read_rows(small_warehouse, "SELECT * FROM claims_enriched ORDER BY ALL") == expected
+        return materialization_metadata(result, model.name)
+
+    def change(statement: str) -> None:
+        con = warehouse.connect(small_warehouse)
+        con.execute(statement)
+        con.close()
+
+    documents = read_rows(small_warehouse, "SELECT count(DISTINCT doc_id) FROM documents")[0][0]
+    change("DROP TABLE claims_enriched")
+    meta = run()
+    assert (meta["update"], meta["batches"]) == ("rebuild", documents)
+    # A row edited by hand is put right by a build in batches (a diff holds every row).
+    change("UPDATE claims_enriched SET quantity = -1")
+    meta = run()
+    assert (meta["update"], meta["batches"]) == ("rebuild", documents)
+    # The digests it leaves let the next run update by document.
+    change("UPDATE claims SET quantity = 5 WHERE claim_id = (SELECT min(claim_id) FROM claims)")
+    assert run()["update"] == "documents"
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,8 @@ name says which asset it guards and what it asserts, `<asset>__<check>.sql` (two
 underscores), e.g. `claim_corroboration__claims_match_claims.sql` becomes the check
 `claims_match_claims` on the asset `claim_corroboration`. The leading `--` comment lines
 are its description. Every other table it reads is found in the SQL (as for the models),
-so the check waits for those assets too.
+so the check waits for those assets too. A check whose SQL and the columns it reads of its
+tables are what they were when it last passed has nothing new to find: a run may skip it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from pathlib import Path
 
 import duckdb
 
+from pipeline import quality, warehouse
+from pipeline.marts.digests import RUN_DIGESTS, columns_read, inputs_fingerprint
+from pipeline.marts.models import named_columns, names_read
 from pipeline.sql_files import SQL_DIR, read_sql_folder
 
 CHECKS_DIR = SQL_DIR / "checks"
@@ -29,10 +33,15 @@ class SqlCheck:
     sql: str
     reads: tuple[str, ...]
     description: str
+    # Every name the SQL spells, or None when it may read whole rows (see SqlModel).
+    names: frozenset[str] | None = None
 
     @property
     def file_name(self) -> str:
         return f"{self.asset}__{self.name}.sql"
+
+    def columns_read(self, columns: list[str]) -> list[str]:
+        return named_columns(self.names, columns)
 
 
 def load_checks(directory: Path = CHECKS_DIR) -> list[SqlCheck]:
@@ -50,6 +59,7 @@ def load_checks(directory: Path = CHECKS_DIR) -> list[SqlCheck]:
                 sql=file.sql,
                 reads=file.reads,
                 description=file.description or f"sql/checks/{file.path.name}",
+                names=names_read(file.tree, list(file.reads)),
             )
         )
     return checks
@@ -70,3 +80,25 @@ def offending_rows(con: duckdb.DuckDBPyConnection, check: SqlCheck, limit: int =
     cursor = con.execute(f"SELECT * FROM ({check.sql}) LIMIT {int(limit)}")
     sample = cursor.fetchall()
     return Offending(int(count), [d[0] for d in cursor.description or []], sample)
+
+
+def offending_rows_unless_passed(
+    con: duckdb.DuckDBPyConnection, check: SqlCheck, run_id: str
+) -> Offending | None:
+    """offending_rows, or None without running the check when its inputs (its SQL and
+    the columns it reads, digests shared with the marts of the run) are those of its
+    last pass."""
+    columns = columns_read(con, check)
+    database = warehouse.database_path(con)
+    digest = inputs_fingerprint(
+        check,
+        {
+            table: RUN_DIGESTS.get(con, run_id, database, table, columns[table])
+            for table in check.reads
+        },
+    )
+    if quality.passed_with(con, check.file_name, digest):
+        return None
+    found = offending_rows(con, check)
+    quality.record_outcome(con, check.file_name, digest, found.count == 0)
+    return found

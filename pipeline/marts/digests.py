@@ -5,6 +5,7 @@ taken once per run for the tables several marts read."""
 from __future__ import annotations
 
 import hashlib
+from typing import Protocol
 
 import duckdb
 
@@ -58,10 +59,22 @@ class RunDigests:
 RUN_DIGESTS = RunDigests()
 
 
-def columns_read(con: duckdb.DuckDBPyConnection, model: SqlModel) -> dict[str, list[str] | None]:
-    """Per table the model reads, the columns its SQL can read (None: whole rows). A
-    model's table is always taken whole: the marts updated by group compare its digest
-    with the one its own build recorded."""
+class Query(Protocol):
+    """A model or a check: its SQL, the tables it reads, the columns it can read."""
+
+    @property
+    def sql(self) -> str: ...
+
+    @property
+    def reads(self) -> tuple[str, ...]: ...
+
+    def columns_read(self, columns: list[str]) -> list[str]: ...
+
+
+def columns_read(con: duckdb.DuckDBPyConnection, model: Query) -> dict[str, list[str] | None]:
+    """Per table the model (or check) reads, the columns its SQL can read (None: whole
+    rows). A model's table is always taken whole: the marts updated by group compare its
+    digest with the one its own build recorded."""
     described: dict[str, list[str]] = {}
     for table, column in con.execute(
         "SELECT table_name, column_name FROM duckdb_columns() WHERE schema_name = 'main' "
@@ -105,9 +118,9 @@ def input_digests(
     }
 
 
-def inputs_fingerprint(model: SqlModel, digests: dict[str, str | None]) -> str:
-    """The model's SQL and the digests of the tables it reads (or of its per-document
-    digests), as one digest."""
+def inputs_fingerprint(model: Query, digests: dict[str, str | None]) -> str:
+    """The model's (or check's) SQL and the digests of the tables it reads (or of its
+    per-document digests), as one digest."""
     parts = [model.sql, *(f"{t}={digests[t]}" for t in sorted(digests))]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:24]
 

@@ -53,11 +53,15 @@ class SqlModel:
     column_comments: dict[str, str] = field(default_factory=dict)
 
     def columns_read(self, columns: list[str]) -> list[str]:
-        """Of a table's columns, in its order, those the SQL can read (all of them when it
-        may read whole rows, or names none)."""
-        if self.names is None:
-            return columns
-        return [column for column in columns if column.lower() in self.names] or columns
+        return named_columns(self.names, columns)
+
+
+def named_columns(names: frozenset[str] | None, columns: list[str]) -> list[str]:
+    """Of a table's columns, in its order, those a query spelling `names` can read (all
+    of them when it may read whole rows, or names none)."""
+    if names is None:
+        return columns
+    return [column for column in columns if column.lower() in names] or columns
 
 
 def load_models(directory: Path = MODELS_DIR) -> list[SqlModel]:

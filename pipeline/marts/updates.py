@@ -21,6 +21,11 @@ CHANGES_SCHEMA = "mart_changes"
 # to a diff, which is cheaper when most documents changed.
 MAX_CHANGED_DOCUMENTS_SHARE = 0.2
 FEW_DOCUMENTS = 100
+# Documents whose rows a model updated by document computes in one statement when it is
+# built whole: DuckDB's memory limit then bounds the build whatever the warehouse's size
+# (docs/performance.md: built in one statement, claims_enriched ran out of it at 300,000
+# documents). A larger table is built, and put right, batch by batch instead of by diff.
+BUILD_BATCH_DOCUMENTS = 50_000
 # The key of an update's result that carries the table's new digest, when the update
 # could derive it from the rows it changed.
 ROWS_DIGEST = "rows_digest"
@@ -53,9 +58,12 @@ def update(
         changes = _update_groups(con, model, built, digests)
     if model.update == "documents" and built is not None:
         changes = _update_documents(con, model, built)
-    if changes is None and model.update in CHANGE_KEEPING:
+    batches = _document_batches(con) if model.update == "documents" else 1
+    if changes is None and model.update in CHANGE_KEEPING and batches == 1:
         if warehouse.table_exists(con, model.name):
             changes = _update_diff(con, model)
+    if changes is None and batches > 1:
+        changes = _rebuild_by_documents(con, model, batches)
     if changes is None:
         con.execute(f"CREATE OR REPLACE TABLE {model.name} AS {model.sql}")
         changes = {"update": "rebuild"}
@@ -68,6 +76,42 @@ def update(
             f"SELECT * FROM {DOCUMENT_DIGESTS}"
         )
     return changes
+
+
+def _document_batches(con: duckdb.DuckDBPyConnection) -> int:
+    """How many batches of documents a build of a model updated by document takes (from
+    this run's per-document digests, taken by input_digests)."""
+    [(documents,)] = con.execute(f"SELECT count({DOCUMENT_KEY}) FROM {DOCUMENT_DIGESTS}").fetchall()
+    return max(1, -(-documents // BUILD_BATCH_DOCUMENTS))
+
+
+def _rebuild_by_documents(
+    con: duckdb.DuckDBPyConnection, model: SqlModel, batches: int
+) -> dict[str, Any]:
+    """Build the table whole, one batch of documents (by doc_id) per statement, then the
+    rows without a doc_id. Every join of the model matches doc_id on both sides, so the
+    rows of one batch's input rows are exactly that batch's rows of the whole result."""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE salvo_batches AS "
+        f"SELECT {DOCUMENT_KEY}, ntile({batches}) OVER (ORDER BY {DOCUMENT_KEY}) AS batch "
+        f"FROM {DOCUMENT_DIGESTS} WHERE {DOCUMENT_KEY} IS NOT NULL"
+    )
+    picks = [
+        f"{DOCUMENT_KEY} IN (SELECT {DOCUMENT_KEY} FROM salvo_batches WHERE batch = {batch})"
+        for batch in range(1, batches + 1)
+    ]
+    for number, pick in enumerate([*picks, f"{DOCUMENT_KEY} IS NULL"]):
+        # Each input cut to the batch (a CTE of a table's name hides it).
+        inputs = ", ".join(
+            f"{table} AS (SELECT * FROM main.{table} WHERE {pick})" for table in model.reads
+        )
+        rows = f"WITH {inputs} SELECT * FROM ({model.sql}\n)"
+        if number == 0:
+            con.execute(f"CREATE OR REPLACE TABLE {model.name} AS {rows}")
+        else:
+            con.execute(f"INSERT INTO {model.name} {rows}")
+    con.execute("DROP TABLE salvo_batches")
+    return {"update": "rebuild", "batches": batches}
 
 
 def _update_documents(
