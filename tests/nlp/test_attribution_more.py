@@ -3,15 +3,6 @@
 
 from __future__ import annotations
 
-import pytest
-
-from pipeline.nlp.language import build_nlp
-
-
-@pytest.fixture(scope="module")
-def nlp():
-    return build_nlp()
-
 
 def only(nlp, text: str) -> dict:
     (claim,) = nlp(text)._.salvo_claims

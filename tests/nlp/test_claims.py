@@ -4,13 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.nlp.language import build_nlp
-
-
-@pytest.fixture(scope="module")
-def nlp():
-    return build_nlp()
-
 
 def claims(nlp, text: str) -> list[dict]:
     return nlp(text)._.salvo_claims

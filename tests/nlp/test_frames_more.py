@@ -6,13 +6,6 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.nlp.language import build_nlp
-
-
-@pytest.fixture(scope="module")
-def nlp():
-    return build_nlp()
-
 
 def rows(nlp, text: str) -> set[tuple]:
     return {

@@ -5,13 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.nlp.common import ACTOR_KEY, WEAPON_KEY
-from pipeline.nlp.language import build_nlp
 from pipeline.nlp.lexicon import WEAPON_CLASSES, load_lexicon
-
-
-@pytest.fixture(scope="module")
-def nlp():
-    return build_nlp()
 
 
 def actors(nlp, text: str) -> list[tuple[str, str]]:

@@ -3,15 +3,6 @@ that field foreign weapons, and accusations. Every sentence here was written by 
 
 from __future__ import annotations
 
-import pytest
-
-from pipeline.nlp.language import build_nlp
-
-
-@pytest.fixture(scope="module")
-def nlp():
-    return build_nlp()
-
 
 def claims(nlp, text: str) -> list[dict]:
     return [c for c in nlp(text)._.salvo_claims if not c["negated"]]

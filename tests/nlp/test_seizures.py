@@ -3,15 +3,6 @@ and their destination, never the seizer's. Every sentence here was written by th
 
 from __future__ import annotations
 
-import pytest
-
-from pipeline.nlp.language import build_nlp
-
-
-@pytest.fixture(scope="module")
-def nlp():
-    return build_nlp()
-
 
 def rows(nlp, text: str) -> list[tuple]:
     return [

@@ -5,13 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.nlp.language import build_nlp
-
-
-@pytest.fixture(scope="module")
-def nlp():
-    return build_nlp()
-
 
 def rows(nlp, text: str, start: str) -> set[tuple]:
     return {
