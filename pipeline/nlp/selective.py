@@ -26,9 +26,10 @@ from spacy.language import Language
 from spacy.pipeline import Sentencizer
 from spacy.tokens import Doc
 
-from pipeline.nlp.common import TRAINEES, WEAPON_KEY
+from pipeline.nlp.common import ACTOR_KEY, TRAINEES, WEAPON_KEY
 from pipeline.nlp.language import paragraph_boundaries
 from pipeline.nlp.lexicon import load_lexicon
+from pipeline.nlp.weapon_phrases import FORCE_NOUNS, UNIT_NOUNS
 
 # Components that read the words only: the cheap pass runs them on every document.
 LEXICAL_COMPONENTS = ("salvo_actors_rules", "salvo_weapons_rules", "salvo_drop_stop_phrases")
@@ -124,7 +125,38 @@ def may_hold_claim(doc: Doc, nlp: Language) -> bool:
     if any(word in gate or implied(word) for word in words):
         return True
     training, trainees = _training_words(nlp)
-    return any(training(word) for word in words) and any(trainees(word) for word in words)
+    if any(training(word) for word in words) and any(trainees(word) for word in words):
+        return True
+    return _names_military_units(doc, nlp, words)
+
+
+def _names_military_units(doc: Doc, nlp: Language, words: list[str]) -> bool:
+    """Units of a state's forces, which the extractor counts as troops once the parse
+    shows the state (weapon_phrases.military_units): "North Korean units", "units of its
+    army", "subunits of the Korean People's Army"."""
+    units = _unit_words(nlp)
+    if not any(units(word) for word in words):
+        return False
+    actor_ends = {span.end for span in doc.spans.get(ACTOR_KEY, [])}
+    actor_starts = {span.start for span in doc.spans.get(ACTOR_KEY, [])}
+    for token in doc:
+        if not units(token.lower_):
+            continue
+        if token.i in actor_ends:
+            return True  # an actor right before: "North Korean units"
+        after = doc[token.i + 1 : token.i + 6]
+        if (
+            len(after)
+            and after[0].lower_ == "of"
+            and any(t.i in actor_starts or t.lower_ in FORCE_NOUNS for t in after[1:])
+        ):
+            return True  # "units of its army", "units of the Korean People's Army"
+    return False
+
+
+@lru_cache(maxsize=2)
+def _unit_words(nlp: Language) -> WordForms:
+    return WordForms(nlp, {(lemma, "NOUN") for lemma in UNIT_NOUNS})
 
 
 def parse_selective(

@@ -137,3 +137,20 @@ def test_a_training_claim_is_the_same_in_either_mode():
     found = claims_by_mode(text, "weapon_class")
     assert found["selective"] == found["full"]
     assert "military_technology" in found["full"]
+
+
+def test_units_of_a_states_forces_are_parsed_in_either_mode():
+    text = "North Korean units are fighting for Russia in the Kursk region, Kyiv says.\n"
+    found = claims_by_mode(text, "weapon_class")
+    assert found["selective"] == found["full"] == ["troops"]
+
+
+def test_units_of_goods_are_no_candidate():
+    from pipeline.nlp.language import build_nlp
+    from pipeline.nlp.selective import LEXICAL_COMPONENTS, may_hold_claim
+
+    nlp = build_nlp()
+    doc = nlp.make_doc("The company sold 50,000 units in Germany last year.")
+    for name in LEXICAL_COMPONENTS:
+        doc = nlp.get_pipe(name)(doc)
+    assert not may_hold_claim(doc, nlp)
