@@ -347,9 +347,7 @@ class DocState(Attribution, Origins):
             # "The first six aircraft were handed over": the bare word for the drones its
             # paragraph named last.
             named = [
-                w
-                for w in self.weapons
-                if w.end <= weapon.start and w.id_ in ("aircraft", "drone") and w != weapon
+                w for w in self.weapons if w.end <= weapon.start and w.id_ in ("aircraft", "drone")
             ]
             paragraph = line_of(sent, self.text)
             if named and named[-1].id_ == "drone" and named[-1].start >= paragraph.start:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from spacy.tokens import Token
 
 from pipeline.nlp.common import ANNOUNCING
-from pipeline.nlp.syntax import headline_future, next_is, path_to_root
+from pipeline.nlp.syntax import headline_future, is_infinitive, next_is, path_to_root
 
 
 def is_hedged(token: Token, hedge: frozenset[str]) -> bool:
@@ -24,7 +24,7 @@ def is_hedged(token: Token, hedge: frozenset[str]) -> bool:
             node.lemma_.lower() == "be"
             and below is not None
             and below.dep_ == "xcomp"
-            and any(c.dep_ == "aux" and c.lower_ == "to" for c in below.children)
+            and is_infinitive(below)
         ):
             return True  # "the bombs were to be shipped": arranged, not done
         as_subject = below is not None and below.dep_ in ("nsubj", "csubj")
@@ -90,10 +90,7 @@ def is_negated(
                     return True
                 if child.dep_ == "preconj" and child.lower_ == "neither":
                     return True
-            infinitive = node.dep_ in ("ccomp", "xcomp") and any(
-                c.dep_ == "aux" and c.lower_ == "to" for c in node.children
-            )
-            if infinitive:
+            if node.dep_ in ("ccomp", "xcomp") and is_infinitive(node):
                 continue  # "did not expect Russia to receive them": one predicate, denied
             if node.dep_ in CLAUSE_DEPS or (
                 node.dep_ == "conj" and any(c.dep_ in ("nsubj", "nsubjpass") for c in node.children)

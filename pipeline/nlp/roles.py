@@ -22,6 +22,7 @@ from pipeline.nlp.syntax import (
     OBJECT_DEPS,
     coarse_pos,
     copular_subject,
+    is_infinitive,
     path_to_root,
     preps_of,
     subject_of,
@@ -66,7 +67,7 @@ def read_roles(token: Token, role: str, weapon_tokens: set[int]):
             and (token.head.dep_ == "dobj")
         ):
             # "buy South Korean shells to send to Ukraine": the buyer sends them on.
-            if any(c.dep_ == "aux" and c.lower_ == "to" for c in children):
+            if is_infinitive(token):
                 subject = subject_of(token.head.head)
         if subject is not None:
             referring.add(subject.i)
@@ -90,11 +91,7 @@ def read_roles(token: Token, role: str, weapon_tokens: set[int]):
         objects += [c for c in children if c.dep_ == "npadvmod" and c.i in weapon_tokens]
         datives = [c for c in children if c.dep_ == "dative"]
         preps = preps_of(token)
-        if (
-            token.dep_ == "advcl"
-            and not objects
-            and any(c.dep_ == "aux" and c.lower_ == "to" for c in children)
-        ):
+        if token.dep_ == "advcl" and not objects and is_infinitive(token):
             # "buy Czech shells to send to Ukraine": the purpose verb's object is the shells.
             objects = [c for c in token.head.children if c.dep_ == "dobj"]
         if described is not None:

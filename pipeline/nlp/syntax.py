@@ -34,10 +34,15 @@ def coarse_pos(token: Token) -> str:
     return token.pos_
 
 
+def is_infinitive(verb: Token) -> bool:
+    """A verb with its "to": "to send", "were to be shipped", "ready to deliver"."""
+    return any(c.dep_ == "aux" and c.lower_ == "to" for c in verb.children)
+
+
 def headline_future(verb: Token) -> bool:
     """A headline's "Germany to send tanks to Ukraine", which the parser reads as a noun
     phrase with a purpose clause: planned, not done, and the noun is the subject."""
-    if not any(c.dep_ == "aux" and c.lower_ == "to" for c in verb.children):
+    if not is_infinitive(verb):
         return False
     if verb.dep_ == "ROOT":  # "Poland to buy 96 Apache helicopters"
         return any(c.dep_ == "nsubj" for c in verb.children)
