@@ -4,6 +4,7 @@ acronyms by their spelled-out form, "the report" by the source named before."""
 from __future__ import annotations
 
 import re
+from functools import cached_property
 from typing import Any
 
 from spacy.tokens import Doc, Span, Token
@@ -197,10 +198,10 @@ class Names:
     def _given_names(self, surname: str) -> list[str]:
         """ "Kyrylo Budanov" wherever a capitalised given name stands before the surname."""
         found = []
-        for token in self.doc:
-            if token.text != surname or token.i == 0:
+        for i in self._positions.get(surname, ()):
+            if i == 0:
                 continue
-            given = self.doc[token.i - 1]
+            given = self.doc[i - 1]
             if (
                 given.pos_ == "PROPN"
                 and given.is_title
@@ -210,6 +211,14 @@ class Names:
             ):
                 found.append(f"{given.text} {surname}")
         return found
+
+    @cached_property
+    def _positions(self) -> dict[str, list[int]]:
+        """Where each word of the document stands."""
+        positions: dict[str, list[int]] = {}
+        for token in self.doc:
+            positions.setdefault(token.text, []).append(token.i)
+        return positions
 
     def _last_person_before(self, i: int) -> str | None:
         before = [p for p in self.people if p.end <= i]
