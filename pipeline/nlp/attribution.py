@@ -47,9 +47,14 @@ class Attribution(Names):
     weapon_tokens: set[int]
     text: str
     sentences: list[Span]
+    sentence_at: list[int]  # each token's sentence, an index into `sentences`
     lead_source: str | None
     # The last source named, and the paragraph (its first character) it was named in.
     last_source: tuple[int, str] | None
+
+    def sentence_of(self, token: Token) -> Span:
+        """`token.sent`, without spaCy's walk to the sentence's bounds on every call."""
+        return self.sentences[self.sentence_at[token.i]]
 
     # -- attribution ---------------------------------------------------------------------
     def attribution(self, sent: Span, token: Token) -> str | None:
@@ -176,7 +181,7 @@ class Attribution(Names):
 
     def _appositive_before(self, verb: Token) -> str | None:
         i = verb.i - 1
-        while i > verb.sent.start and self.doc[i].is_punct:
+        while i > self.sentence_of(verb).start and self.doc[i].is_punct:
             i -= 1
         last = self.doc[i]
         if last.dep_ == "appos" or any(p.start <= i < p.end for p in self.people):
@@ -242,10 +247,10 @@ class Attribution(Names):
         """ "..., the head of the unit said." parsed without a subject: the words between the
         last comma (or closing quote) and the reporting verb name the speaker."""
         start = verb.i
-        while start > verb.sent.start and not self.doc[start - 1].is_punct:
+        while start > self.sentence_of(verb).start and not self.doc[start - 1].is_punct:
             start -= 1
         words = self.doc[start : verb.i]
-        if not 0 < len(words) <= 10 or start == verb.sent.start:
+        if not 0 < len(words) <= 10 or start == self.sentence_of(verb).start:
             return None
         return self.name_of(words.root) if words.root.pos_ in ("NOUN", "PROPN", "PRON") else None
 
@@ -271,7 +276,7 @@ class Attribution(Names):
         after = self.doc.char_span(closed, min(len(text), closed + 1), alignment_mode="expand")
         if after is None:
             return None
-        sent = after.sent
+        sent = self.sentence_of(self.doc[after.start])
         for t in sent:
             if t.idx > closed and self._is_report(t):
                 name = self._subject_name(t)
@@ -279,7 +284,7 @@ class Attribution(Names):
                     return name
         before = self.doc.char_span(opened, opened + 1, alignment_mode="expand")
         if before is not None:
-            for t in before.sent:
+            for t in self.sentence_of(self.doc[before.start]):
                 if t.idx < opened and self._is_report(t):
                     name = self._subject_name(t)
                     if name:
@@ -309,14 +314,14 @@ class Attribution(Names):
         sentence attributes the sentence before it."""
         following = self.doc[sent.end : min(len(self.doc), sent.end + 40)]
         words = [t for t in following if not t.is_space]
-        if words and words[0].lower_ in ("this", "that") and words[0].sent.start <= words[0].i:
-            next_sent = words[0].sent
+        if words and words[0].lower_ in ("this", "that"):
+            next_sent = self.sentence_of(words[0])
             if any(t.lemma_.lower() in SOURCE_NOUNS for t in next_sent):
                 people = [p for p in self.people if next_sent.start <= p.start < next_sent.end]
                 if people:
                     return self._full_name(people[0])
         for t in following:
-            if t.sent.start != sent.end:
+            if self.sentence_of(t).start != sent.end:
                 break
             if self._is_report(t) and any(
                 c.dep_ in OBJECT_DEPS and c.lower_ in ("this", "that", "so") for c in t.children

@@ -3,10 +3,33 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc, Span
 
 # The doc.spans keys of the lexicon's actor and weapon mentions.
 ACTOR_KEY = "salvo_actors"
 WEAPON_KEY = "salvo_weapons"
+# Where lexicon_spans keeps what it read, in Doc.user_data.
+_SPANS_READ = "salvo_lexicon_spans"
+
+
+def lexicon_spans(doc: Doc, key: str) -> tuple[Span, ...]:
+    """The lexicon's mentions under `key`, as they stand: read once per set of mentions and
+    kept with the Doc (the extractor reads them for every claim; each read of a span group
+    builds its Span objects anew)."""
+    group = doc.spans.get(key)
+    if group is None:
+        return ()
+    kept = doc.user_data.setdefault(_SPANS_READ, {})
+    read = kept.get(key)
+    # The group itself is kept with its spans, so a group put in its place is never taken
+    # for it (neither is a group grown or cut in place).
+    if read is None or read[0] is not group or len(read[1]) != len(group):
+        read = kept[key] = (group, tuple(group))
+    return read[1]
+
 
 MODIFIER_DEPS = frozenset({"compound", "amod", "poss", "nmod", "appos", "npadvmod"})
 PLURAL_PRONOUNS = frozenset({"they", "them", "their", "both"})

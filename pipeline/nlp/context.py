@@ -92,6 +92,7 @@ class DocState(Attribution, Origins):
         # Who each supplier was said to supply earlier in this document.
         self.partners: dict[str, Counter[str]] = {}
         self.sentences = list(doc.sents)
+        self.sentence_at = [k for k, sent in enumerate(self.sentences) for _ in range(len(sent))]
         for start in paragraph_starts(doc):
             # A headline's source ("Seoul: ...", "... - US admiral") is no party to its claim.
             line = line_of(doc[start : start + 1], self.text)

@@ -16,6 +16,7 @@ from pipeline.nlp.common import (
     PLURAL_PRONOUNS,
     SINGULAR_PRONOUNS,
     Mention,
+    lexicon_spans,
 )
 from pipeline.nlp.syntax import noun_phrase
 
@@ -177,7 +178,7 @@ class Names:
         """The fullest earlier form of a leader's name ("Blinken" -> "Antony Blinken")."""
         words = {t.lower_ for t in span}
         best = span.text
-        for other in list(self.doc.spans.get(ACTOR_KEY, [])) + self.people:
+        for other in [*lexicon_spans(self.doc, ACTOR_KEY), *self.people]:
             if other.start < span.start and words <= {t.lower_ for t in other}:
                 if len(other.text) > len(best):
                     best = other.text

@@ -16,6 +16,7 @@ from pipeline.nlp.common import (
     USE_WORDS,
     WEAPON_KEY,
     Mention,
+    lexicon_spans,
     unique,
 )
 from pipeline.nlp.syntax import coarse_pos, path_to_root
@@ -274,7 +275,7 @@ class Origins:
         name = weapon.text.lower().rstrip("s")
         found = {
             origin
-            for other in self.doc.spans.get(WEAPON_KEY, [])
+            for other in lexicon_spans(self.doc, WEAPON_KEY)
             if other.text.lower().rstrip("s") == name
             and (origin := self.origin_of(other.root)) is not None
         }

@@ -8,6 +8,8 @@ import re
 
 from spacy.tokens import Span, Token
 
+from pipeline.nlp.common import WEAPON_KEY, lexicon_spans
+
 UNITS = {
     "zero": 0,
     "one": 1,
@@ -207,7 +209,7 @@ def find_quantity(weapon: Span) -> tuple[float | None, str | None]:
         candidates.append(container)
     named = {
         i
-        for span in weapon.doc.spans.get("salvo_weapons", [])
+        for span in lexicon_spans(weapon.doc, WEAPON_KEY)
         if span.start != weapon.start
         for i in range(span.start, span.end)
     }

@@ -6,7 +6,7 @@ import re
 
 from spacy.tokens import Doc, Span, Token
 
-from pipeline.nlp.common import WEAPON_KEY
+from pipeline.nlp.common import WEAPON_KEY, lexicon_spans
 from pipeline.nlp.syntax import subtree_without_clauses
 
 # A weapon name modifying another weapon noun is one weapon: "Fath-360 missiles" (the parser
@@ -181,7 +181,7 @@ def weapon_words(group: list[Span]) -> tuple[str, int, str | None]:
     first = group[0]
     start = first.start
     # Weapon names folded into this noun belong to its words: "F-16 fighter jets".
-    ends = {span.end: span for span in doc.spans.get(WEAPON_KEY, [])}
+    ends = {span.end: span for span in lexicon_spans(doc, WEAPON_KEY)}
     while start in ends and first.start <= ends[start].root.head.i < first.end:
         start = ends[start].start
     start = calibre_start(doc, start)
