@@ -85,6 +85,9 @@ class ClaimExtractor:
         self.roles = cues.get("role", frozenset())
         self.hedged_triggers = lexicon.hedged_triggers
         self.argument_starts = frozenset(w.split("-")[0] for w in lexicon.argument_weapons)
+        # The words a trigger starts with (a phrasal one, "hand over", with its verb): a token
+        # whose lemma is none of them is no trigger.
+        self.trigger_words = frozenset(lemma.split()[0] for lemma, _ in lexicon.triggers)
         self.weapon_aliases = {w.text.lower(): w.code for w in lexicon.weapons}
 
     def _is_report_word(self, token: Token) -> bool:
@@ -143,6 +146,8 @@ class ClaimExtractor:
         used_weapons: set[int] = set()
         reporting = self._reporting_subjects(sent)
         for token in sent:
+            if token.lemma_.lower() not in self.trigger_words:
+                continue
             trigger = self.lex.triggers.get((trigger_lemma(token), coarse_pos(token)))
             if trigger is None:
                 trigger = self.lex.triggers.get((token.lemma_.lower(), coarse_pos(token)))
