@@ -11,7 +11,9 @@ the publish. Then, each time in a fresh process:
 2. the invariants must hold on it: unique keys, no orphan rows, a ledger that agrees with
    the documents, and every mart equal to its SQL recomputed from the base tables;
 3. one more run, left to finish, must converge to the checksums of a reference run that
-   was never interrupted.
+   was never interrupted, and leave no segment file (`salvo.segments/`) that none of the
+   working, published and previous files names: the files a killed run wrote and never
+   published are deleted by the next publish.
 
 Every failure is one violation; the last line printed is ``violations: N``.
 
@@ -36,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.settings import PROJECT_ROOT
-from tools.chaos_invariants import inspect
+from tools.chaos_invariants import inspect, unnamed_segment_files
 from tools.chaos_seeds import write_seed_versions
 
 SEEDS = PROJECT_ROOT / "seeds"
@@ -267,6 +269,10 @@ def trial(baseline: Baseline, workdir: Path, delay: float) -> tuple[list[str], s
             violations.append(f"the run after the kill failed:\n{finished.output[-3000:]}")
         final = inspect_in_fresh_process(state.published, baseline.code)
         violations += [f"after the next run: {v}" for v in final["violations"]]
+        # Checked in this process: the finishing run has exited, and nothing else runs.
+        orphans = unnamed_segment_files(state.published)
+        if orphans:
+            violations.append(f"segment files nothing names after the next run: {orphans}")
         if final.get("digest") != baseline.reference_digest:
             differing = _differences(final.get("checksums", {}), baseline.reference_checksums)
             violations.append(f"did not converge to the reference: tables {differing}")
