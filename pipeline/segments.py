@@ -58,6 +58,13 @@ BOOKKEEPING = {
         "tbl VARCHAR NOT NULL, doc_id VARCHAR NOT NULL, upto_seq INTEGER NOT NULL, "
         "PRIMARY KEY (tbl, doc_id)"
     ),
+    # Which file holds each document's live rows: a removal is recorded only for a
+    # document that has rows in a file (not for a new one), and compaction knows how many
+    # documents a table's files hold.
+    "segment_docs": (
+        "tbl VARCHAR NOT NULL, doc_id VARCHAR NOT NULL, seq INTEGER NOT NULL, "
+        "PRIMARY KEY (tbl, doc_id)"
+    ),
     # The folder the views name (outside the main schema: the same warehouse in another
     # folder has the same tables and checksums).
     "views_folder": "path VARCHAR NOT NULL",
@@ -196,19 +203,23 @@ def views_moved(con: duckdb.DuckDBPyConnection, stored_folder: str | None) -> bo
 
 def remove_documents(con: duckdb.DuckDBPyConnection, table: str, doc_ids: Sequence[str]) -> None:
     """Remove the rows of these documents from a segmented table: from the unpublished
-    rows, and from the segments through `removed`. Call inside a transaction."""
-    con.execute(
-        f"DELETE FROM {ROWS_SCHEMA}.{table} WHERE doc_id IN (SELECT unnest(?))", [list(doc_ids)]
-    )
-    row = con.execute(
-        f"SELECT max(seq) FROM {ROWS_SCHEMA}.segment_files WHERE tbl = ?", [table]
-    ).fetchall()[0]
-    if row is None or row[0] is None:
+    rows, and from the segments through `removed` (for the documents a file holds). Call
+    inside a transaction."""
+    ids = list(doc_ids)
+    con.execute(f"DELETE FROM {ROWS_SCHEMA}.{table} WHERE doc_id IN (SELECT unnest(?))", [ids])
+    held = con.execute(
+        f"DELETE FROM {ROWS_SCHEMA}.segment_docs WHERE tbl = ? AND doc_id IN "
+        "(SELECT unnest(?)) RETURNING doc_id, seq",
+        [table, ids],
+    ).fetchall()
+    if not held:
         return
+    # A document removed before keeps the larger seq: its rows in every file up to it
+    # are dead.
     con.execute(
-        f"INSERT OR REPLACE INTO {ROWS_SCHEMA}.removed "
-        "SELECT ?, doc_id, ? FROM (SELECT DISTINCT unnest(?) AS doc_id)",
-        [table, int(row[0]), list(doc_ids)],
+        f"INSERT INTO {ROWS_SCHEMA}.removed SELECT ?, unnest(?), unnest(?) "
+        "ON CONFLICT (tbl, doc_id) DO UPDATE SET upto_seq = greatest(upto_seq, EXCLUDED.upto_seq)",
+        [table, [h[0] for h in held], [int(h[1]) for h in held]],
     )
 
 
@@ -217,7 +228,7 @@ def remove_all(con: duckdb.DuckDBPyConnection, table: str) -> None:
     from the view (the files stay until no published file names them). Call inside a
     transaction."""
     con.execute(f"DELETE FROM {ROWS_SCHEMA}.{table}")
-    for bookkeeping in ("segment_files", "removed"):
+    for bookkeeping in ("segment_files", "removed", "segment_docs"):
         con.execute(f"DELETE FROM {ROWS_SCHEMA}.{bookkeeping} WHERE tbl = ?", [table])
     rebuild_views(con, [table])
 
@@ -315,6 +326,11 @@ def flush(con: duckdb.DuckDBPyConnection) -> Flushed:
             )
             con.execute("BEGIN TRANSACTION")
             _register(con, table, seq, name, folder)
+            con.execute(
+                f"INSERT OR REPLACE INTO {ROWS_SCHEMA}.segment_docs "
+                f"SELECT DISTINCT ?, doc_id, ? FROM {ROWS_SCHEMA}.{table}",
+                [table, seq],
+            )
             con.execute(f"DELETE FROM {ROWS_SCHEMA}.{table}")
             rebuild_views(con, [table])
             con.execute("COMMIT")
@@ -333,17 +349,18 @@ def _compact(con: duckdb.DuckDBPyConnection, folder: Path, table: str) -> int:
         "WHERE tbl = ? ORDER BY rows, seq",
         [table],
     ).fetchall()
-    dead = con.execute(
-        f"SELECT count(*) FROM {ROWS_SCHEMA}.removed WHERE tbl = ?", [table]
-    ).fetchall()[0]
-    documents = sum(f[3] for f in files)
-    if dead and dead[0] and files and dead[0] > DEAD_SHARE * documents:
+    [(dead, live)] = con.execute(
+        f"SELECT (SELECT count(*) FROM {ROWS_SCHEMA}.removed WHERE tbl = ?), "
+        f"(SELECT count(*) FROM {ROWS_SCHEMA}.segment_docs WHERE tbl = ?)",
+        [table, table],
+    ).fetchall()
+    if dead and files and dead > DEAD_SHARE * (live + dead):
         chosen = files
     elif len(files) > MAX_FILES:
         chosen = files[: len(files) - KEEP_FILES + 1]
     else:
         return 0
-    if len(chosen) == 1 and not (dead and dead[0]):
+    if len(chosen) == 1 and not dead:
         return 0
     seqs = sorted(f[0] for f in chosen)
     listing = {
@@ -359,6 +376,11 @@ def _compact(con: duckdb.DuckDBPyConnection, folder: Path, table: str) -> int:
         [table, seqs],
     )
     _register(con, table, seq, name, folder)
+    con.execute(
+        f"UPDATE {ROWS_SCHEMA}.segment_docs SET seq = ? WHERE tbl = ? "
+        "AND seq IN (SELECT unnest(?))",
+        [seq, table, seqs],
+    )
     # A removal matters only to files up to its seq: none is left below the oldest file.
     con.execute(
         f"DELETE FROM {ROWS_SCHEMA}.removed WHERE tbl = ? AND upto_seq < (SELECT min(seq) "

@@ -161,6 +161,37 @@ def delete_documents(
             con.execute(f"DELETE FROM {table} WHERE doc_id IN (SELECT unnest(?))", [list(doc_ids)])
 
 
+def update_column(
+    con: duckdb.DuckDBPyConnection, table: str, column: str, value_sql: str, where_sql: str
+) -> None:
+    """`UPDATE table SET column = value_sql WHERE where_sql` (SQL over the table's columns,
+    never user input). A segmented table's files never change: every row of a document
+    with a matching row is written again with the new value, and its old rows removed.
+    Call inside a transaction."""
+    assert column in columns_of(table)
+    if not segments.is_segmented(table):
+        con.execute(f"UPDATE {table} SET {column} = {value_sql} WHERE {where_sql}")
+        return
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE salvo_updated AS SELECT * REPLACE "
+        f"(CASE WHEN {where_sql} THEN {value_sql} ELSE {column} END AS {column}) "
+        f"FROM {table} WHERE doc_id IN (SELECT doc_id FROM {table} WHERE {where_sql})"
+    )
+    try:
+        doc_ids = [
+            r[0] for r in con.execute("SELECT DISTINCT doc_id FROM salvo_updated").fetchall()
+        ]
+        if doc_ids:
+            segments.remove_documents(con, table, doc_ids)
+            columns = ", ".join(columns_of(table))
+            con.execute(
+                f"INSERT INTO {segments.rows_table(table)} ({columns}) "
+                f"SELECT {columns} FROM salvo_updated"
+            )
+    finally:
+        con.execute("DROP TABLE IF EXISTS salvo_updated")
+
+
 def clear_table(con: duckdb.DuckDBPyConnection, table: str) -> None:
     """Remove every row of a table. Call inside a transaction."""
     if segments.is_segmented(table):

@@ -45,7 +45,7 @@ def _base_tables(con: duckdb.DuckDBPyConnection) -> None:
     ]
     for doc_id, source_file, outlet, published, precision, source in documents:
         con.execute(
-            "INSERT INTO documents (doc_id, source_file, title, outlet, published_date, "
+            "INSERT INTO salvo_rows.documents (doc_id, source_file, title, outlet, published_date, "
             "date_precision, date_source, clean_text, ingested_at, characters) "
             "VALUES (?, ?, 'Title', ?, ?, ?, ?, ?, ?, ?)",
             [doc_id, source_file, outlet, published, precision, source, TEXT, now, len(TEXT)],
@@ -507,7 +507,7 @@ def test_a_mart_is_rebuilt_only_when_its_inputs_or_itself_changed(
     # change it: not rebuilt. One it names can: rebuilt.
     con = warehouse.connect(small_warehouse)
     con.execute("UPDATE salvo_rows.entities SET text = upper(text) WHERE label = 'WEAPON'")
-    con.execute("UPDATE documents SET clean_text = clean_text || ' '")
+    con.execute("UPDATE salvo_rows.documents SET clean_text = clean_text || ' '")
     con.close()
     assert run() == (False, second)
     con = warehouse.connect(small_warehouse)

@@ -50,7 +50,14 @@ def _bands_by_doc(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 
 
 def test_segmented_tables_are_declared_once_and_are_views(tmp_path: Path):
-    assert set(schema.SEGMENTED_TABLES) == {"sentences", "entities", "claims", "passage_bands"}
+    assert set(schema.SEGMENTED_TABLES) == {
+        "raw_documents",
+        "documents",
+        "sentences",
+        "entities",
+        "claims",
+        "passage_bands",
+    }
     con = _open(tmp_path / "w.duckdb")
     kinds = dict(
         con.execute(
@@ -81,6 +88,10 @@ def test_rows_move_to_files_and_removals_hide_them_until_compaction(tmp_path: Pa
     ).fetchall()
     assert str(folder / first.name) in sql and "*" not in sql.split("FROM", 1)[1]
 
+    # A new document's rows are in no file: removing them records nothing.
+    with warehouse.transaction(con):
+        warehouse.delete_documents(con, ["new"], tables=("passage_bands",))
+    assert con.execute(f"SELECT count(*) FROM {segments.ROWS_SCHEMA}.removed").fetchall() == [(0,)]
     # "a" changes, "b" goes: their rows leave the file through removals; the file stays.
     _write(con, "a", 1, key=100)
     with warehouse.transaction(con):
@@ -102,7 +113,7 @@ def test_rows_move_to_files_and_removals_hide_them_until_compaction(tmp_path: Pa
     assert compacted
     expected = {"a": 1, "b": 4} | {f"c{n}": 1 for n in range(segments.MAX_FILES)}
     assert _bands_by_doc(con) == expected
-    assert len(segments.current_files(con)) <= segments.KEEP_FILES
+    assert len(segments.current_files(con)) <= segments.MAX_FILES
     # The replaced files are still on disk until a collect finds nothing names them.
     deleted = segments.collect(con, tmp_path / "never_published.duckdb")
     assert first.name in deleted and not first.exists()

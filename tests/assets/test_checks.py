@@ -25,12 +25,14 @@ def _consistent(path: Path) -> None:
         [now, now],
     )
     con.execute(
-        "INSERT INTO raw_documents (doc_id, source_file, content_hash, encoding, raw_text, "
+        "INSERT INTO salvo_rows.raw_documents "
+        "(doc_id, source_file, content_hash, encoding, raw_text, "
         "characters, ingested_at) VALUES ('d1', 'a.txt', 'h', 'utf-8', ?, ?, ?)",
         [TEXT, len(TEXT), now],
     )
     con.execute(
-        "INSERT INTO documents (doc_id, source_file, title, published_date, date_precision, "
+        "INSERT INTO salvo_rows.documents "
+        "(doc_id, source_file, title, published_date, date_precision, "
         "date_source, clean_text, ingested_at, characters) VALUES ('d1', 'a.txt', 'T', "
         "DATE '2025-01-01', 'day', 'metadata', ?, ?, ?)",
         [TEXT, now, len(TEXT)],
@@ -69,8 +71,8 @@ BREAKERS = {
     "unique_claim_id": DUPLICATE,
     "no_orphan_rows": "UPDATE {table} SET doc_id = 'nowhere'",
     "offsets_round_trip": "UPDATE {table} SET start_char = start_char + 1",
-    "documents_when_files_ingested": "UPDATE documents SET clean_text = ' '",
-    "share_of_undated_documents": "UPDATE documents SET published_date = NULL",
+    "documents_when_files_ingested": "UPDATE salvo_rows.documents SET clean_text = ' '",
+    "share_of_undated_documents": "UPDATE salvo_rows.documents SET published_date = NULL",
     "nothing_quarantined": (
         "INSERT INTO seed_files (source_file, status, reason, encoding, documents, first_seen, "
         "last_seen) VALUES ('b.bin', 'quarantined', 'binary', NULL, 0, now(), now())"
@@ -187,7 +189,7 @@ def test_texts_are_read_again_for_empty_ones_only_when_a_text_hash_moved(tmp_pat
     path = tmp_path / "w.duckdb"
     _consistent(path)
     rule = next(r for r in RULES if r.name == "documents_when_files_ingested")
-    text_hash = f"UPDATE documents SET text_hash = {schema.TEXT_HASH}"
+    text_hash = f"UPDATE salvo_rows.documents SET text_hash = {schema.TEXT_HASH}"
     con = warehouse.connect(path)
     con.execute(text_hash)
     con.close()
@@ -195,7 +197,7 @@ def test_texts_are_read_again_for_empty_ones_only_when_a_text_hash_moved(tmp_pat
     # A text emptied by hand, its text_hash left as it was: a run trusts the hash, the
     # full check reads every text.
     con = warehouse.connect(path)
-    con.execute("UPDATE documents SET clean_text = ' '")
+    con.execute("UPDATE salvo_rows.documents SET clean_text = ' '")
     con.close()
     assert _evaluate(rule, path, scope="run-2").passed
     assert not _evaluate(rule, path, scope=None).passed

@@ -61,7 +61,7 @@ def test_a_good_warehouse_has_no_violations(warehouse_copy: Path):
             "its SQL",
         ),
         ("UPDATE mentions_by_actor_month SET mentions = mentions + 1", "its SQL"),
-        ("DELETE FROM documents WHERE source_file LIKE '000%'", "ledger"),
+        ("DELETE FROM salvo_rows.documents WHERE source_file LIKE '000%'", "ledger"),
         ("UPDATE seed_files SET documents = 2", "documents count"),
         ("DROP TABLE claim_corroboration", "missing mart"),
     ],
