@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -345,3 +347,40 @@ def test_the_folder_stays_within_one_and_a_half_copies_of_the_data(tmp_path: Pat
         folder = segments.disk_usage(tmp_path / "wh")
         copy = _one_copy(published, tmp_path / f"one_{run}.duckdb")
         assert folder <= 1.5 * copy, (run, folder, copy)
+
+
+READER = """
+import sys, duckdb
+con = duckdb.connect(sys.argv[1], read_only=True)
+query = "SELECT count(*), sum(length(text)) FROM sentences"
+print(con.execute(query).fetchall(), flush=True)
+sys.stdin.readline()  # held open while the runs publish
+print(con.execute(query).fetchall(), flush=True)
+"""
+
+
+def test_a_reader_in_another_process_keeps_its_snapshot_across_two_publishes(
+    seeds_copy: Path, tmp_path: Path
+):
+    published = tmp_path / "wh" / "salvo.duckdb"
+    assert run_pipeline(seeds_copy, published).success
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(published)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd="/",
+    )
+    try:
+        assert reader.stdout is not None and reader.stdin is not None
+        before = reader.stdout.readline()
+        (seeds_copy / "004_7dfbcc733f420d24.txt").unlink()
+        assert run_pipeline(seeds_copy, published).success
+        assert run_pipeline(seeds_copy, published).success
+        after, _ = reader.communicate("go\n", timeout=60)
+    finally:
+        reader.kill()
+    assert reader.returncode == 0
+    assert after.strip() == before.strip()
+    now = read_rows(published, "SELECT count(*), sum(length(text)) FROM sentences")
+    assert str(now) != before.strip()
