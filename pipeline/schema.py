@@ -144,7 +144,11 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         if digest == SCHEMA_DIGEST:
             if segments.views_moved(con, folder):
                 con.execute("BEGIN TRANSACTION")
-                segments.rebuild_views(con)
+                try:
+                    segments.rebuild_views(con, check_files=True)
+                except FileNotFoundError:
+                    con.execute("ROLLBACK")
+                    raise
                 con.execute("COMMIT")
             return
     except duckdb.CatalogException:

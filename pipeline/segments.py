@@ -150,15 +150,30 @@ def ensure(con: duckdb.DuckDBPyConnection, existing: dict[str, set[str]]) -> Non
     rebuild_views(con)
 
 
-def rebuild_views(con: duckdb.DuckDBPyConnection, tables: Iterable[str] = SEGMENTED_TABLES) -> None:
+def rebuild_views(
+    con: duckdb.DuckDBPyConnection,
+    tables: Iterable[str] = SEGMENTED_TABLES,
+    check_files: bool = False,
+) -> None:
     """(Re)create the views over the current segment files, with the folder's absolute
-    path as it is now (a moved folder gets its views back this way)."""
+    path as it is now (a moved folder gets its views back this way). With `check_files`,
+    fail with a plain message when a file is not in the folder (a warehouse file copied
+    without its segments folder)."""
     folder = connection_folder(con)
     files: dict[str, list[tuple[int, str, list[str]]]] = {}
     for table, seq, file, columns in con.execute(
         f"SELECT tbl, seq, file, columns FROM {ROWS_SCHEMA}.segment_files ORDER BY tbl, seq"
     ).fetchall():
         files.setdefault(table, []).append((seq, file, json.loads(columns)))
+    missing = [
+        f for listed in files.values() for _, f, _ in listed if folder and not (folder / f).exists()
+    ]
+    if check_files and missing:
+        raise FileNotFoundError(
+            f"{len(missing)} Parquet files of the warehouse's large tables are not in {folder} "
+            f"(first: {missing[0]}). A warehouse file holds only the small tables; its "
+            f"{SEGMENTS_SUFFIX} folder goes with it: copy or move the two together."
+        )
     for table in tables:
         con.execute(f"CREATE OR REPLACE VIEW main.{table} AS {_view_sql(table, folder, files)}")
     con.execute(f"DELETE FROM {ROWS_SCHEMA}.views_folder")
@@ -199,6 +214,15 @@ def views_moved(con: duckdb.DuckDBPyConnection, stored_folder: str | None) -> bo
 
 
 # --- writing -----------------------------------------------------------------------------
+
+
+def documents_sql(table: str) -> str:
+    """SQL for the distinct documents a segmented table has rows of: those its files hold
+    (the file map) and those among its unpublished rows."""
+    return (
+        f"SELECT doc_id FROM {ROWS_SCHEMA}.segment_docs WHERE tbl = {_literal(table)} "
+        f"UNION SELECT doc_id FROM {ROWS_SCHEMA}.{table}"
+    )
 
 
 def remove_documents(con: duckdb.DuckDBPyConnection, table: str, doc_ids: Sequence[str]) -> None:

@@ -207,10 +207,11 @@ def delete_orphans(
     a transaction."""
     for table in tables:
         if segments.is_segmented(table):
+            # The documents the table holds, from its file map: not a scan of its rows.
             gone = [
                 r[0]
                 for r in con.execute(
-                    f"SELECT DISTINCT doc_id FROM {table} "
+                    f"SELECT doc_id FROM ({segments.documents_sql(table)}) "
                     f"WHERE doc_id NOT IN (SELECT doc_id FROM {parent})"
                 ).fetchall()
             ]

@@ -4,6 +4,7 @@ a moved folder and an older file; and, on the whole pipeline, readers, crashes a
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import subprocess
@@ -384,3 +385,46 @@ def test_a_reader_in_another_process_keeps_its_snapshot_across_two_publishes(
     assert after.strip() == before.strip()
     now = read_rows(published, "SELECT count(*), sum(length(text)) FROM sentences")
     assert str(now) != before.strip()
+
+
+def test_rows_of_documents_that_are_gone_leave_from_files_and_unpublished_rows(tmp_path: Path):
+    con = _open(tmp_path / "w.duckdb")
+    with warehouse.transaction(con):
+        warehouse.insert_frame(
+            con,
+            "documents",
+            schema.frame(
+                "documents",
+                [
+                    {
+                        "doc_id": "a",
+                        "source_file": "a.txt",
+                        "date_source": "unknown",
+                        "clean_text": "x",
+                        "ingested_at": dt.datetime(2025, 1, 1),
+                        "characters": 1,
+                    }
+                ],
+            ),
+        )
+    _write(con, "a", 2)
+    _write(con, "gone", 3)
+    segments.flush(con)
+    _write(con, "also_gone", 1)  # not published yet
+    with warehouse.transaction(con):
+        warehouse.delete_orphans(con, ["passage_bands"])
+    assert _bands_by_doc(con) == {"a": 2}
+    con.close()
+
+
+def test_a_file_copied_without_its_segments_folder_fails_plainly(tmp_path: Path):
+    path = tmp_path / "one" / "w.duckdb"
+    con = _open(path)
+    _write(con, "a", 2)
+    segments.flush(con)
+    con.close()
+    alone = tmp_path / "two" / "w.duckdb"
+    alone.parent.mkdir()
+    shutil.copy(path, alone)
+    with pytest.raises(FileNotFoundError, match="copy or move the two together"):
+        _open(alone)

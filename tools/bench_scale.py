@@ -32,7 +32,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipeline.segments import SEGMENTS_SUFFIX
+from pipeline.segments import SEGMENTS_SUFFIX, folder_for
 from tools.bench_runs import Deployment, PipelineRun
 from tools.corpus import CorpusGenerator
 from tools.scale_layout import convert, readme_queries
@@ -126,6 +126,10 @@ def bench_size(
     working = deployment.warehouse.with_name(f".{deployment.warehouse.stem}.work.duckdb")
     working.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy2(base.warehouse.with_name(working.name), working)
+    # The large tables' Parquet files go with the file (its views name them).
+    base_segments = folder_for(base.warehouse)
+    if base_segments.exists():
+        shutil.copytree(base_segments, folder_for(working), dirs_exist_ok=True)
     replication = replicate(working, deployment.seeds, size // base_docs - 1, say)
     result: dict[str, object] = {"size": size, "replication_seconds": replication}
     generator, new = CorpusGenerator(), NEW_ARTICLES + size
