@@ -189,12 +189,17 @@ class Baseline:
     reference_seconds: float
     timeline: dict[str, float]  # when each step started in the reference run
 
-    def pick_delay(self, rng: random.Random) -> float:
+    def pick_delay(self, rng: random.Random, step: str | None = None) -> float:
         """A kill time: a quarter anywhere in the run, the rest inside one step picked at
         random (ingestion, the spaCy pass, a mart, the publish ...), so that every stage
-        is hit, the short ones too."""
+        is hit, the short ones too. With `step`, always inside that step (as the reference
+        run timed it)."""
         horizon = self.reference_seconds * 1.05
         starts = sorted(self.timeline.values())
+        if step is not None:
+            begin = self.timeline[step]
+            later = [t for t in starts if t > begin]
+            return rng.uniform(begin, later[0] if later else horizon)
         if rng.random() < 0.25 or not starts:
             return rng.uniform(0.2, horizon)
         begin = rng.choice(starts)
@@ -290,6 +295,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--trials", type=int, default=50)
     parser.add_argument("--seed", type=int, default=None, help="random seed for the delays")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    parser.add_argument(
+        "--step", help="kill only inside this step (e.g. published_warehouse), as timed"
+    )
     parser.add_argument("--inspect", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.inspect:
@@ -310,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         violations = 0
         for number in range(1, args.trials + 1):
-            delay = baseline.pick_delay(rng)
+            delay = baseline.pick_delay(rng, args.step)
             problems, line = trial(baseline, workdir / f"trial_{number:03d}", delay)
             violations += len(problems)
             verdict = "ok" if not problems else f"{len(problems)} VIOLATION(S)"

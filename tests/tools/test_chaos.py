@@ -131,6 +131,8 @@ def test_kill_times_cover_every_step():
     assert any(6.0 <= d < 7.0 for d in delays)
     assert any(7.0 <= d < 9.5 for d in delays)
     assert any(9.5 <= d for d in delays)
+    in_publish = [baseline.pick_delay(rng, "publish") for _ in range(50)]
+    assert all(9.5 <= d <= 10.5 for d in in_publish)
 
 
 @pytest.mark.slow
