@@ -20,6 +20,7 @@ import pytest
 from pipeline import schema, segments, warehouse
 from pipeline.publish import publish_run
 from tests.conftest import read_rows, run_pipeline
+from tools import chaos_invariants
 
 
 def _bands(doc_id: str, rows: int, key: int = 0) -> pl.DataFrame:
@@ -428,3 +429,65 @@ def test_a_file_copied_without_its_segments_folder_fails_plainly(tmp_path: Path)
     shutil.copy(path, alone)
     with pytest.raises(FileNotFoundError, match="copy or move the two together"):
         _open(alone)
+
+
+@pytest.mark.parametrize(
+    "point",
+    [
+        "pipeline.segments._register",  # a segment file written, not yet named
+        "pipeline.segments._compact",  # the run's files named, not yet compacted
+        "pipeline.publish.publish",  # the working file ready, not yet copied
+        "pipeline.segments.collect",  # published, unnamed files not yet deleted
+    ],
+)
+def test_a_publish_that_fails_at_any_point_leaves_the_snapshot_and_the_next_one_cleans(
+    point: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    published = tmp_path / "wh" / "salvo.duckdb"
+    working = warehouse.working_path_for(published)
+
+    @contextmanager
+    def connect():
+        con = _open(working)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    def write(run: int, gone: str | None) -> None:
+        with connect() as con:
+            for n in range(3):
+                _write(con, f"r{run}d{n}", 50, key=run * 100 + n)
+            if gone:
+                with warehouse.transaction(con):
+                    warehouse.delete_documents(con, [gone], tables=("passage_bands",))
+
+    for run in range(segments.MAX_FILES):
+        write(run, f"r{run - 1}d0" if run else None)
+        publish_run(connect, working, published)
+    before = _checksums(published)
+    write(99, "r7d1")
+
+    def fail(*_args, **_kwargs):
+        raise RuntimeError(f"killed at {point}")
+
+    monkeypatch.setattr(point, fail)
+    with pytest.raises(RuntimeError, match="killed at"):
+        publish_run(connect, working, published)
+    monkeypatch.undo()
+    if point == "pipeline.segments.collect":
+        assert _checksums(published) != before  # it had published
+    else:
+        assert _checksums(published) == before
+    assert chaos_invariants.missing_segment_files(published) == []
+
+    publish_run(connect, working, published)
+    assert chaos_invariants.missing_segment_files(published) == []
+    assert chaos_invariants.unnamed_segment_files(published) == []
+    with connect() as con:
+        expected = _bands_by_doc(con)
+    assert (
+        dict(read_rows(published, "SELECT doc_id, count(*) FROM passage_bands GROUP BY doc_id"))
+        == expected
+    )
+    assert expected["r99d1"] == 50 and "r7d1" not in expected and "r7d0" in expected
