@@ -92,7 +92,7 @@ def folder_for(database: Path | str) -> Path:
     if name.startswith(".") and name.endswith(".work.duckdb"):
         stem = name[1 : -len(".work.duckdb")]
     else:
-        stem = name.removesuffix(".duckdb")
+        stem = path.stem  # as warehouse.working_path_for names the working file
     return path.with_name(stem + SEGMENTS_SUFFIX)
 
 

@@ -491,3 +491,11 @@ def test_a_publish_that_fails_at_any_point_leaves_the_snapshot_and_the_next_one_
         == expected
     )
     assert expected["r99d1"] == 50 and "r7d1" not in expected and "r7d0" in expected
+
+
+@pytest.mark.parametrize("name", ["salvo.duckdb", "a.db", "warehouse"])
+def test_a_published_file_and_its_working_file_share_one_segments_folder(tmp_path: Path, name):
+    published = tmp_path / name
+    folder = segments.folder_for(published)
+    assert folder == segments.folder_for(warehouse.working_path_for(published))
+    assert folder.parent == tmp_path and folder.name.endswith(segments.SEGMENTS_SUFFIX)
