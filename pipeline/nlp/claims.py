@@ -22,6 +22,7 @@ from pipeline.nlp.common import (
     LEAD_SENTENCES,
     OPERATING,
     WEAPON_KEY,
+    release_lexicon_spans,
     unique,
 )
 from pipeline.nlp.context import DocState
@@ -96,13 +97,16 @@ class ClaimExtractor:
 
     # -- entry point -------------------------------------------------------------------
     def __call__(self, doc: Doc) -> Doc:
-        state = DocState(doc, self)
-        state.frame, state.lead_source = self.lead_frame(state)
-        found: list[Claim] = []
-        for index, sent in enumerate(state.sentences):
-            claims = self.claims_in(state, sent, index)
-            found.extend(claims)
-            state.remember(claims, index)
+        try:
+            state = DocState(doc, self)
+            state.frame, state.lead_source = self.lead_frame(state)
+            found: list[Claim] = []
+            for index, sent in enumerate(state.sentences):
+                claims = self.claims_in(state, sent, index)
+                found.extend(claims)
+                state.remember(claims, index)
+        finally:
+            release_lexicon_spans(doc)
         doc._.salvo_claims = [asdict(c) for c in found]
         return doc
 

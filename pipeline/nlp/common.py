@@ -31,6 +31,13 @@ def lexicon_spans(doc: Doc, key: str) -> tuple[Span, ...]:
     return read[1]
 
 
+def release_lexicon_spans(doc: Doc) -> None:
+    """Drop what lexicon_spans kept: its spans hold the Doc, so kept in the Doc they would
+    keep it alive until the cyclic garbage collector ran (the parse workers grew by tens
+    of MiB)."""
+    doc.user_data.pop(_SPANS_READ, None)
+
+
 MODIFIER_DEPS = frozenset({"compound", "amod", "poss", "nmod", "appos", "npadvmod"})
 PLURAL_PRONOUNS = frozenset({"they", "them", "their", "both"})
 SINGULAR_PRONOUNS = frozenset({"it", "its"})
