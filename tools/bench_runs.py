@@ -91,6 +91,9 @@ class Deployment:
     def run(self) -> PipelineRun:
         """`make run`'s command, in a child process."""
         self.runs += 1
+        # The corpus was usually written just before: its write-back to disk would compete
+        # with the measured run (the first cold run of a bench saw 0.2 cores busy besides).
+        os.sync()
         child = run_child(
             [sys.executable, "-m", "assets.run"], self.env(), self.root / f"run{self.runs}.log"
         )
