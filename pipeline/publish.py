@@ -44,7 +44,7 @@ CHECKSUM = 8
 
 
 def _spare_path(published: Path) -> Path:
-    return segments.previous_path_for(published)
+    return published.with_name(f".{published.name}.previous")
 
 
 def _open_here(path: Path) -> bool:
