@@ -90,4 +90,4 @@ docs: install  ## rewrite the output under every SQL example of README.md and do
 	$(BIN)/python -m tools.docs_examples --write
 
 clean:
-	rm -rf $(VENV) .tools warehouse/*.duckdb warehouse/.*.duckdb* warehouse/*.wal
+	rm -rf $(VENV) .tools warehouse/*.duckdb warehouse/.*.duckdb* warehouse/*.wal warehouse/*.segments

@@ -212,9 +212,12 @@ def clean_documents(
             # hand), get their text_hash; a full-check run also mends any that no longer
             # matches its text.
             text_hash = schema.TEXT_HASH
-            con.execute(
-                f"UPDATE documents SET text_hash = {text_hash} WHERE text_hash IS NULL"
-                + (f" OR text_hash <> {text_hash}" if rehash else "")
+            warehouse.update_column(
+                con,
+                "documents",
+                "text_hash",
+                text_hash,
+                "text_hash IS NULL" + (f" OR text_hash <> {text_hash}" if rehash else ""),
             )
     return CleanRun(cleaned_count, len(no_content))
 

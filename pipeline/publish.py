@@ -5,6 +5,10 @@ and only its blocks that differ from the working file are written; the rename ov
 published name is atomic, so a reader sees the old file or the new one, never a mix.
 Which blocks differ is told by the checksum DuckDB writes at the start of each block, so a
 publish reads a few bytes per block instead of both files whole.
+
+`publish_run` is the whole step of a run: the large tables' new rows written as Parquet
+segment files first (`pipeline.segments`), so the file copied is the small one, and the
+segment files no snapshot names any more deleted after.
 """
 
 from __future__ import annotations
@@ -13,9 +17,15 @@ import fcntl
 import os
 import shutil
 import struct
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
+
+import duckdb
+
+from pipeline import segments, warehouse
 
 # Publishing rewrites only the blocks that differ from a spare copy, in DuckDB's block size:
 # a run that adds one document changes a small share of the file (docs/performance.md).
@@ -202,3 +212,39 @@ def publish(working: Path | str, published: Path | str) -> Published:
     finally:
         os.close(directory)
     return Published(published, written, patched)
+
+
+@dataclass(frozen=True)
+class PublishedRun:
+    published: Published
+    counts: dict[str, int]  # rows of each table asked for, as published
+    flushed: segments.Flushed  # segment files written, tables compacted
+    rewritten: bool  # the working file was rewritten without its free blocks
+    deleted: list[str]  # segment files no snapshot names any more, deleted
+
+
+def publish_run(
+    connect: Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]],
+    working: Path | str,
+    published: Path | str,
+    tables: tuple[str, ...] = (),
+) -> PublishedRun:
+    """The publish step of a run: the segmented tables' new rows become segment files, the
+    small working file is checkpointed (and rewritten when a flush left it mostly free
+    blocks), copied and renamed over the published file; then the segment files named by
+    none of the working, published and previous files are deleted.
+
+    A crash before the rename leaves the last published file and every file it names; a
+    crash after it leaves only files nothing needs, which a later publish deletes."""
+    with connect() as con:
+        flushed = segments.flush(con)
+        # Everything in the file itself, so a byte copy is a complete database.
+        con.execute("CHECKPOINT")
+        counts = warehouse.table_counts(con, tables)
+        sparse = segments.mostly_free(con)
+    if sparse:
+        segments.rewrite(working, warehouse.CONNECTION_CONFIG)
+    done = publish(working, published)
+    with connect() as con:
+        deleted = segments.collect(con, published)
+    return PublishedRun(done, counts, flushed, sparse, deleted)

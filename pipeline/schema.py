@@ -29,6 +29,7 @@ class Table:
     columns: list[tuple[str, str, str]]  # (name, SQL type and constraints, meaning)
     primary_key: tuple[str, ...] = ()  # a key over several columns
     contract: tuple[str, ...] = ()  # the columns of the warehouse contract
+    segmented: bool = False  # kept as Parquet segments under a view (pipeline.segments)
 
     def ddl(self) -> str:
         lines = [f"{name} {kind}" for name, kind, _ in self.columns]
@@ -45,6 +46,7 @@ def _load_tables(path: Path = TABLES_FILE) -> dict[str, Table]:
             [(name, kind, meaning) for name, kind, meaning in table["columns"]],
             tuple(table.get("primary_key", ())),
             tuple(table.get("contract", ())),
+            bool(table.get("segmented", False)),
         )
         for name, table in declared.items()
     }
@@ -53,6 +55,9 @@ def _load_tables(path: Path = TABLES_FILE) -> dict[str, Table]:
 TABLES: dict[str, Table] = _load_tables()
 # Each table's column list, as CREATE TABLE takes it.
 SCHEMA: dict[str, str] = {table: t.ddl() for table, t in TABLES.items()}
+# The large append-mostly tables, kept as immutable Parquet segment files named by a view
+# of the table's name (pipeline/segments.py); every other table is a base table.
+SEGMENTED_TABLES: tuple[str, ...] = tuple(t for t, d in TABLES.items() if d.segmented)
 
 
 # documents.text_hash, as SQL over a documents row.
@@ -115,7 +120,9 @@ def frame(table: str, rows: Iterable[Mapping[str, Any]] | Mapping[str, Any] = ()
 # What SCHEMA declares, as one digest: stored in pipeline_state once a file has been
 # brought up to it, so every later connection confirms the schema with one lookup instead
 # of listing the catalog.
-SCHEMA_DIGEST = hashlib.sha256(repr(sorted(SCHEMA.items())).encode()).hexdigest()[:16]
+SCHEMA_DIGEST = hashlib.sha256(
+    repr((sorted(SCHEMA.items()), SEGMENTED_TABLES)).encode()
+).hexdigest()[:16]
 SCHEMA_STATE_KEY = "schema_digest"
 
 
@@ -123,17 +130,29 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create every table of ours that does not exist yet and add the columns a newer
     version declares to tables an older version created (idempotent). A file already
     brought up to this SCHEMA (its digest in pipeline_state) is left alone after one
-    lookup."""
+    lookup, unless its folder moved (the views of the segmented tables are made again)."""
+    from pipeline import segments
+
     try:
         # fetchall, not fetchone: no result is left open on the connection, which would
         # stop a caller registering a frame on it.
-        rows = con.execute(
-            "SELECT value FROM pipeline_state WHERE key = ?", [SCHEMA_STATE_KEY]
+        [(digest, folder)] = con.execute(
+            "SELECT (SELECT value FROM pipeline_state WHERE key = ?), "
+            f"(SELECT path FROM {segments.ROWS_SCHEMA}.views_folder)",
+            [SCHEMA_STATE_KEY],
         ).fetchall()
-        if rows and rows[0][0] == SCHEMA_DIGEST:
+        if digest == SCHEMA_DIGEST:
+            if segments.views_moved(con, folder):
+                con.execute("BEGIN TRANSACTION")
+                try:
+                    segments.rebuild_views(con, check_files=True)
+                except FileNotFoundError:
+                    con.execute("ROLLBACK")
+                    raise
+                con.execute("COMMIT")
             return
     except duckdb.CatalogException:
-        pass  # no pipeline_state yet: a new file
+        pass  # no pipeline_state (a new file) or no salvo_rows (an older one)
     existing: dict[str, set[str]] = {}
     for table, column in con.execute(
         "SELECT table_name, column_name FROM information_schema.columns "
@@ -142,12 +161,15 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         existing.setdefault(table, set()).add(column)
     con.execute("BEGIN TRANSACTION")
     for table, body in SCHEMA.items():
+        if table in SEGMENTED_TABLES:
+            continue  # segments.ensure below
         if table not in existing:
             con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({body})")
             continue
         for name, kind in sql_types(table).items():
             if name not in existing[table]:
                 con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {name} {kind}")
+    segments.ensure(con, existing)
     con.execute("DELETE FROM pipeline_state WHERE key = ?", [SCHEMA_STATE_KEY])
     con.execute("INSERT INTO pipeline_state VALUES (?, ?)", [SCHEMA_STATE_KEY, SCHEMA_DIGEST])
     con.execute("COMMIT")

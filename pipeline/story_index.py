@@ -319,7 +319,7 @@ def _forget_stale(
         rebuild = warehouse.get_state(con, VERSION_KEY) != stories.STORIES_VERSION
         if rebuild:
             for table in STORY_TABLES:
-                con.execute(f"DELETE FROM {table}")
+                warehouse.clear_table(con, table)
         # text_hash decides; where it disagrees (another DuckDB version, a table from before
         # the column) text_md5 does, and the row is written again with this DuckDB's hash.
         # documents.text_hash is the one the documents stage took when it wrote the text:
@@ -351,7 +351,7 @@ def _forget_stale(
             ).fetchall()
         ]
         if stale:
-            con.execute("DELETE FROM passage_bands WHERE doc_id IN (SELECT unnest(?))", [stale])
+            warehouse.delete_documents(con, stale, tables=("passage_bands",))
             con.execute(
                 "DELETE FROM story_links WHERE doc_id IN (SELECT unnest(?)) "
                 "OR other_doc_id IN (SELECT unnest(?))",

@@ -20,7 +20,8 @@ from typing import IO
 import duckdb
 import polars as pl
 
-from pipeline.schema import DOCUMENT_TABLES, columns_of
+from pipeline import segments
+from pipeline.schema import DOCUMENT_TABLES, SEGMENTED_TABLES, columns_of
 
 # DuckDB's own default is 80% of the machine's memory, which it fills with cached pages
 # on a large warehouse. A fixed cap keeps the pipeline's peak memory independent of the
@@ -102,14 +103,18 @@ def replace_rows(
     keys: Iterable[str] | None = None,
 ) -> int:
     """Delete the rows of `table` whose `key` is in `keys` (default: the frame's), then
-    insert `frame` in one bulk statement. Call inside a transaction.
+    insert `frame` in one bulk statement. Call inside a transaction. A segmented table
+    (pipeline.segments) is replaced by document: `key` must be doc_id.
 
     Returns:
         The number of rows inserted.
     """
     assert key in columns_of(table)
     key_values = sorted(set(keys if keys is not None else frame.get_column(key).to_list()))
-    if key_values:
+    if key_values and segments.is_segmented(table):
+        assert key == "doc_id", f"{table} is segmented: its rows are replaced by document"
+        segments.remove_documents(con, table, key_values)
+    elif key_values:
         con.execute(f"DELETE FROM {table} WHERE {key} IN (SELECT unnest(?))", [key_values])
     if frame.height == 0:
         return 0
@@ -118,21 +123,27 @@ def replace_rows(
 
 
 def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
-    """One bulk INSERT of a polars frame (through Arrow), columns in the table's order."""
+    """One bulk INSERT of a polars frame (through Arrow), columns in the table's order.
+    The rows of a segmented table go to its unpublished rows (pipeline.segments)."""
     columns = ", ".join(columns_of(table))
     con.register("salvo_incoming", frame.select(columns_of(table)).to_arrow())
     try:
         # Columns by name: a table an older version created has its added columns last.
-        con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM salvo_incoming")
+        con.execute(
+            f"INSERT INTO {segments.rows_table(table)} ({columns}) "
+            f"SELECT {columns} FROM salvo_incoming"
+        )
     finally:
         con.unregister("salvo_incoming")
 
 
 def insert_parquet(con: duckdb.DuckDBPyConnection, table: str, paths: Sequence[Path]) -> None:
-    """One bulk INSERT of Parquet files written from frames of `table`'s columns."""
+    """One bulk INSERT of Parquet files written from frames of `table`'s columns (of a
+    segmented table: into its unpublished rows)."""
     columns = ", ".join(columns_of(table))
     con.execute(
-        f"INSERT INTO {table} ({columns}) SELECT {columns} FROM read_parquet(?)",
+        f"INSERT INTO {segments.rows_table(table)} ({columns}) "
+        f"SELECT {columns} FROM read_parquet(?)",
         [[str(path) for path in paths]],
     )
 
@@ -144,7 +155,70 @@ def delete_documents(
     if not doc_ids:
         return
     for table in tables:
-        con.execute(f"DELETE FROM {table} WHERE doc_id IN (SELECT unnest(?))", [list(doc_ids)])
+        if segments.is_segmented(table):
+            segments.remove_documents(con, table, doc_ids)
+        else:
+            con.execute(f"DELETE FROM {table} WHERE doc_id IN (SELECT unnest(?))", [list(doc_ids)])
+
+
+def update_column(
+    con: duckdb.DuckDBPyConnection, table: str, column: str, value_sql: str, where_sql: str
+) -> None:
+    """`UPDATE table SET column = value_sql WHERE where_sql` (SQL over the table's columns,
+    never user input). A segmented table's files never change: every row of a document
+    with a matching row is written again with the new value, and its old rows removed.
+    Call inside a transaction."""
+    assert column in columns_of(table)
+    if not segments.is_segmented(table):
+        con.execute(f"UPDATE {table} SET {column} = {value_sql} WHERE {where_sql}")
+        return
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE salvo_updated AS SELECT * REPLACE "
+        f"(CASE WHEN {where_sql} THEN {value_sql} ELSE {column} END AS {column}) "
+        f"FROM {table} WHERE doc_id IN (SELECT doc_id FROM {table} WHERE {where_sql})"
+    )
+    try:
+        doc_ids = [
+            r[0] for r in con.execute("SELECT DISTINCT doc_id FROM salvo_updated").fetchall()
+        ]
+        if doc_ids:
+            segments.remove_documents(con, table, doc_ids)
+            columns = ", ".join(columns_of(table))
+            con.execute(
+                f"INSERT INTO {segments.rows_table(table)} ({columns}) "
+                f"SELECT {columns} FROM salvo_updated"
+            )
+    finally:
+        con.execute("DROP TABLE IF EXISTS salvo_updated")
+
+
+def clear_table(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Remove every row of a table. Call inside a transaction."""
+    if segments.is_segmented(table):
+        segments.remove_all(con, table)
+    else:
+        con.execute(f"DELETE FROM {table}")
+
+
+def delete_orphans(
+    con: duckdb.DuckDBPyConnection, tables: Sequence[str], parent: str = "documents"
+) -> None:
+    """Remove the rows of documents that have no row in `parent` (gone since). Call inside
+    a transaction."""
+    for table in tables:
+        if segments.is_segmented(table):
+            # The documents the table holds, from its file map: not a scan of its rows.
+            gone = [
+                r[0]
+                for r in con.execute(
+                    f"SELECT doc_id FROM ({segments.documents_sql(table)}) "
+                    f"WHERE doc_id NOT IN (SELECT doc_id FROM {parent})"
+                ).fetchall()
+            ]
+            if gone:
+                segments.remove_documents(con, table, gone)
+        else:
+            con.execute(f"DELETE FROM {table} WHERE doc_id NOT IN (SELECT doc_id FROM {parent})")
 
 
 def table_counts(con: duckdb.DuckDBPyConnection, tables: Iterable[str]) -> dict[str, int]:
@@ -272,14 +346,17 @@ def table_checksums(
 
     Args:
         tables: the tables to hash; default every base table of the main schema (ours,
-            the marts and any other stage's), so a new table is covered without a change.
+            the marts and any other stage's) and the views of the segmented tables, so a
+            new table is covered without a change.
     """
     described = con.execute(
         "SELECT table_name, column_name FROM information_schema.columns "
         "WHERE table_schema = 'main' AND table_catalog = current_database() "
         "AND table_name IN (SELECT table_name FROM information_schema.tables "
-        "WHERE table_schema = 'main' AND table_type = 'BASE TABLE') "
-        "ORDER BY table_name, ordinal_position"
+        "WHERE table_schema = 'main' AND (table_type = 'BASE TABLE' "
+        "OR table_name IN (SELECT unnest(?)))) "
+        "ORDER BY table_name, ordinal_position",
+        [list(SEGMENTED_TABLES)],
     ).fetchall()
     columns: dict[str, list[str]] = {}
     for table, column in described:
@@ -304,9 +381,12 @@ def database_path(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, table: str, schema: str = "main") -> bool:
-    """Looked up rather than tried: a failed statement aborts the caller's transaction."""
+    """Looked up rather than tried: a failed statement aborts the caller's transaction.
+    A view counts (a segmented table is one)."""
     row = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND schema_name = ? "
+        "SELECT count(*) FROM (SELECT table_name AS name, schema_name, database_name "
+        "FROM duckdb_tables() UNION ALL SELECT view_name, schema_name, database_name "
+        "FROM duckdb_views()) WHERE name = ? AND schema_name = ? "
         "AND database_name = current_database()",
         [table, schema],
     ).fetchone()

@@ -45,13 +45,14 @@ def _base_tables(con: duckdb.DuckDBPyConnection) -> None:
     ]
     for doc_id, source_file, outlet, published, precision, source in documents:
         con.execute(
-            "INSERT INTO documents (doc_id, source_file, title, outlet, published_date, "
+            "INSERT INTO salvo_rows.documents (doc_id, source_file, title, outlet, published_date, "
             "date_precision, date_source, clean_text, ingested_at, characters) "
             "VALUES (?, ?, 'Title', ?, ?, ?, ?, ?, ?, ?)",
             [doc_id, source_file, outlet, published, precision, source, TEXT, now, len(TEXT)],
         )
         con.execute(
-            "INSERT INTO sentences (sentence_id, doc_id, position, start_char, end_char, text) "
+            "INSERT INTO salvo_rows.sentences "
+            "(sentence_id, doc_id, position, start_char, end_char, text) "
             "VALUES (?, ?, 0, 0, ?, ?)",
             [f"{doc_id}:s0", doc_id, len(TEXT), TEXT],
         )
@@ -65,7 +66,8 @@ def _base_tables(con: duckdb.DuckDBPyConnection) -> None:
     ]
     for doc_id, start, end, text, label, actor, weapon in entities:
         con.execute(
-            "INSERT INTO entities (mention_id, doc_id, sentence_id, start_char, end_char, text, "
+            "INSERT INTO salvo_rows.entities "
+            "(mention_id, doc_id, sentence_id, start_char, end_char, text, "
             "label, actor_code, weapon_class, source) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'lexicon')",
             [f"{doc_id}:e{start}", doc_id, f"{doc_id}:s0", start, end, text, label, actor, weapon],
@@ -103,7 +105,8 @@ def _base_tables(con: duckdb.DuckDBPyConnection) -> None:
         neg,
     ) in claims:
         con.execute(
-            "INSERT INTO claims (claim_id, doc_id, sentence_id, relation, supplier, recipient, "
+            "INSERT INTO salvo_rows.claims "
+            "(claim_id, doc_id, sentence_id, relation, supplier, recipient, "
             "weapon_class, weapon_text, quantity, quantity_text, attributed_to, hedged, negated, "
             "trigger_text, extractor_version) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, 'drones', ?, ?, ?, ?, ?, 'sent', 'v')",
@@ -406,17 +409,19 @@ def test_a_check_whose_inputs_did_not_change_since_it_passed_is_not_run_again(
     # A claim that claims_enriched lacks: a table the check reads changed, so it runs, and
     # a failing check runs again in the next run.
     con = warehouse.connect(small_warehouse)
-    con.execute("INSERT INTO claims SELECT * REPLACE ('extra' AS claim_id) FROM claims LIMIT 1")
+    con.execute(
+        "INSERT INTO salvo_rows.claims SELECT * REPLACE ('extra' AS claim_id) FROM claims LIMIT 1"
+    )
     con.close()
     assert run()["every_claim_once"] == (False, True)
     assert run()["every_claim_once"] == (False, True)
     # A column the check does not read changes nothing for it.
     con = warehouse.connect(small_warehouse)
-    con.execute("DELETE FROM claims WHERE claim_id = 'extra'")
+    con.execute("DELETE FROM salvo_rows.claims WHERE claim_id = 'extra'")
     con.close()
     assert run()["every_claim_once"] == (True, True)
     con = warehouse.connect(small_warehouse)
-    con.execute("UPDATE claims SET quantity = -1")
+    con.execute("UPDATE salvo_rows.claims SET quantity = -1")
     con.close()
     assert run()["every_claim_once"] == (True, False)
 
@@ -490,7 +495,8 @@ def test_a_mart_is_rebuilt_only_when_its_inputs_or_itself_changed(
     # A new weapon mention in a table it reads: rebuilt, with the new count.
     con = warehouse.connect(small_warehouse)
     con.execute(
-        "INSERT INTO entities (mention_id, doc_id, sentence_id, start_char, end_char, text, "
+        "INSERT INTO salvo_rows.entities "
+        "(mention_id, doc_id, sentence_id, start_char, end_char, text, "
         "label, weapon_class, source) SELECT 'extra', doc_id, sentence_id, start_char, "
         "end_char, text, label, weapon_class, source FROM entities WHERE label = 'WEAPON' LIMIT 1"
     )
@@ -500,8 +506,8 @@ def test_a_mart_is_rebuilt_only_when_its_inputs_or_itself_changed(
     # A column its SQL does not name (the mention's text, the document's text) cannot
     # change it: not rebuilt. One it names can: rebuilt.
     con = warehouse.connect(small_warehouse)
-    con.execute("UPDATE entities SET text = upper(text) WHERE label = 'WEAPON'")
-    con.execute("UPDATE documents SET clean_text = clean_text || ' '")
+    con.execute("UPDATE salvo_rows.entities SET text = upper(text) WHERE label = 'WEAPON'")
+    con.execute("UPDATE salvo_rows.documents SET clean_text = clean_text || ' '")
     con.close()
     assert run() == (False, second)
     con = warehouse.connect(small_warehouse)
@@ -509,13 +515,16 @@ def test_a_mart_is_rebuilt_only_when_its_inputs_or_itself_changed(
         "SELECT mention_id, weapon_class FROM entities WHERE label = 'WEAPON' "
         "ORDER BY mention_id LIMIT 1"
     ).fetchall()
-    con.execute("UPDATE entities SET weapon_class = 'renamed' WHERE mention_id = ?", [mention])
+    con.execute(
+        "UPDATE salvo_rows.entities SET weapon_class = 'renamed' WHERE mention_id = ?", [mention]
+    )
     con.close()
     rebuilt, third = run()
     assert rebuilt and any(row[2] == "renamed" for row in third)
     con = warehouse.connect(small_warehouse)
     con.execute(
-        "UPDATE entities SET weapon_class = ? WHERE mention_id = ?", [weapon_class, mention]
+        "UPDATE salvo_rows.entities SET weapon_class = ? WHERE mention_id = ?",
+        [weapon_class, mention],
     )
     con.close()
     rebuilt, back = run()
@@ -572,7 +581,7 @@ def test_claims_enriched_is_updated_by_document_to_what_its_sql_gives(
     before = rows_of(doc_id)
     # A new claim: only its document's rows are computed again.
     change(
-        "INSERT INTO claims SELECT * REPLACE ('extra' AS claim_id, 7.0 AS quantity) "
+        "INSERT INTO salvo_rows.claims SELECT * REPLACE ('extra' AS claim_id, 7.0 AS quantity) "
         f"FROM claims WHERE doc_id = '{doc_id}' LIMIT 1"
     )
     meta = run()
@@ -584,9 +593,9 @@ def test_claims_enriched_is_updated_by_document_to_what_its_sql_gives(
         f"SELECT min(doc_id) FROM claims WHERE doc_id NOT IN ('{doc_id}', '{other}')",
     )
     change(
-        f"UPDATE sentences SET text = text || ' (edited)' WHERE doc_id = '{other}'",
+        f"UPDATE salvo_rows.sentences SET text = text || ' (edited)' WHERE doc_id = '{other}'",
         f"UPDATE document_stories SET story_id = 'story-x' WHERE doc_id = '{other}'",
-        f"DELETE FROM claims WHERE doc_id = '{third}'",
+        f"DELETE FROM salvo_rows.claims WHERE doc_id = '{third}'",
     )
     meta = run()
     assert (meta["update"], meta["documents_changed"]) == ("documents", 2)
@@ -596,11 +605,11 @@ def test_claims_enriched_is_updated_by_document_to_what_its_sql_gives(
     meta = run()
     assert (meta["update"], meta["rows_removed"], meta["rows_added"]) == ("diff", 1, 1)
     change(
-        "UPDATE claims SET quantity = 8 WHERE claim_id = 'extra'",
+        "UPDATE salvo_rows.claims SET quantity = 8 WHERE claim_id = 'extra'",
         "DROP SCHEMA mart_documents CASCADE",
     )
     assert run()["update"] == "diff"
-    change("UPDATE claims SET quantity = 9 WHERE claim_id = 'extra'")
+    change("UPDATE salvo_rows.claims SET quantity = 9 WHERE claim_id = 'extra'")
     assert run()["update"] == "documents"
     # A new SQL: every document is computed again.
     edited = dataclasses.replace(model, sql="-- edited\n" + model.sql)
@@ -645,7 +654,10 @@ def test_a_large_model_updated_by_document_is_built_in_batches_of_documents(
     meta = run()
     assert (meta["update"], meta["batches"]) == ("rebuild", documents)
     # The digests it leaves let the next run update by document.
-    change("UPDATE claims SET quantity = 5 WHERE claim_id = (SELECT min(claim_id) FROM claims)")
+    change(
+        "UPDATE salvo_rows.claims "
+        "SET quantity = 5 WHERE claim_id = (SELECT min(claim_id) FROM claims)"
+    )
     assert run()["update"] == "documents"
 
 
@@ -723,10 +735,11 @@ def test_aggregates_of_claims_enriched_are_updated_by_group_to_what_their_sql_gi
     # A claim with a new supplier (a new group), another claim's quantity changed (a group
     # that changes) and a claim gone: only those groups are computed again.
     change(
-        "INSERT INTO claims SELECT * REPLACE ('extra' AS claim_id, 'PRK' AS supplier) "
+        "INSERT INTO salvo_rows.claims SELECT * REPLACE ('extra' AS claim_id, 'PRK' AS supplier) "
         "FROM claims WHERE supplier IS NOT NULL LIMIT 1",
-        "UPDATE claims SET quantity = 12345 WHERE claim_id = (SELECT min(claim_id) FROM claims)",
-        "DELETE FROM claims WHERE claim_id = (SELECT max(claim_id) FROM claims "
+        "UPDATE salvo_rows.claims "
+        "SET quantity = 12345 WHERE claim_id = (SELECT min(claim_id) FROM claims)",
+        "DELETE FROM salvo_rows.claims WHERE claim_id = (SELECT max(claim_id) FROM claims "
         "WHERE claim_id <> 'extra')",
     )
     metas = run(everything)
@@ -736,17 +749,17 @@ def test_aggregates_of_claims_enriched_are_updated_by_group_to_what_their_sql_gi
     # A mart edited by hand is rebuilt, not patched.
     change(
         "UPDATE arms_transfers SET claims = 0",
-        "UPDATE claims SET hedged = NOT hedged WHERE claim_id = 'extra'",
+        "UPDATE salvo_rows.claims SET hedged = NOT hedged WHERE claim_id = 'extra'",
     )
     assert run(everything)["arms_transfers"]["update"] == "rebuild"
     # claims_enriched updated twice while the aggregates were not: its last changes do not
     # bring them up to date, so they are rebuilt.
     for quantity in (1, 2):
-        change(f"UPDATE claims SET quantity = {quantity} WHERE claim_id = 'extra'")
+        change(f"UPDATE salvo_rows.claims SET quantity = {quantity} WHERE claim_id = 'extra'")
         assert run([enriched])["claims_enriched"]["update"] == "documents"
     assert {meta["update"] for meta in run(GROUPED).values()} == {"rebuild"}
     # The changed rows dropped by hand: rebuilt, not a failed run.
-    change("UPDATE claims SET quantity = 3 WHERE claim_id = 'extra'")
+    change("UPDATE salvo_rows.claims SET quantity = 3 WHERE claim_id = 'extra'")
     assert run([enriched])["claims_enriched"]["update"] == "documents"
     change("DROP SCHEMA mart_changes CASCADE")
     assert {meta["update"] for meta in run(GROUPED).values()} == {"rebuild"}
@@ -889,7 +902,8 @@ def test_claims_are_counted_by_the_month_they_happened_next_to_the_month_reporte
     con = warehouse.connect(small_warehouse)
     # d1 (published 15 January 2025) says its drones were sent "since August" 2024.
     con.execute(
-        "UPDATE claims SET event_start = DATE '2024-08-01', event_end = DATE '2025-01-15', "
+        "UPDATE salvo_rows.claims "
+        "SET event_start = DATE '2024-08-01', event_end = DATE '2025-01-15', "
         "event_precision = 'month', event_text = 'since August' WHERE claim_id = 'd1:c1'"
     )
     _build_marts(con)

@@ -16,7 +16,7 @@ import pytest
 
 from assets.checks import CHECKS_TAG, FULL
 from assets.marts import MART_KEYS
-from pipeline import schema, warehouse
+from pipeline import schema, segments, warehouse
 from pipeline.publish import publish
 from tests.conftest import materialization_metadata, read_rows, run_pipeline
 
@@ -322,7 +322,8 @@ def _working_database(path: Path, documents: int) -> None:
     con = warehouse.connect(path)
     schema.ensure_schema(con)
     con.execute(
-        "INSERT INTO raw_documents (doc_id, source_file, content_hash, encoding, raw_text, "
+        "INSERT INTO salvo_rows.raw_documents "
+        "(doc_id, source_file, content_hash, encoding, raw_text, "
         "characters, ingested_at) SELECT 'd' || i, 'f' || i, 'h', 'utf-8', "
         "md5(i::VARCHAR), 32, TIMESTAMP '2026-01-01' FROM range(?) t(i) "
         "WHERE NOT EXISTS (SELECT 1 FROM raw_documents WHERE doc_id = 'd' || i)",
@@ -540,13 +541,17 @@ def test_a_text_cleaned_anew_under_the_same_id_is_parsed_again(seeds_copy: Path,
     assert run_pipeline(seeds_copy, published).success
     # As a cleaner with new rules leaves it: one document's text changes, its id does not.
     con = warehouse.connect(warehouse.working_path_for(published))
+    segments.pull_back(con, ("documents",))  # its rows back where SQL can change them
     [(doc_id,)] = con.execute("SELECT min(doc_id) FROM documents").fetchall()
     con.execute(
-        "UPDATE documents SET clean_text = clean_text || '\n\nIran sent drones to Russia.', "
+        "UPDATE salvo_rows.documents "
+        "SET clean_text = clean_text || '\n\nIran sent drones to Russia.', "
         "characters = characters + 29 WHERE doc_id = ?",
         [doc_id],
     )
-    con.execute(f"UPDATE documents SET text_hash = {schema.TEXT_HASH} WHERE doc_id = ?", [doc_id])
+    con.execute(
+        f"UPDATE salvo_rows.documents SET text_hash = {schema.TEXT_HASH} WHERE doc_id = ?", [doc_id]
+    )
     con.close()
     again = run_pipeline(seeds_copy, published)
     assert again.success

@@ -886,7 +886,8 @@ def test_an_old_warehouse_gains_the_new_columns(tmp_path: Path):
         r[0]
         for r in con.execute(
             "SELECT column_name FROM information_schema.columns "
-            "WHERE table_name = 'raw_documents' ORDER BY ordinal_position"
+            "WHERE table_name = 'raw_documents' AND table_schema = 'main' "
+            "ORDER BY ordinal_position"
         ).fetchall()
     ]
     assert columns == schema.columns_of("raw_documents")

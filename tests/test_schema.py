@@ -52,7 +52,7 @@ def test_a_frame_of_the_schema_round_trips_through_its_table(con, table: str):
     row = {name: values[kind] for name, kind in schema.sql_types(table).items()}
     frame = schema.frame(table, [row])
     assert frame.columns == schema.columns_of(table)
-    con.execute(f"DELETE FROM {table}")
+    warehouse.clear_table(con, table)
     warehouse.insert_frame(con, table, frame)
     stored = con.execute(f"SELECT * FROM {table}").fetchall()
     assert stored == [tuple(row.values())]
@@ -60,12 +60,12 @@ def test_a_frame_of_the_schema_round_trips_through_its_table(con, table: str):
 
 def test_an_unchanged_schema_is_confirmed_with_one_lookup(con):
     assert warehouse.get_state(con, schema.SCHEMA_STATE_KEY) == schema.SCHEMA_DIGEST
-    con.execute("DROP TABLE claims")
+    con.execute("DROP TABLE document_stories")
     schema.ensure_schema(con)  # trusts the recorded digest: nothing is recreated
-    assert not warehouse.table_exists(con, "claims")
+    assert not warehouse.table_exists(con, "document_stories")
     warehouse.set_state(con, schema.SCHEMA_STATE_KEY, "older")
     schema.ensure_schema(con)
-    assert warehouse.table_exists(con, "claims")
+    assert warehouse.table_exists(con, "document_stories")
 
 
 def test_the_library_imports_no_dagster():

@@ -166,7 +166,8 @@ def _add_documents(path: Path, texts: dict[str, str]) -> None:
     now = dt.datetime(2025, 1, 1)
     for doc_id, text in texts.items():
         con.execute(
-            "INSERT INTO documents (doc_id, source_file, date_source, clean_text, ingested_at, "
+            "INSERT INTO salvo_rows.documents "
+            "(doc_id, source_file, date_source, clean_text, ingested_at, "
             "characters) VALUES (?, ?, 'unknown', ?, ?, ?)",
             [doc_id, f"{doc_id}.txt", text, now, len(text)],
         )
@@ -227,7 +228,7 @@ def test_asset_groups_new_documents_and_only_indexes_what_changed(tmp_path: Path
 
     # The rewrite leaves the folder: its links go, the wire is a story of its own again.
     con = warehouse.connect(path)
-    con.execute("DELETE FROM documents WHERE doc_id = 'a_rewrite'")
+    con.execute("DELETE FROM salvo_rows.documents WHERE doc_id = 'a_rewrite'")
     con.close()
     _run(path)
     assert _stories(path)["b_wire"] == ("b_wire", 1)
@@ -249,7 +250,7 @@ def test_changed_text_under_the_same_doc_id_is_indexed_again(tmp_path: Path):
     assert _stories(path)["b"] == ("b", 1)
     # Re-cleaning can change clean_text without changing doc_id (a hash of the raw text).
     con = warehouse.connect(path)
-    con.execute("UPDATE documents SET clean_text = ? WHERE doc_id = 'b'", [REWRITE])
+    con.execute("UPDATE salvo_rows.documents SET clean_text = ? WHERE doc_id = 'b'", [REWRITE])
     con.close()
     result = _run(path)
     assert _metadata(result, "document_stories")["documents_indexed"] == 1
@@ -296,7 +297,9 @@ def test_texts_are_compared_by_the_hash_the_documents_stage_took(tmp_path: Path)
     # the hash the documents stage took and indexes nothing; a full-check run takes every
     # hash again, and the edited text is indexed and joins the story it now belongs to.
     con = warehouse.connect(working)
-    con.execute("UPDATE documents SET clean_text = ? WHERE source_file = 'b.txt'", [REWRITE])
+    con.execute(
+        "UPDATE salvo_rows.documents SET clean_text = ? WHERE source_file = 'b.txt'", [REWRITE]
+    )
     con.close()
     assert run()["documents_indexed"] == 0
     assert run({CHECKS_TAG: FULL})["documents_indexed"] == 1
@@ -433,7 +436,9 @@ def test_only_the_stories_a_change_reaches_are_regrouped_and_agree_with_a_rebuil
     assert _metadata(added, "document_stories")["documents_regrouped"] == 2
     # Another file holds the wire's text now: the row names it, the story stays.
     con = warehouse.connect(path)
-    con.execute("UPDATE documents SET source_file = 'z_copy.txt' WHERE doc_id = 'b_wire'")
+    con.execute(
+        "UPDATE salvo_rows.documents SET source_file = 'z_copy.txt' WHERE doc_id = 'b_wire'"
+    )
     con.close()
     moved = _run(path)
     assert _metadata(moved, "document_stories")["documents_regrouped"] == 2
@@ -442,7 +447,7 @@ def test_only_the_stories_a_change_reaches_are_regrouped_and_agree_with_a_rebuil
     assert rows["b_wire"][2] == rows["a_rewrite"][2] == "a_rewrite"
     # The rewrite leaves: the wire is a story of its own again.
     con = warehouse.connect(path)
-    con.execute("DELETE FROM documents WHERE doc_id = 'a_rewrite'")
+    con.execute("DELETE FROM salvo_rows.documents WHERE doc_id = 'a_rewrite'")
     con.close()
     _run(path)
     incremental = _story_table(path)

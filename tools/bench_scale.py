@@ -32,6 +32,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from pipeline.segments import SEGMENTS_SUFFIX, folder_for
 from tools.bench_runs import Deployment, PipelineRun
 from tools.corpus import CorpusGenerator
 from tools.scale_layout import convert, readme_queries
@@ -125,6 +126,10 @@ def bench_size(
     working = deployment.warehouse.with_name(f".{deployment.warehouse.stem}.work.duckdb")
     working.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy2(base.warehouse.with_name(working.name), working)
+    # The large tables' Parquet files go with the file (its views name them).
+    base_segments = folder_for(base.warehouse)
+    if base_segments.exists():
+        shutil.copytree(base_segments, folder_for(working), dirs_exist_ok=True)
     replication = replicate(working, deployment.seeds, size // base_docs - 1, say)
     result: dict[str, object] = {"size": size, "replication_seconds": replication}
     generator, new = CorpusGenerator(), NEW_ARTICLES + size
@@ -213,8 +218,9 @@ def report(results: list[dict]) -> str:
             )
         ),
     )
-    for name in sorted({n for r in results for n in r["add_1000"]["disk"]}):
-        sizes = [r["add_1000"]["disk"].get(name) for r in results]
+    grouped = [_grouped_disk(r["add_1000"]["disk"]) for r in results]
+    for name in sorted({n for g in grouped for n in g}):
+        sizes = [g.get(name) for g in grouped]
         if any(s and s > MiB for s in sizes):
             rows.append((f"disk: {name}", [_mib(s or 0) for s in sizes]))
     row("disk: warehouse folder", lambda r: _mib(sum(r["add_1000"]["disk"].values())))
@@ -243,6 +249,16 @@ def report(results: list[dict]) -> str:
         key = f"query {name}"
         row(f"(b) query: {name}", lambda r, key=key: f"{r['layout_b'][key]:.2f} s")
     return _table(results, rows)
+
+
+def _grouped_disk(disk: dict[str, int]) -> dict[str, int]:
+    """Bytes per file, the segment files (pipeline/segments.py) summed as one row."""
+    grouped: dict[str, int] = {}
+    for name, size in disk.items():
+        folder = name.split("/", 1)[0]
+        key = f"{folder}/ (segment files)" if folder.endswith(SEGMENTS_SUFFIX) else name
+        grouped[key] = grouped.get(key, 0) + size
+    return grouped
 
 
 def _table(results: list[dict], rows: list[tuple[str, list[str]]]) -> str:

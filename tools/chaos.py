@@ -11,7 +11,9 @@ the publish. Then, each time in a fresh process:
 2. the invariants must hold on it: unique keys, no orphan rows, a ledger that agrees with
    the documents, and every mart equal to its SQL recomputed from the base tables;
 3. one more run, left to finish, must converge to the checksums of a reference run that
-   was never interrupted.
+   was never interrupted, and leave no segment file (`salvo.segments/`) that none of the
+   working, published and previous files names: the files a killed run wrote and never
+   published are deleted by the next publish.
 
 Every failure is one violation; the last line printed is ``violations: N``.
 
@@ -36,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.settings import PROJECT_ROOT
-from tools.chaos_invariants import inspect
+from tools.chaos_invariants import inspect, unnamed_segment_files
 from tools.chaos_seeds import write_seed_versions
 
 SEEDS = PROJECT_ROOT / "seeds"
@@ -187,12 +189,17 @@ class Baseline:
     reference_seconds: float
     timeline: dict[str, float]  # when each step started in the reference run
 
-    def pick_delay(self, rng: random.Random) -> float:
+    def pick_delay(self, rng: random.Random, step: str | None = None) -> float:
         """A kill time: a quarter anywhere in the run, the rest inside one step picked at
         random (ingestion, the spaCy pass, a mart, the publish ...), so that every stage
-        is hit, the short ones too."""
+        is hit, the short ones too. With `step`, always inside that step (as the reference
+        run timed it)."""
         horizon = self.reference_seconds * 1.05
         starts = sorted(self.timeline.values())
+        if step is not None:
+            begin = self.timeline[step]
+            later = [t for t in starts if t > begin]
+            return rng.uniform(begin, later[0] if later else horizon)
         if rng.random() < 0.25 or not starts:
             return rng.uniform(0.2, horizon)
         begin = rng.choice(starts)
@@ -267,6 +274,10 @@ def trial(baseline: Baseline, workdir: Path, delay: float) -> tuple[list[str], s
             violations.append(f"the run after the kill failed:\n{finished.output[-3000:]}")
         final = inspect_in_fresh_process(state.published, baseline.code)
         violations += [f"after the next run: {v}" for v in final["violations"]]
+        # Checked in this process: the finishing run has exited, and nothing else runs.
+        orphans = unnamed_segment_files(state.published)
+        if orphans:
+            violations.append(f"segment files nothing names after the next run: {orphans}")
         if final.get("digest") != baseline.reference_digest:
             differing = _differences(final.get("checksums", {}), baseline.reference_checksums)
             violations.append(f"did not converge to the reference: tables {differing}")
@@ -284,6 +295,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--trials", type=int, default=50)
     parser.add_argument("--seed", type=int, default=None, help="random seed for the delays")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    parser.add_argument(
+        "--step", help="kill only inside this step (e.g. published_warehouse), as timed"
+    )
     parser.add_argument("--inspect", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.inspect:
@@ -304,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         violations = 0
         for number in range(1, args.trials + 1):
-            delay = baseline.pick_delay(rng)
+            delay = baseline.pick_delay(rng, args.step)
             problems, line = trial(baseline, workdir / f"trial_{number:03d}", delay)
             violations += len(problems)
             verdict = "ok" if not problems else f"{len(problems)} VIOLATION(S)"

@@ -1,6 +1,7 @@
 """What `make chaos` checks on a published warehouse: that it opens, its invariants (unique
 keys, no orphan rows, a ledger that agrees with the documents, every mart equal to its SQL
-recomputed from the base tables), and the checksums of its tables.
+recomputed from the base tables, every segment file it names present), and the checksums of
+its tables (the segmented tables through their views).
 
 Checksums leave out the run-timestamp columns listed in
 `pipeline.warehouse.RUN_TIMESTAMP_COLUMNS`; everything else must match.
@@ -15,7 +16,7 @@ from pathlib import Path
 import duckdb
 
 # The pipeline internals the invariants are written against.
-from pipeline import quality, warehouse
+from pipeline import quality, segments, warehouse
 from pipeline.marts.models import load_models
 
 # Tables whose rows are keyed by a document but may hold documents that have no row in
@@ -115,6 +116,30 @@ def invariant_violations(con: duckdb.DuckDBPyConnection) -> list[str]:
     return problems
 
 
+def missing_segment_files(path: Path) -> list[str]:
+    """The segment files a warehouse file names that are not where its views look."""
+    named = segments.named_paths(path)
+    if named is None:
+        return ["its segment list cannot be read"]
+    return sorted(str(p) for p in named if not p.exists())
+
+
+def unnamed_segment_files(published: Path) -> list[str]:
+    """Segment files in the folder that none of the working, published and previous files
+    names: what a finished run's publish must have deleted."""
+    named: set[str] = set()
+    for path in (
+        published,
+        published.with_name(f".{published.name}.previous"),
+        warehouse.working_path_for(published),
+    ):
+        files = segments.named_files(path)
+        if files is None:
+            return [f"{path.name}: its segment list cannot be read"]
+        named |= files
+    return [p.name for p in segments.unnamed_files(segments.folder_for(published), named)]
+
+
 def digest_of(checksums: dict[str, tuple[int, str]]) -> str:
     text = json.dumps(sorted((t, list(v)) for t, v in checksums.items()))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
@@ -131,9 +156,11 @@ def inspect(path: Path) -> dict:
         return {"opens": False, "error": str(exc), "violations": [], "checksums": {}}
     try:
         checksums = warehouse.table_checksums(con)
+        missing = missing_segment_files(path)
         return {
             "opens": True,
-            "violations": invariant_violations(con),
+            "violations": invariant_violations(con)
+            + [f"names a segment file that is gone: {name}" for name in missing],
             "checksums": {t: list(v) for t, v in checksums.items()},
             "digest": digest_of(checksums),
         }

@@ -45,8 +45,13 @@ def convert(published: Path, target: Path) -> dict[str, float]:
         con.execute(f"ATTACH '{published}' AS src (READ_ONLY)")
         documents = con.execute("SELECT count(*) FROM src.documents").fetchone()
         parts = max(1, (documents[0] if documents else 0) // SEGMENT_DOCUMENTS)
+        # The pipeline's own segmented tables are views over its segment files already:
+        # read through them, and leave out the rows they keep for the next publish.
         tables = con.execute(
-            "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'src'"
+            "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'src' "
+            "AND schema_name <> 'salvo_rows' UNION ALL SELECT schema_name, view_name "
+            "FROM duckdb_views() WHERE database_name = 'src' AND schema_name = 'main' "
+            "AND NOT internal"
         ).fetchall()
         for schema, table in tables:
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline import schema, warehouse
+from pipeline import schema, segments, warehouse
 
 LETTERS = string.ascii_lowercase
 # Replicas inserted per statement: bounds the size of one transaction.
@@ -139,7 +139,8 @@ def _select(table: str) -> str:
     if table in ("nlp_runs", "document_stories"):
         joins = " JOIN base_docs d ON d.doc_id = t.doc_id"
     return (
-        f"INSERT INTO {table} ({', '.join(columns)}) SELECT {values} FROM base_{table} t"
+        f"INSERT INTO {segments.rows_table(table)} ({', '.join(columns)}) "
+        f"SELECT {values} FROM base_{table} t"
         f"{joins} JOIN idmap m ON m.old = t.doc_id JOIN chunk r ON r.k = m.k"
     )
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from pipeline import settings
+from pipeline import settings, warehouse
 from pipeline.ledger import Connect
 from pipeline.lifetime import long_lived
 from pipeline.nlp import dating
@@ -254,8 +254,7 @@ def parse_pending(
     version = extractor_version(model)
     with connect() as con:
         con.execute("BEGIN TRANSACTION")
-        for table in NLP_TABLES:
-            con.execute(f"DELETE FROM {table} WHERE doc_id NOT IN (SELECT doc_id FROM documents)")
+        warehouse.delete_orphans(con, NLP_TABLES)
         con.execute("COMMIT")
         # New documents, documents another extraction parsed, documents whose text changed
         # under the same id (a cleaner with new rules), and documents whose publication

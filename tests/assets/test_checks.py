@@ -9,7 +9,7 @@ import dagster as dg
 import pytest
 
 from assets.checks import CHECKS, RULES, Rule
-from pipeline import schema, warehouse
+from pipeline import schema, segments, warehouse
 
 TEXT = "Iran sent drones to Russia.\n\nMoscow denied it."
 
@@ -25,28 +25,33 @@ def _consistent(path: Path) -> None:
         [now, now],
     )
     con.execute(
-        "INSERT INTO raw_documents (doc_id, source_file, content_hash, encoding, raw_text, "
+        "INSERT INTO salvo_rows.raw_documents "
+        "(doc_id, source_file, content_hash, encoding, raw_text, "
         "characters, ingested_at) VALUES ('d1', 'a.txt', 'h', 'utf-8', ?, ?, ?)",
         [TEXT, len(TEXT), now],
     )
     con.execute(
-        "INSERT INTO documents (doc_id, source_file, title, published_date, date_precision, "
+        "INSERT INTO salvo_rows.documents "
+        "(doc_id, source_file, title, published_date, date_precision, "
         "date_source, clean_text, ingested_at, characters) VALUES ('d1', 'a.txt', 'T', "
         "DATE '2025-01-01', 'day', 'metadata', ?, ?, ?)",
         [TEXT, now, len(TEXT)],
     )
     con.execute(
-        "INSERT INTO sentences (sentence_id, doc_id, position, start_char, end_char, text) "
+        "INSERT INTO salvo_rows.sentences "
+        "(sentence_id, doc_id, position, start_char, end_char, text) "
         "VALUES ('d1:s00000', 'd1', 0, 0, 27, 'Iran sent drones to Russia.'), "
         "('d1:s00001', 'd1', 1, 29, 46, 'Moscow denied it.')"
     )
     con.execute(
-        "INSERT INTO entities (mention_id, doc_id, sentence_id, start_char, end_char, text, "
+        "INSERT INTO salvo_rows.entities "
+        "(mention_id, doc_id, sentence_id, start_char, end_char, text, "
         "label, actor_code, source) VALUES ('d1:e0-4:ACTOR', 'd1', 'd1:s00000', 0, 4, 'Iran', "
         "'ACTOR', 'IRN', 'lexicon')"
     )
     con.execute(
-        "INSERT INTO claims (claim_id, doc_id, sentence_id, relation, supplier, recipient, "
+        "INSERT INTO salvo_rows.claims "
+        "(claim_id, doc_id, sentence_id, relation, supplier, recipient, "
         "weapon_class, weapon_text, hedged, negated, extractor_version) VALUES ('d1:c1', 'd1', "
         "'d1:s00000', 'supply', 'IRN', 'RUS', 'drone', 'drones', false, false, 'v')"
     )
@@ -66,8 +71,8 @@ BREAKERS = {
     "unique_claim_id": DUPLICATE,
     "no_orphan_rows": "UPDATE {table} SET doc_id = 'nowhere'",
     "offsets_round_trip": "UPDATE {table} SET start_char = start_char + 1",
-    "documents_when_files_ingested": "UPDATE documents SET clean_text = ' '",
-    "share_of_undated_documents": "UPDATE documents SET published_date = NULL",
+    "documents_when_files_ingested": "UPDATE salvo_rows.documents SET clean_text = ' '",
+    "share_of_undated_documents": "UPDATE salvo_rows.documents SET published_date = NULL",
     "nothing_quarantined": (
         "INSERT INTO seed_files (source_file, status, reason, encoding, documents, first_seen, "
         "last_seen) VALUES ('b.bin', 'quarantined', 'binary', NULL, 0, now(), now())"
@@ -91,7 +96,7 @@ def test_check_passes_then_fails_when_broken(rule: Rule, tmp_path: Path):
     assert _evaluate(rule, path).passed
 
     con = warehouse.connect(path)
-    con.execute(BREAKERS[rule.name].format(table=rule.asset))
+    con.execute(BREAKERS[rule.name].format(table=segments.rows_table(rule.asset)))
     con.close()
     broken = _evaluate(rule, path)
     assert not broken.passed
@@ -116,7 +121,7 @@ def _parsed_by_run_1(path: Path, *damage: str) -> None:
 
 def test_offsets_look_at_the_documents_the_run_parsed_unless_asked_for_all(tmp_path: Path):
     path = tmp_path / "w.duckdb"
-    _parsed_by_run_1(path, "UPDATE entities SET start_char = start_char + 1")
+    _parsed_by_run_1(path, "UPDATE salvo_rows.entities SET start_char = start_char + 1")
     rule = next(r for r in RULES if (r.asset, r.name) == ("entities", "offsets_round_trip"))
     # The run that parsed d1 sees the broken offsets, as does a full check ...
     in_run = _evaluate(rule, path, scope="run-1")
@@ -132,7 +137,7 @@ def test_a_missing_sentence_is_found_by_its_documents_run_a_missing_document_by_
     table: str, tmp_path: Path
 ):
     path = tmp_path / "w.duckdb"
-    _parsed_by_run_1(path, "DELETE FROM sentences WHERE sentence_id = 'd1:s00000'")
+    _parsed_by_run_1(path, "DELETE FROM salvo_rows.sentences WHERE sentence_id = 'd1:s00000'")
     rule = next(r for r in RULES if (r.asset, r.name) == (table, "no_orphan_rows"))
     # The row's sentence is gone: the run that parsed its document sees it, as does a full
     # check; a run that parsed other documents does not look up d1's sentences.
@@ -142,9 +147,10 @@ def test_a_missing_sentence_is_found_by_its_documents_run_a_missing_document_by_
     # A row whose document went away is found by every run.
     con = warehouse.connect(path)
     con.execute(
-        "INSERT INTO sentences SELECT * REPLACE ('d1:s00000' AS sentence_id) FROM sentences LIMIT 1"
+        "INSERT INTO salvo_rows.sentences "
+        "SELECT * REPLACE ('d1:s00000' AS sentence_id) FROM sentences LIMIT 1"
     )
-    con.execute(f"UPDATE {table} SET doc_id = 'gone'")
+    con.execute(f"UPDATE {segments.rows_table(table)} SET doc_id = 'gone'")
     con.close()
     assert not _evaluate(rule, path, scope="run-2").passed
 
@@ -159,7 +165,10 @@ def test_a_key_the_run_wrote_is_compared_with_every_row(table: str, tmp_path: Pa
         "INSERT INTO nlp_runs (doc_id, extractor_version, model, processed_at, run_id) "
         "VALUES ('d1', 'v', 'm', now(), 'run-1'), ('d2', 'v', 'm', now(), 'run-2')"
     )
-    con.execute(f"INSERT INTO {table} SELECT * REPLACE ('d2' AS doc_id) FROM {table} LIMIT 1")
+    con.execute(
+        f"INSERT INTO {segments.rows_table(table)} "
+        f"SELECT * REPLACE ('d2' AS doc_id) FROM {table} LIMIT 1"
+    )
     con.close()
     rule = next(r for r in RULES if r.asset == table and r.name.startswith("unique_"))
     assert not _evaluate(rule, path, scope="run-2").passed
@@ -180,7 +189,7 @@ def test_texts_are_read_again_for_empty_ones_only_when_a_text_hash_moved(tmp_pat
     path = tmp_path / "w.duckdb"
     _consistent(path)
     rule = next(r for r in RULES if r.name == "documents_when_files_ingested")
-    text_hash = f"UPDATE documents SET text_hash = {schema.TEXT_HASH}"
+    text_hash = f"UPDATE salvo_rows.documents SET text_hash = {schema.TEXT_HASH}"
     con = warehouse.connect(path)
     con.execute(text_hash)
     con.close()
@@ -188,7 +197,7 @@ def test_texts_are_read_again_for_empty_ones_only_when_a_text_hash_moved(tmp_pat
     # A text emptied by hand, its text_hash left as it was: a run trusts the hash, the
     # full check reads every text.
     con = warehouse.connect(path)
-    con.execute("UPDATE documents SET clean_text = ' '")
+    con.execute("UPDATE salvo_rows.documents SET clean_text = ' '")
     con.close()
     assert _evaluate(rule, path, scope="run-2").passed
     assert not _evaluate(rule, path, scope=None).passed

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline import warehouse
+from pipeline import segments, warehouse
 from tools import chaos, chaos_invariants, chaos_seeds
 
 
@@ -33,6 +33,8 @@ def _violations(path: Path) -> list[str]:
 def _break(path: Path, sql: str) -> None:
     con = duckdb.connect(str(path))
     try:
+        # The rows of the segmented tables back in the file, where SQL can change them.
+        segments.pull_back(con)
         con.execute(sql)
     finally:
         con.close()
@@ -48,15 +50,18 @@ def test_a_good_warehouse_has_no_violations(warehouse_copy: Path):
 @pytest.mark.parametrize(
     ("sql", "expected"),
     [
-        ("DELETE FROM sentences WHERE position = 0", "orphan rows"),
+        ("DELETE FROM salvo_rows.sentences WHERE position = 0", "orphan rows"),
         (
-            "CREATE OR REPLACE TABLE claims AS (SELECT * FROM claims) UNION ALL "
-            "(SELECT * FROM claims LIMIT 1)",
+            "CREATE OR REPLACE TABLE salvo_rows.claims AS (SELECT * FROM salvo_rows.claims) "
+            "UNION ALL (SELECT * FROM salvo_rows.claims LIMIT 1)",
             "duplicate key",
         ),
-        ("DELETE FROM claims WHERE claim_id IN (SELECT min(claim_id) FROM claims)", "its SQL"),
+        (
+            "DELETE FROM salvo_rows.claims WHERE claim_id IN (SELECT min(claim_id) FROM claims)",
+            "its SQL",
+        ),
         ("UPDATE mentions_by_actor_month SET mentions = mentions + 1", "its SQL"),
-        ("DELETE FROM documents WHERE source_file LIKE '000%'", "ledger"),
+        ("DELETE FROM salvo_rows.documents WHERE source_file LIKE '000%'", "ledger"),
         ("UPDATE seed_files SET documents = 2", "documents count"),
         ("DROP TABLE claim_corroboration", "missing mart"),
     ],
@@ -65,6 +70,27 @@ def test_each_broken_invariant_is_reported(warehouse_copy: Path, sql: str, expec
     _break(warehouse_copy, sql)
     problems = _violations(warehouse_copy)
     assert any(expected in p for p in problems), problems
+
+
+def test_a_missing_segment_file_and_an_unnamed_one_are_violations(seeded_warehouse, tmp_path: Path):
+    published, _ = seeded_warehouse
+    folder = tmp_path / "wh"
+    shutil.copytree(published.parent, folder)
+    copy = folder / published.name
+    # The copy's views still name the first folder until a run publishes here.
+    assert chaos_invariants.missing_segment_files(copy) == []
+    assert chaos_invariants.unnamed_segment_files(copy) == []
+    (segments.folder_for(copy) / "claims.000009.feedf00d.parquet").write_bytes(b"PAR1")
+    assert chaos_invariants.unnamed_segment_files(copy) == ["claims.000009.feedf00d.parquet"]
+    con = duckdb.connect(str(copy))
+    try:
+        con.execute("UPDATE salvo_rows.views_folder SET path = ?", [str(folder / "nowhere")])
+    finally:
+        con.close()
+    assert chaos_invariants.missing_segment_files(copy)
+    assert any(
+        "segment file that is gone" in v for v in chaos_invariants.inspect(copy)["violations"]
+    )
 
 
 def test_a_file_that_does_not_open_is_a_violation(tmp_path: Path):
@@ -105,6 +131,8 @@ def test_kill_times_cover_every_step():
     assert any(6.0 <= d < 7.0 for d in delays)
     assert any(7.0 <= d < 9.5 for d in delays)
     assert any(9.5 <= d for d in delays)
+    in_publish = [baseline.pick_delay(rng, "publish") for _ in range(50)]
+    assert all(9.5 <= d <= 10.5 for d in in_publish)
 
 
 @pytest.mark.slow
