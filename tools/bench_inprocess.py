@@ -17,7 +17,7 @@ import polars as pl
 # user does, in child processes).
 from assets.automation import new_seed_files
 from assets.resources import SalvoSettings
-from pipeline import quality, schema, warehouse
+from pipeline import quality, schema, segments, warehouse
 from pipeline.nlp.staging import (
     BATCH_DOCUMENTS,
     NLP_TABLES,
@@ -90,12 +90,16 @@ def _replay_writes(
     staging.mkdir(exist_ok=True)
     target_path.unlink(missing_ok=True)
     target = warehouse.connect(target_path)  # the pipeline's connection settings
-    for table in NLP_TABLES:
-        body = schema.SCHEMA[table]
-        if keyed and table in ROW_TABLES:
+    # The tables as a run has them (for a segmented table, where its new rows go).
+    schema.ensure_schema(target)
+    if keyed:
+        for table in ROW_TABLES:
             key = quality.KEYS[table]
-            body = body.replace(f"{key} VARCHAR NOT NULL", f"{key} VARCHAR PRIMARY KEY")
-        target.execute(f"CREATE TABLE {table} ({body})")
+            body = schema.SCHEMA[table].replace(
+                f"{key} VARCHAR NOT NULL", f"{key} VARCHAR PRIMARY KEY"
+            )
+            target.execute(f"DROP TABLE {segments.rows_table(table)}")
+            target.execute(f"CREATE TABLE {segments.rows_table(table)} ({body})")
     target.close()
     try:
         rows, start = 0, time.perf_counter()
@@ -116,4 +120,5 @@ def _replay_writes(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         target_path.unlink(missing_ok=True)
+        shutil.rmtree(segments.folder_for(target_path), ignore_errors=True)
     return rows, seconds
