@@ -44,7 +44,7 @@ CHECKSUM = 8
 
 
 def _spare_path(published: Path) -> Path:
-    return published.with_name(f".{published.name}.previous")
+    return segments.previous_path_for(published)
 
 
 def _open_here(path: Path) -> bool:

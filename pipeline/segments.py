@@ -512,6 +512,24 @@ def unnamed_files(folder: Path, named: set[str]) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_file() and p.name not in named)
 
 
+def previous_path_for(published: Path | str) -> Path:
+    """The file the last publish replaced, which the next publish rewrites into its copy."""
+    published = Path(published)
+    return published.with_name(f".{published.name}.previous")
+
+
+def named_by_closed(paths: Iterable[Path]) -> set[str] | None:
+    """Every segment file the given closed warehouse files name (None: one of them cannot
+    be read)."""
+    named: set[str] = set()
+    for path in paths:
+        files = named_files(path)
+        if files is None:
+            return None
+        named |= files
+    return named
+
+
 def collect(con: duckdb.DuckDBPyConnection, published: Path | str) -> list[str]:
     """Delete the segment files that none of the working (`con`), published and previous
     files names: those compaction replaced two publishes ago, and those a crashed run
@@ -520,12 +538,10 @@ def collect(con: duckdb.DuckDBPyConnection, published: Path | str) -> list[str]:
     if folder is None:
         return []
     published = Path(published)
-    named = current_files(con)
-    for path in (published, published.with_name(f".{published.name}.previous")):
-        files = named_files(path)
-        if files is None:
-            return []  # unreadable: keep everything
-        named |= files
+    closed = named_by_closed([published, previous_path_for(published)])
+    if closed is None:
+        return []  # unreadable: keep everything
+    named = current_files(con) | closed
     removed = []
     for path in unnamed_files(folder, named):
         path.unlink(missing_ok=True)

@@ -217,15 +217,10 @@ def _one_copy(published: Path, target: Path) -> int:
 
 
 def _named_everywhere(published: Path) -> set[str]:
-    named: set[str] = set()
-    for path in (
-        published,
-        published.with_name(f".{published.name}.previous"),
-        warehouse.working_path_for(published),
-    ):
-        files = segments.named_files(path)
-        assert files is not None
-        named |= files
+    named = segments.named_by_closed(
+        [published, segments.previous_path_for(published), warehouse.working_path_for(published)]
+    )
+    assert named is not None
     return named
 
 

@@ -127,16 +127,11 @@ def missing_segment_files(path: Path) -> list[str]:
 def unnamed_segment_files(published: Path) -> list[str]:
     """Segment files in the folder that none of the working, published and previous files
     names: what a finished run's publish must have deleted."""
-    named: set[str] = set()
-    for path in (
-        published,
-        published.with_name(f".{published.name}.previous"),
-        warehouse.working_path_for(published),
-    ):
-        files = segments.named_files(path)
-        if files is None:
-            return [f"{path.name}: its segment list cannot be read"]
-        named |= files
+    named = segments.named_by_closed(
+        [published, segments.previous_path_for(published), warehouse.working_path_for(published)]
+    )
+    if named is None:
+        return ["a segment list cannot be read"]
     return [p.name for p in segments.unnamed_files(segments.folder_for(published), named)]
 
 
