@@ -51,6 +51,9 @@ class SqlModel:
     names: frozenset[str] | None = None
     # Output column -> its meaning, from the `--` comment beside or above it in the SQL.
     column_comments: dict[str, str] = field(default_factory=dict)
+    # The SQL without its ORDER BY (the SQL itself when it has none), for a build in
+    # batches: appended batch by batch, such a table has no order of the whole anyway.
+    unordered_sql: str = ""
 
     def columns_read(self, columns: list[str]) -> list[str]:
         return named_columns(self.names, columns)
@@ -90,6 +93,7 @@ def load_models(directory: Path = MODELS_DIR) -> list[SqlModel]:
                 keys,
                 names_read(tree, reads),
                 column_comments(tree),
+                unordered(tree) if tree.args.get("order") else file.sql,
             )
         )
     diffed = {model.name for model in models if model.update in CHANGE_KEEPING}
@@ -100,6 +104,13 @@ def load_models(directory: Path = MODELS_DIR) -> list[SqlModel]:
                 f"updated by diff or by document; {model.reads[0]} is not"
             )
     return models
+
+
+def unordered(tree: exp.Query) -> str:
+    """The query without its ORDER BY, as SQL."""
+    bare = tree.copy()
+    bare.set("order", None)
+    return bare.sql(dialect="duckdb")
 
 
 def column_comments(tree: exp.Query) -> dict[str, str]:

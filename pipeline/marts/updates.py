@@ -21,10 +21,14 @@ CHANGES_SCHEMA = "mart_changes"
 # to a diff, which is cheaper when most documents changed.
 MAX_CHANGED_DOCUMENTS_SHARE = 0.2
 FEW_DOCUMENTS = 100
-# Documents whose rows a model updated by document computes in one statement when it is
-# built whole: DuckDB's memory limit then bounds the build whatever the warehouse's size
-# (docs/performance.md: built in one statement, claims_enriched ran out of it at 300,000
-# documents). A larger table is built, and put right, batch by batch instead of by diff.
+# A model updated by document is built whole in one statement, in its SQL's order, up to
+# SORTED_BUILD_DOCUMENTS documents; past that, one batch of at most BUILD_BATCH_DOCUMENTS
+# documents per statement, without its ORDER BY: then DuckDB's memory limit bounds the
+# build whatever the warehouse's size. Through the views of the segmented tables, DuckDB
+# estimates the joins' rows a thousand times too high and the sort of the wide rows does
+# not spill: claims_enriched sorted in batches of 50,000 documents ran out of 512 MB at
+# 100,000 documents, and built within 256 MB unsorted (docs/architecture.md).
+SORTED_BUILD_DOCUMENTS = 10_000
 BUILD_BATCH_DOCUMENTS = 50_000
 # The key of an update's result that carries the table's new digest, when the update
 # could derive it from the rows it changed.
@@ -58,11 +62,11 @@ def update(
         changes = _update_groups(con, model, built, digests)
     if model.update == "documents" and built is not None:
         changes = _update_documents(con, model, built)
-    batches = _document_batches(con) if model.update == "documents" else 1
-    if changes is None and model.update in CHANGE_KEEPING and batches == 1:
+    batches = _document_batches(con) if model.update == "documents" else 0
+    if changes is None and model.update in CHANGE_KEEPING and not batches:
         if warehouse.table_exists(con, model.name):
             changes = _update_diff(con, model)
-    if changes is None and batches > 1:
+    if changes is None and batches:
         changes = _rebuild_by_documents(con, model, batches)
     if changes is None:
         con.execute(f"CREATE OR REPLACE TABLE {model.name} AS {model.sql}")
@@ -79,18 +83,21 @@ def update(
 
 
 def _document_batches(con: duckdb.DuckDBPyConnection) -> int:
-    """How many batches of documents a build of a model updated by document takes (from
-    this run's per-document digests, taken by input_digests)."""
+    """How many batches of documents a build of a model updated by document takes, 0 for
+    one sorted statement (from this run's per-document digests, taken by input_digests)."""
     [(documents,)] = con.execute(f"SELECT count({DOCUMENT_KEY}) FROM {DOCUMENT_DIGESTS}").fetchall()
-    return max(1, -(-documents // BUILD_BATCH_DOCUMENTS))
+    if documents <= SORTED_BUILD_DOCUMENTS:
+        return 0
+    return -(-documents // BUILD_BATCH_DOCUMENTS)
 
 
 def _rebuild_by_documents(
     con: duckdb.DuckDBPyConnection, model: SqlModel, batches: int
 ) -> dict[str, Any]:
     """Build the table whole, one batch of documents (by doc_id) per statement, then the
-    rows without a doc_id. Every join of the model matches doc_id on both sides, so the
-    rows of one batch's input rows are exactly that batch's rows of the whole result."""
+    rows without a doc_id, each unsorted (the model's SQL without its ORDER BY). Every
+    join of the model matches doc_id on both sides, so the rows of one batch's input rows
+    are exactly that batch's rows of the whole result."""
     con.execute(
         "CREATE OR REPLACE TEMP TABLE salvo_batches AS "
         f"SELECT {DOCUMENT_KEY}, ntile({batches}) OVER (ORDER BY {DOCUMENT_KEY}) AS batch "
@@ -105,7 +112,7 @@ def _rebuild_by_documents(
         inputs = ", ".join(
             f"{table} AS (SELECT * FROM main.{table} WHERE {pick})" for table in model.reads
         )
-        rows = f"WITH {inputs} SELECT * FROM ({model.sql}\n)"
+        rows = f"WITH {inputs} SELECT * FROM ({model.unordered_sql}\n)"
         if number == 0:
             con.execute(f"CREATE OR REPLACE TABLE {model.name} AS {rows}")
         else:
