@@ -48,6 +48,14 @@ DEAD_SHARE = 0.25
 # more than this share of it free and at least REWRITE_MIN_FREE bytes.
 REWRITE_FREE_SHARE = 0.5
 REWRITE_MIN_FREE = 1 << 20
+# A segment file's row groups: the Parquet writer holds a whole row group in memory, so
+# they are cut at ROW_GROUP_BYTES as well as at DuckDB's default row count (122,880 rows of
+# raw_documents' texts are about 450 MB: the flush of 100,000 documents asked for a
+# 100 MiB buffer at 412 of its 488 MiB). The file is written by one thread: with two,
+# the rows sorted by doc_id wait in memory for their turn to be written (488 MiB of
+# buffered rows against 32 MiB with one, the same flush).
+ROW_GROUP_ROWS = 122_880
+ROW_GROUP_BYTES = "32MB"
 
 BOOKKEEPING = {
     "segment_files": (
@@ -297,10 +305,15 @@ def _write_file(
     folder.mkdir(parents=True, exist_ok=True)
     name = f"{table}.{seq:06d}.{secrets.token_hex(4)}.parquet"
     partial = folder / f"{name}.tmp"
-    con.execute(
-        f"COPY ({sql}) TO {_literal(str(partial))} "
-        "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)"
-    )
+    [(threads,)] = con.execute("SELECT current_setting('threads')").fetchall()
+    con.execute("SET threads = 1")
+    try:
+        con.execute(
+            f"COPY ({sql}) TO {_literal(str(partial))} (FORMAT parquet, COMPRESSION zstd, "
+            f"ROW_GROUP_SIZE {ROW_GROUP_ROWS}, ROW_GROUP_SIZE_BYTES '{ROW_GROUP_BYTES}')"
+        )
+    finally:
+        con.execute(f"SET threads = {int(threads)}")
     _fsync(partial)
     os.replace(partial, folder / name)
     _fsync(folder)

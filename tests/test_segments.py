@@ -139,6 +139,33 @@ def test_clearing_a_table_drops_its_files_from_the_view(tmp_path: Path):
     con.close()
 
 
+def test_a_segment_file_of_long_texts_is_written_in_row_groups_of_bounded_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    # The Parquet writer holds a row group whole: by rows alone, 122,880 documents' texts
+    # asked for more than DuckDB's memory limit (docs/architecture.md).
+    monkeypatch.setattr(segments, "ROW_GROUP_BYTES", "1MB")
+    con = _open(tmp_path / "w.duckdb")
+    [(threads,)] = con.execute("SELECT current_setting('threads')").fetchall()
+    con.execute(
+        "INSERT INTO salvo_rows.raw_documents (doc_id, source_file, content_hash, encoding, "
+        "raw_text, characters, ingested_at) SELECT md5(n::VARCHAR), n || '.txt', 'h', "
+        "'utf-8', repeat(md5(n::VARCHAR), 625), 20000, TIMESTAMP '2025-01-01' FROM range(400) r(n)"
+    )
+    name = segments.flush(con).files["raw_documents"]
+    path = str(segments.connection_folder(con) / name)  # type: ignore[operator]
+    groups = con.execute(
+        "SELECT row_group_id, any_value(row_group_bytes) FROM parquet_metadata(?) "
+        "GROUP BY row_group_id",
+        [path],
+    ).fetchall()
+    assert len(groups) >= 4 and max(size for _, size in groups) < 2 << 20
+    ids = [r[0] for r in con.execute("SELECT doc_id FROM read_parquet(?)", [path]).fetchall()]
+    assert ids == sorted(ids) and len(ids) == 400
+    assert con.execute("SELECT current_setting('threads')").fetchall() == [(threads,)]
+    con.close()
+
+
 def test_a_moved_folder_gets_its_views_back_on_the_next_connection(tmp_path: Path):
     path = tmp_path / "one" / "w.duckdb"
     con = _open(path)
