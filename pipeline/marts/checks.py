@@ -19,6 +19,7 @@ import duckdb
 
 from pipeline import quality, warehouse
 from pipeline.marts.digests import RUN_DIGESTS, columns_read, inputs_fingerprint
+from pipeline.marts.inputs import segmented_inputs
 from pipeline.marts.models import named_columns, names_read
 from pipeline.sql_files import SQL_DIR, read_sql_folder
 
@@ -73,12 +74,14 @@ class Offending:
 
 
 def offending_rows(con: duckdb.DuckDBPyConnection, check: SqlCheck, limit: int = 10) -> Offending:
-    """How many rows the check returns, with the first few of them."""
-    [(count,)] = con.execute(f"SELECT count(*) FROM ({check.sql})").fetchall()
-    if count == 0:
-        return Offending(0, [], [])
-    cursor = con.execute(f"SELECT * FROM ({check.sql}) LIMIT {int(limit)}")
-    sample = cursor.fetchall()
+    """How many rows the check returns, with the first few of them (its segmented
+    inputs read from temporary copies: `pipeline.marts.inputs`)."""
+    with segmented_inputs(con, check):
+        [(count,)] = con.execute(f"SELECT count(*) FROM ({check.sql})").fetchall()
+        if count == 0:
+            return Offending(0, [], [])
+        cursor = con.execute(f"SELECT * FROM ({check.sql}) LIMIT {int(limit)}")
+        sample = cursor.fetchall()
     return Offending(int(count), [d[0] for d in cursor.description or []], sample)
 
 

@@ -11,6 +11,7 @@ import duckdb
 
 from pipeline import warehouse
 from pipeline.marts.digests import DOCUMENT_DIGESTS, DOCUMENTS_SCHEMA, inputs_fingerprint
+from pipeline.marts.inputs import segmented_inputs
 from pipeline.marts.models import CHANGE_KEEPING, DOCUMENT_KEY, SqlModel
 
 # Beyond this many changed groups, recomputing them one predicate each costs more than
@@ -69,7 +70,8 @@ def update(
     if changes is None and batches:
         changes = _rebuild_by_documents(con, model, batches)
     if changes is None:
-        con.execute(f"CREATE OR REPLACE TABLE {model.name} AS {model.sql}")
+        with segmented_inputs(con, model):
+            con.execute(f"CREATE OR REPLACE TABLE {model.name} AS {model.sql}")
         changes = {"update": "rebuild"}
     if model.update == "documents" and changes["update"] != "documents":
         # Every document's digest (taken by input_digests), for the next run's update by
@@ -113,6 +115,9 @@ def _rebuild_by_documents(
             f"{table} AS (SELECT * FROM main.{table} WHERE {pick})" for table in model.reads
         )
         rows = f"WITH {inputs} SELECT * FROM ({model.unordered_sql}\n)"
+        # Not over copies of its inputs (segmented_inputs): at 300,000 documents the
+        # copies of claims_enriched's batches, in the transaction with the rows built
+        # before them, ran out of 512 MB; through the views unsorted batches build.
         if number == 0:
             con.execute(f"CREATE OR REPLACE TABLE {model.name} AS {rows}")
         else:
@@ -159,10 +164,11 @@ def _update_documents(
     inputs = ", ".join(
         f"{table} AS (SELECT * FROM main.{table} WHERE {pick})" for table in model.reads
     )
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE salvo_fresh AS WITH {inputs} SELECT * FROM ({model.sql}\n) "
-        f"WHERE {pick} ORDER BY ALL"
-    )
+    with segmented_inputs(con, model, pick):
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE salvo_fresh AS WITH {inputs} SELECT * FROM "
+            f"({model.sql}\n) WHERE {pick} ORDER BY ALL"
+        )
     if unnamed or _columns(con, "salvo_fresh") != _columns(con, model.name):
         for table in ("salvo_documents", "salvo_fresh"):
             con.execute(f"DROP TABLE {table}")
@@ -198,10 +204,11 @@ def _update_diff(con: duckdb.DuckDBPyConnection, model: SqlModel) -> dict[str, A
     compared whole, by hash, so its rows must be distinct: claims_enriched has one per
     claim_id, and a check says so). Both kinds are kept in mart_changes.<model> for the
     marts updated by group. None when the table's columns are not the SQL's."""
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE salvo_fresh AS "
-        f"SELECT *, hash(q) AS salvo_row FROM ({model.sql}\n) q"
-    )
+    with segmented_inputs(con, model):
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE salvo_fresh AS "
+            f"SELECT *, hash(q) AS salvo_row FROM ({model.sql}\n) q"
+        )
     fresh = [c for c in _columns(con, "salvo_fresh") if c[0] != "salvo_row"]
     if fresh != _columns(con, model.name):
         con.execute("DROP TABLE salvo_fresh")
