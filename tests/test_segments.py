@@ -166,6 +166,25 @@ def test_a_segment_file_of_long_texts_is_written_in_row_groups_of_bounded_bytes(
     con.close()
 
 
+def test_a_file_of_many_documents_is_sorted_range_by_range(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    # DuckDB's sort of 300,000 documents' rows whole did not spill enough and ran out of
+    # 512 MB; sorted by ranges of documents into a table first, it wrote (docs/architecture.md).
+    monkeypatch.setattr(segments, "SORT_RANGE_DOCUMENTS", 3)
+    con = _open(tmp_path / "w.duckdb")
+    for n in (7, 3, 9, 1, 5, 8, 2, 6, 4, 0):
+        _write(con, f"d{n}", n + 1, key=n)
+    expected = _bands_by_doc(con)
+    name = segments.flush(con).files["passage_bands"]
+    path = str(segments.connection_folder(con) / name)  # type: ignore[operator]
+    ids = [r[0] for r in con.execute("SELECT doc_id FROM read_parquet(?)", [path]).fetchall()]
+    assert ids == sorted(ids) and len(ids) == sum(expected.values())
+    assert _bands_by_doc(con) == expected
+    assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary").fetchall() == [(0,)]
+    con.close()
+
+
 def test_a_moved_folder_gets_its_views_back_on_the_next_connection(tmp_path: Path):
     path = tmp_path / "one" / "w.duckdb"
     con = _open(path)
