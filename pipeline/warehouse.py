@@ -12,7 +12,7 @@ import datetime as dt
 import fcntl
 import os
 import socket
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
@@ -70,7 +70,7 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
 @contextmanager
 def segmented_copies(
     con: duckdb.DuckDBPyConnection,
-    columns: dict[str, Sequence[str]],
+    columns: Mapping[str, Sequence[str]],
     where: str | None = None,
 ) -> Iterator[None]:
     """Inside the block, each segmented table named in `columns` is read from a temporary
