@@ -965,16 +965,14 @@ def test_claims_are_counted_by_the_month_they_happened_next_to_the_month_reporte
     ]
 
 
-def test_a_mart_and_its_checks_read_the_segmented_tables_from_temporary_copies(
+def test_a_mart_reads_the_segmented_tables_from_temporary_copies(
     small_warehouse: Path,
 ):
     # Through the segmented tables' views (a UNION ALL of Parquet files and a table) DuckDB
     # estimated mentions_by_month's join at 300,000 documents 700 times too high and ran
     # out of 512 MB; over tables of the same rows it built (docs/architecture.md). The
-    # statements read copies, dropped when they are done.
+    # statement reads copies, dropped when it is done.
     model = next(m for m in MODELS if m.name == "mentions_by_month")
-    checks = [c for c in SQL_CHECKS if c.asset == model.name and "entities" in c.reads]
-    assert checks
     plans: list[str] = []
 
     class Recording:
@@ -985,7 +983,7 @@ def test_a_mart_and_its_checks_read_the_segmented_tables_from_temporary_copies(
 
         def execute(self, sql: str, *args):
             start = f"CREATE OR REPLACE TABLE {model.name} AS "
-            if sql.startswith(start) or sql.startswith("SELECT count(*) FROM ("):
+            if sql.startswith(start):
                 query = sql.removeprefix(start)
                 plans.append(self.con.execute(f"EXPLAIN {query}", *args).fetchall()[0][1])
             return self.con.execute(sql, *args)
@@ -1002,10 +1000,7 @@ def test_a_mart_and_its_checks_read_the_segmented_tables_from_temporary_copies(
         with warehouse.transaction(con):
             updates.update(Recording(con), model, None, digests)  # type: ignore[arg-type]
         assert temporary(con) == []
-        for check in checks:
-            assert offending_rows(Recording(con), check).count == 0  # type: ignore[arg-type]
-        assert temporary(con) == []
-        assert len(plans) == 1 + len(checks)
+        assert len(plans) == 1
         assert not [plan for plan in plans if "salvo_rows" in plan]
     finally:
         con.close()

@@ -19,7 +19,6 @@ import duckdb
 
 from pipeline import quality, warehouse
 from pipeline.marts.digests import RUN_DIGESTS, columns_read, inputs_fingerprint
-from pipeline.marts.inputs import segmented_inputs
 from pipeline.marts.models import named_columns, names_read
 from pipeline.sql_files import SQL_DIR, read_sql_folder
 
@@ -74,14 +73,15 @@ class Offending:
 
 
 def offending_rows(con: duckdb.DuckDBPyConnection, check: SqlCheck, limit: int = 10) -> Offending:
-    """How many rows the check returns, with the first few of them (its segmented
-    inputs read from temporary copies: `pipeline.marts.inputs`)."""
-    with segmented_inputs(con, check):
-        [(count,)] = con.execute(f"SELECT count(*) FROM ({check.sql})").fetchall()
-        if count == 0:
-            return Offending(0, [], [])
-        cursor = con.execute(f"SELECT * FROM ({check.sql}) LIMIT {int(limit)}")
-        sample = cursor.fetchall()
+    """How many rows the check returns, with the first few of them. Through the views of
+    the segmented tables, not over copies as the marts (`pipeline.marts.inputs`): at
+    300,000 simulated documents every check passed through the views within 512 MB in
+    0.1-6.0 s, and the copies of `claims` cost 6.5-7.0 s per check (docs/performance.md)."""
+    [(count,)] = con.execute(f"SELECT count(*) FROM ({check.sql})").fetchall()
+    if count == 0:
+        return Offending(0, [], [])
+    cursor = con.execute(f"SELECT * FROM ({check.sql}) LIMIT {int(limit)}")
+    sample = cursor.fetchall()
     return Offending(int(count), [d[0] for d in cursor.description or []], sample)
 
 
