@@ -30,6 +30,10 @@ MODES = ("selective", "full")
 FLOORS = {"arms news": 1.6, "mixed stream": 4.0}
 # Rounds per corpus; three puts each kind once in each place of the order.
 ROUNDS = 3
+# Plain nlp.pipe batches 256 documents (the model's own setting); a parse worker's task of
+# 48,000 characters holds about 16 articles. The baseline at that batch size is reported
+# beside the target's, once per corpus: it is the faster of the two on this machine.
+WORKER_BATCH = 16
 # A round's order before turning: a pipeline run first, whose warehouse gives the texts
 # the baseline parses.
 KINDS = ("selective", "full", "baseline")
@@ -40,6 +44,7 @@ class ModesResult:
     size: int
     baselines: dict[str, list[BaselineRun]] = field(default_factory=dict)  # by corpus
     runs: dict[tuple[str, str], list[PipelineRun]] = field(default_factory=dict)
+    small_batch: dict[str, BaselineRun] = field(default_factory=dict)  # by corpus, one run
     orders: list[tuple[str, ...]] = field(default_factory=list)  # the kinds, per round
 
     def ratios(self, corpus: str, mode: str) -> list[float]:
@@ -108,6 +113,10 @@ def bench_modes(
                         export_texts(deployment.warehouse, texts)
                     wall = run.child.wall_seconds
                 say(f"[{size}]   {kind}: {wall:.1f} s")
+        say(f"[{size}] {corpus}: plain nlp.pipe in batches of {WORKER_BATCH}, once")
+        log = root / f"{slug}_baseline_batch{WORKER_BATCH}_{size}.log"
+        result.small_batch[corpus] = run_baseline(texts, spacy_model(), log, WORKER_BATCH)
+        say(f"[{size}]   {result.small_batch[corpus].child.wall_seconds:.1f} s")
     return result
 
 
@@ -126,7 +135,7 @@ def modes_report(results: list[ModesResult]) -> str:
         "",
         "| corpus, documents | mode | wall time, each round | baseline, each round "
         "| ratio, each round | median ratio | sentences fully parsed "
-        "| tokens/s in the NLP stage | peak RSS (tree sum, median) |",
+        "| tokens/s in the NLP stage | peak RSS (tree sum), each round |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
 
@@ -140,14 +149,31 @@ def modes_report(results: list[ModesResult]) -> str:
                 runs = r.runs[(corpus, mode)]
                 median = r.median_run(corpus, mode)
                 tokens = median.tokens / max(median.stages["nlp"], 1e-9)
-                ratios = " / ".join(f"{x:.2f}" for x in r.ratios(corpus, mode))
+                each = " / ".join(f"{x:.2f}" for x in r.ratios(corpus, mode))
                 lines.append(
                     f"| {corpus}, {r.size:,} | {mode} | "
                     f"{seconds([run.child.wall_seconds for run in runs])} | "
-                    f"{seconds(baselines)} | {ratios} | {r.ratio(corpus, mode):.2f}x | "
+                    f"{seconds(baselines)} | {each} | {r.ratio(corpus, mode):.2f}x | "
                     f"{r.parsed_share(corpus, mode):.1%} | {tokens:,.0f} | "
-                    f"{r.peak_rss(corpus, mode) / MiB:,.0f} MiB |"
+                    f"{' / '.join(f'{run.child.tree_rss / MiB:,.0f}' for run in runs)} MiB |"
                 )
+    lines.extend(
+        [
+            "",
+            f"Plain `nlp.pipe` in batches of {WORKER_BATCH} documents (as a parse worker's "
+            "task holds them; one run per corpus, after the rounds, not a target):",
+            "",
+        ]
+    )
+    for r in results:
+        for corpus, small in r.small_batch.items():
+            wall = small.child.wall_seconds
+            lines.append(
+                f"- {corpus}, {r.size:,} documents: {wall:.1f} s, peak RSS "
+                f"{small.child.max_process_rss / MiB:,.0f} MiB; the selective run's median "
+                f"wall time is {wall / r.median_run(corpus, 'selective').child.wall_seconds:.2f}x "
+                "faster"
+            )
     lines.extend(["", "Rounds in the order they ran:", ""])
     for r in results:
         for index, order in enumerate(r.orders):
@@ -163,10 +189,14 @@ def modes_report(results: list[ModesResult]) -> str:
                 f"{'met' if r.ratio(corpus, 'selective') >= floor else 'NOT MET'} |"
             )
         for corpus in CORPORA:
-            mine, full = (r.peak_rss(corpus, m) for m in MODES)
+            # The same work measured again moves by a few MiB (the sampler reads every
+            # 0.2 s): selective is above full when its median is above every full round.
+            mine = r.peak_rss(corpus, "selective")
+            full = [run.child.tree_rss for run in r.runs[(corpus, "full")]]
             lines.append(
-                f"| selective, {corpus}, {r.size:,} documents: peak RSS not above full | "
-                f"{mine / MiB:,.0f} vs {full / MiB:,.0f} MiB | "
-                f"{'met' if mine <= full else 'NOT MET'} |"
+                f"| selective, {corpus}, {r.size:,} documents: peak RSS not above full "
+                f"(median, against full's rounds) | {mine / MiB:,.0f} vs "
+                f"{min(full) / MiB:,.0f}-{max(full) / MiB:,.0f} MiB | "
+                f"{'met' if mine <= max(full) else 'NOT MET'} |"
             )
     return "\n".join(lines)

@@ -42,6 +42,7 @@ def test_a_tiny_bench_run_prints_every_measure_and_target(tmp_path: Path, capsys
         "- 2 documents, round 1: selective, full, baseline",
         "- 2 documents, round 2: full, baseline, selective",
         "(median of 2 rounds)",
+        "Plain `nlp.pipe` in batches of 16 documents",
     ):
         assert expected in out, expected
     assert "| no-change run, 2 documents: <= 10 s, 0 parsed |" in out
