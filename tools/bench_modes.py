@@ -3,8 +3,8 @@ against plain single-process `nlp.pipe` over the same texts, on two corpora: arm
 bench's corpus) and a mixed stream of a general news feed, 85% of whose articles name no
 weapon (tools/corpus/general.py).
 
-The machine's speed drifts during a bench (the baseline of the same texts moved by 20%
-within three hours), so one run of each kind compares a fast hour with a slow one. Here
+The machine's speed drifts during a bench (docs/performance.md, "Parse modes"), so one run
+of each kind may compare a fast hour with a slow one. Here
 each corpus is measured in rounds: a round is one baseline, one selective and one full
 cold run, taken one after the other, and a ratio is taken within its round. The order
 turns by one place each round, so that with three rounds each kind is once first, once
@@ -32,7 +32,7 @@ FLOORS = {"arms news": 1.6, "mixed stream": 4.0}
 ROUNDS = 3
 # Plain nlp.pipe batches 256 documents (the model's own setting); a parse worker's task of
 # 48,000 characters holds about 16 articles. The baseline at that batch size is reported
-# beside the target's, once per corpus: it is the faster of the two on this machine.
+# beside the target's, once per corpus, so the ratio is read against both.
 WORKER_BATCH = 16
 # A round's order before turning: a pipeline run first, whose warehouse gives the texts
 # the baseline parses.
@@ -181,16 +181,16 @@ def modes_report(results: list[ModesResult]) -> str:
     lines.extend(["", "| target | measured | verdict |", "|---|---|---|"])
     for r in results:
         for corpus, floor in FLOORS.items():
-            ratios = r.ratios(corpus, "selective")
+            ratios, middle = r.ratios(corpus, "selective"), r.ratio(corpus, "selective")
             lines.append(
                 f"| selective, {corpus}, {r.size:,} documents: >= {floor}x plain nlp.pipe "
-                f"(median of {len(ratios)} rounds) | {r.ratio(corpus, 'selective'):.2f}x "
+                f"(median of {len(ratios)} rounds) | {middle:.2f}x "
                 f"({min(ratios):.2f}-{max(ratios):.2f}) | "
-                f"{'met' if r.ratio(corpus, 'selective') >= floor else 'NOT MET'} |"
+                f"{'met' if middle >= floor else 'NOT MET'} |"
             )
         for corpus in CORPORA:
-            # The same work measured again moves by a few MiB (the sampler reads every
-            # 0.2 s): selective is above full when its median is above every full round.
+            # The same work measured again moves a little (the sampler reads every 0.2 s):
+            # selective is above full when its median is above every full round.
             mine = r.peak_rss(corpus, "selective")
             full = [run.child.tree_rss for run in r.runs[(corpus, "full")]]
             lines.append(
