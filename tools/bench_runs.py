@@ -167,7 +167,8 @@ loaded = time.perf_counter()
 with open(sys.argv[1], encoding="utf-8") as handle:
     texts = [json.loads(line) for line in handle]
 tokens = 0
-for doc in nlp.pipe(texts):
+batch = {"batch_size": int(sys.argv[3])} if len(sys.argv) > 3 else {}
+for doc in nlp.pipe(texts, **batch):
     tokens += len(doc)
 done = time.perf_counter()
 print(json.dumps({"documents": len(texts), "tokens": tokens, "load_seconds": loaded - start,
@@ -197,9 +198,12 @@ def export_texts(published: Path, target: Path) -> int:
     return len(rows)
 
 
-def run_baseline(texts: Path, model: str, log: Path) -> BaselineRun:
+def run_baseline(texts: Path, model: str, log: Path, batch_size: int | None = None) -> BaselineRun:
+    """Plain `nlp.pipe` over the texts; with the model's own batch size (256 documents for
+    the pinned model) unless one is given."""
+    extra = [] if batch_size is None else [str(batch_size)]
     child = run_child(
-        [sys.executable, "-c", BASELINE_SCRIPT, str(texts), model], {**os.environ}, log
+        [sys.executable, "-c", BASELINE_SCRIPT, str(texts), model, *extra], {**os.environ}, log
     )
     output = log.read_text(encoding="utf-8").strip().splitlines()
     if child.returncode != 0 or not output:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tools import bench, bench_process
+from tools import bench, bench_modes, bench_process, bench_runs
 
 
 def test_run_child_measures_wall_time_and_memory(tmp_path: Path):
@@ -26,7 +26,7 @@ def test_run_child_measures_wall_time_and_memory(tmp_path: Path):
 
 @pytest.mark.slow
 def test_a_tiny_bench_run_prints_every_measure_and_target(tmp_path: Path, capsys):
-    assert bench.main(["--sizes", "2", "--keep", str(tmp_path)]) == 0
+    assert bench.main(["--sizes", "2", "--rounds", "2", "--keep", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     for expected in (
         "speed-up over the baseline",
@@ -39,6 +39,10 @@ def test_a_tiny_bench_run_prints_every_measure_and_target(tmp_path: Path, capsys
         "### Parse modes",
         "| mixed stream, 2 | selective |",
         "| arms news, 2 | full |",
+        "- 2 documents, round 1: selective, full, baseline",
+        "- 2 documents, round 2: full, baseline, selective",
+        "(median of 2 rounds)",
+        "Plain `nlp.pipe` in batches of 16 documents",
     ):
         assert expected in out, expected
     assert "| no-change run, 2 documents: <= 10 s, 0 parsed |" in out
@@ -75,3 +79,43 @@ def test_worker_processes_write_the_same_rows_as_one_process(
             con.close()
     assert checksums["one"] == checksums["workers"]
     assert checksums["one"]["claims"][0] > 0
+
+
+def _run(wall: float, rss: int = 0) -> bench_process.ChildRun:
+    return bench_process.ChildRun(
+        wall_seconds=wall,
+        started_at=0.0,
+        max_process_rss=rss,
+        tree_rss=rss,
+        tree_pss=rss,
+        processes=1,
+        returncode=0,
+        log=Path("run.log"),
+        cpu_seconds=wall,
+        other_cores=0.0,
+        samples=[],
+    )
+
+
+def test_parse_mode_ratios_are_taken_within_a_round_and_judged_on_their_median():
+    # The machine slows down in round 2: both the baseline and the run take longer, so the
+    # ratio of round 2 is the same as round 1's; a ratio across rounds would not be.
+    result = bench_modes.ModesResult(3, orders=[bench_modes.round_order(i) for i in range(3)])
+    baselines = [80.0, 100.0, 84.0]
+    walls = [50.0, 62.5, 60.0]
+    result.baselines["arms news"] = [
+        bench_runs.BaselineRun(_run(b), 1000, 500_000, 1.0, b - 1.0) for b in baselines
+    ]
+    result.runs[("arms news", "selective")] = [
+        bench_runs.PipelineRun(_run(w, rss=int(w) * bench_process.MiB), {"nlp": w}, {}, {})
+        for w in walls
+    ]
+    assert result.ratios("arms news", "selective") == [1.6, 1.6, 1.4]
+    assert result.ratio("arms news", "selective") == 1.6
+    assert result.median_run("arms news", "selective").child.wall_seconds in (50.0, 62.5)
+    assert result.peak_rss("arms news", "selective") == 60 * bench_process.MiB
+    # Each kind is first, second and last once in three rounds.
+    orders = result.orders
+    for kind in bench_modes.KINDS:
+        assert sorted(order.index(kind) for order in orders) == [0, 1, 2]
+    assert orders[0][0] != "baseline"  # the baseline parses the texts a run has cleaned
