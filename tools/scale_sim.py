@@ -37,6 +37,7 @@ from pipeline import schema, segments, warehouse
 LETTERS = string.ascii_lowercase
 # Replicas inserted per statement: bounds the size of one transaction.
 CHUNK = 50
+REPLICATION_MEMORY = "4GB"
 # Every replicated file's modification time (a day before the simulation).
 MTIME_NS = (int(time.time()) - 86_400) * 1_000_000_000
 
@@ -152,6 +153,9 @@ def replicate(
     their files to `seeds`; return the seconds it took."""
     start = time.perf_counter()
     con = warehouse.connect(working)
+    # The replication is not a measured run: its inserts of CHUNK replicas at a time ran
+    # out of the pipeline's memory limit past 150,000 documents.
+    con.execute(f"SET memory_limit = '{REPLICATION_MEMORY}'")
     try:
         files, ok = con.execute(
             "SELECT count(*), count(*) FILTER (WHERE status = 'ingested' AND records = 1) "
