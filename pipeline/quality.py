@@ -179,9 +179,9 @@ def empty_documents(con: duckdb.DuckDBPyConnection, since_passed: bool = False) 
     that is not whitespace, not a trimmed copy of every text.
 
     Args:
-        since_passed: 0 without reading a text when every document's text_hash (taken
-            when its text is written, mended by a full-check run) is what it was when
-            this last found none.
+        since_passed: 0 without reading a text when the documents' rows are what they
+            were when this last found none (their digest: of doc_id and text_hash, or of
+            whole rows where the writers keep it, warehouse.table_fingerprint).
     """
     digest = None
     if since_passed:

@@ -10,6 +10,7 @@ renamed or retyped column) means rebuilding the warehouse from its seeds.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -120,9 +121,16 @@ def frame(table: str, rows: Iterable[Mapping[str, Any]] | Mapping[str, Any] = ()
 # What SCHEMA declares, as one digest: stored in pipeline_state once a file has been
 # brought up to it, so every later connection confirms the schema with one lookup instead
 # of listing the catalog.
-SCHEMA_DIGEST = hashlib.sha256(
-    repr((sorted(SCHEMA.items()), SEGMENTED_TABLES)).encode()
-).hexdigest()[:16]
+@functools.cache
+def schema_digest() -> str:
+    """SCHEMA, the segmented tables and their bookkeeping tables (pipeline.segments, which
+    imports this module), as one digest."""
+    from pipeline.segments import BOOKKEEPING
+
+    declared = (sorted(SCHEMA.items()), SEGMENTED_TABLES, sorted(BOOKKEEPING.items()))
+    return hashlib.sha256(repr(declared).encode()).hexdigest()[:16]
+
+
 SCHEMA_STATE_KEY = "schema_digest"
 
 
@@ -141,7 +149,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
             f"(SELECT path FROM {segments.ROWS_SCHEMA}.views_folder)",
             [SCHEMA_STATE_KEY],
         ).fetchall()
-        if digest == SCHEMA_DIGEST:
+        if digest == schema_digest():
             if segments.views_moved(con, folder):
                 con.execute("BEGIN TRANSACTION")
                 try:
@@ -171,5 +179,5 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
                 con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {name} {kind}")
     segments.ensure(con, existing)
     con.execute("DELETE FROM pipeline_state WHERE key = ?", [SCHEMA_STATE_KEY])
-    con.execute("INSERT INTO pipeline_state VALUES (?, ?)", [SCHEMA_STATE_KEY, SCHEMA_DIGEST])
+    con.execute("INSERT INTO pipeline_state VALUES (?, ?)", [SCHEMA_STATE_KEY, schema_digest()])
     con.execute("COMMIT")

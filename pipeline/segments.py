@@ -75,15 +75,23 @@ BOOKKEEPING = {
     ),
     # Which file holds each document's live rows: a removal is recorded only for a
     # document that has rows in a file (not for a new one), and compaction knows how many
-    # documents a table's files hold.
+    # documents a table's files hold. With the digest of those rows (DIGEST_COLUMNS), taken
+    # as the flush writes them: a table's digest, and each document's, are read from here
+    # instead of from the rows.
     "segment_docs": (
         "tbl VARCHAR NOT NULL, doc_id VARCHAR NOT NULL, seq INTEGER NOT NULL, "
+        "rows BIGINT, row_xor UBIGINT, row_sum HUGEINT, "
         "PRIMARY KEY (tbl, doc_id)"
     ),
     # The folder the views name (outside the main schema: the same warehouse in another
     # folder has the same tables and checksums).
     "views_folder": "path VARCHAR NOT NULL",
 }
+
+
+# A digest of rows as a multiset: their count, and the xor and the sum of their hashes (as
+# warehouse.multiset_sql takes them), so that it adds up document by document.
+DIGEST_COLUMNS = {"rows": "BIGINT", "row_xor": "UBIGINT", "row_sum": "HUGEINT"}
 
 
 def is_segmented(table: str) -> bool:
@@ -132,6 +140,10 @@ def ensure(con: duckdb.DuckDBPyConnection, existing: dict[str, set[str]]) -> Non
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {ROWS_SCHEMA}")
     for name, body in BOOKKEEPING.items():
         con.execute(f"CREATE TABLE IF NOT EXISTS {ROWS_SCHEMA}.{name} ({body})")
+    for name, kind in DIGEST_COLUMNS.items():
+        con.execute(
+            f"ALTER TABLE {ROWS_SCHEMA}.segment_docs ADD COLUMN IF NOT EXISTS {name} {kind}"
+        )
     held: dict[str, set[str]] = {}
     for table, column in con.execute(
         "SELECT table_name, column_name FROM information_schema.columns "
@@ -163,6 +175,60 @@ def ensure(con: duckdb.DuckDBPyConnection, existing: dict[str, set[str]]) -> Non
             )
             con.execute(f"DROP TABLE main.{table}")
     rebuild_views(con)
+    _fill_digests(con)
+
+
+def _fill_digests(con: duckdb.DuckDBPyConnection) -> None:
+    """Take the digests of the documents a file holds that have none (a warehouse from
+    before segment_docs kept them), from their live rows: once, when the schema is brought
+    up."""
+    for table in SEGMENTED_TABLES:
+        con.execute(
+            f"UPDATE {ROWS_SCHEMA}.segment_docs AS s SET rows = d.rows, row_xor = d.row_xor, "
+            f"row_sum = d.row_sum FROM ({_digest_rows_sql(f'main.{table}', table)}) AS d "
+            f"WHERE s.tbl = ? AND s.doc_id = d.doc_id AND s.rows IS NULL",
+            [table],
+        )
+
+
+def _digest_rows_sql(source: str, table: str) -> str:
+    """SQL: the digest (DIGEST_COLUMNS) of each document's rows of `source`, which has the
+    columns of the segmented `table`."""
+    row_hash = f"hash({', '.join(columns_of(table))})"
+    return (
+        f"SELECT doc_id, count(*) AS rows, bit_xor(h) AS row_xor, sum(h::HUGEINT) AS row_sum "
+        f"FROM (SELECT doc_id, {row_hash} AS h FROM {source}) GROUP BY doc_id"
+    )
+
+
+def document_digests_sql(table: str) -> str:
+    """SQL: one row per document with live rows in the segmented `table`, with the digest
+    of those rows (doc_id and DIGEST_COLUMNS): those its files hold from segment_docs, the
+    unpublished ones from their rows. What a flush moves from the rows to a file keeps its
+    digest, so a run after a publish sees the tables it did not change unchanged."""
+    return (
+        "SELECT doc_id, sum(rows)::BIGINT AS rows, bit_xor(row_xor) AS row_xor, "
+        "sum(row_sum) AS row_sum FROM ("
+        f"SELECT doc_id, rows, row_xor, row_sum FROM {ROWS_SCHEMA}.segment_docs "
+        f"WHERE tbl = {_literal(table)} "
+        f"UNION ALL {_digest_rows_sql(f'{ROWS_SCHEMA}.{table}', table)}"
+        ") GROUP BY doc_id"
+    )
+
+
+def table_digest(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """The digest of a segmented table's live rows, as warehouse.table_fingerprint formats
+    one (count:xor:sum), from the digests kept per document and the unpublished rows: the
+    cost of the file map, not of the rows. Not comparable with table_fingerprint's digest
+    of the same rows (its row hash is another)."""
+    unpublished = _digest_rows_sql(f"{ROWS_SCHEMA}.{table}", table)
+    [(rows, xor, total)] = con.execute(
+        "SELECT sum(rows)::BIGINT, bit_xor(row_xor), sum(row_sum) FROM ("
+        f"SELECT rows, row_xor, row_sum FROM {ROWS_SCHEMA}.segment_docs WHERE tbl = ? "
+        f"UNION ALL SELECT rows, row_xor, row_sum FROM ({unpublished}))",
+        [table],
+    ).fetchall()
+    return f"{rows}:{xor}:{total}" if rows else "0:None:None"
 
 
 def rebuild_views(
@@ -405,9 +471,15 @@ def flush(con: duckdb.DuckDBPyConnection) -> Flushed:
             )
             con.execute("BEGIN TRANSACTION")
             _register(con, table, seq, name, folder)
+            # A document with rows in an earlier file too (written again without being
+            # removed) keeps the digest of both.
             con.execute(
-                f"INSERT OR REPLACE INTO {ROWS_SCHEMA}.segment_docs "
-                f"SELECT DISTINCT ?, doc_id, ? FROM {ROWS_SCHEMA}.{table}",
+                f"INSERT INTO {ROWS_SCHEMA}.segment_docs (tbl, doc_id, seq, rows, row_xor, "
+                f"row_sum) SELECT ?, doc_id, ?, rows, row_xor, row_sum FROM "
+                f"({_digest_rows_sql(f'{ROWS_SCHEMA}.{table}', table)}) "
+                "ON CONFLICT (tbl, doc_id) DO UPDATE SET seq = EXCLUDED.seq, "
+                "rows = rows + EXCLUDED.rows, row_xor = xor(row_xor, EXCLUDED.row_xor), "
+                "row_sum = row_sum + EXCLUDED.row_sum",
                 [table, seq],
             )
             con.execute(f"DELETE FROM {ROWS_SCHEMA}.{table}")

@@ -449,7 +449,14 @@ def table_fingerprint(
     """A cheap digest of a table's rows as a multiset (row count, xor and sum of the row
     hashes), None when the table does not exist. With `columns`, of those columns of each
     row only (a reader of a few narrow columns of a wide table reads only them). For telling
-    whether a table changed between two runs, not for comparing across DuckDB versions."""
+    whether a table changed between two runs, not for comparing across DuckDB versions.
+
+    A segmented table's digest is of whole rows, whatever `columns`, and is read from the
+    digests its writers keep per document (segments.table_digest): a change to a column
+    the caller does not read then counts as a change, and the digest costs the file map
+    instead of a scan of every row."""
+    if schema == "main" and segments.is_segmented(table):
+        return segments.table_digest(con, table)
     if not table_exists(con, table, schema):
         return None
     row = con.execute(

@@ -126,6 +126,64 @@ def test_rows_move_to_files_and_removals_hide_them_until_compaction(tmp_path: Pa
     con.close()
 
 
+def _digests_from_rows(con: duckdb.DuckDBPyConnection) -> dict[str, tuple]:
+    """Each document's digest taken from the live rows the view shows."""
+    rows = con.execute(segments._digest_rows_sql("main.passage_bands", "passage_bands"))
+    return {doc: (n, x, t) for doc, n, x, t in rows.fetchall()}
+
+
+def _digests_kept(con: duckdb.DuckDBPyConnection) -> dict[str, tuple]:
+    rows = con.execute(segments.document_digests_sql("passage_bands"))
+    return {doc: (n, x, t) for doc, n, x, t in rows.fetchall()}
+
+
+def test_digests_kept_per_document_follow_the_rows_and_a_publish_does_not_move_them(
+    tmp_path: Path,
+):
+    path = tmp_path / "w.duckdb"
+    con = _open(path)
+    _write(con, "a", 3)
+    _write(con, "b", 2)
+    unpublished = warehouse.table_fingerprint(con, "passage_bands")
+    assert unpublished.startswith("5:")
+    assert _digests_kept(con) == _digests_from_rows(con)
+    # The flush moves the rows to a file: the same digests, now kept in segment_docs.
+    segments.flush(con)
+    assert warehouse.table_fingerprint(con, "passage_bands") == unpublished
+    assert _digests_kept(con) == _digests_from_rows(con)
+    assert con.execute(
+        f"SELECT count(*) FROM {segments.ROWS_SCHEMA}.segment_docs WHERE rows IS NULL"
+    ).fetchall() == [(0,)]
+    # A document written again with other rows, one removed: the digest moves with them.
+    _write(con, "a", 3, key=7)
+    with warehouse.transaction(con):
+        warehouse.delete_documents(con, ["b"], tables=("passage_bands",))
+    changed = warehouse.table_fingerprint(con, "passage_bands")
+    assert changed != unpublished and changed.startswith("3:")
+    assert _digests_kept(con) == _digests_from_rows(con)
+    segments.flush(con)
+    assert warehouse.table_fingerprint(con, "passage_bands") == changed
+    # Written back as they were: the first digest again, whatever files hold them.
+    _write(con, "a", 3)
+    _write(con, "b", 2)
+    segments.flush(con)
+    assert warehouse.table_fingerprint(con, "passage_bands") == unpublished
+    assert _digests_kept(con) == _digests_from_rows(con)
+    # A document given more rows without being removed keeps the digest of all of them.
+    with warehouse.transaction(con):
+        warehouse.insert_frame(con, "passage_bands", _bands("b", 1, key=9))
+    segments.flush(con)
+    assert _digests_kept(con) == _digests_from_rows(con)
+    # A file whose digests were not kept (an older warehouse) gets them when its schema
+    # is brought up.
+    expected = _digests_kept(con)
+    con.execute(f"UPDATE {segments.ROWS_SCHEMA}.segment_docs SET rows = NULL, row_xor = NULL")
+    with warehouse.transaction(con):
+        segments._fill_digests(con)
+    assert _digests_kept(con) == expected
+    con.close()
+
+
 def test_clearing_a_table_drops_its_files_from_the_view(tmp_path: Path):
     con = _open(tmp_path / "w.duckdb")
     _write(con, "a", 2)

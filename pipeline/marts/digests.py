@@ -9,7 +9,7 @@ from typing import Protocol
 
 import duckdb
 
-from pipeline import warehouse
+from pipeline import segments, warehouse
 from pipeline.marts.models import DOCUMENT_KEY, SqlModel, mart_names
 
 # Per-document digests of the inputs of a model updated by document, for this run (a
@@ -131,7 +131,11 @@ def document_digests_sql(con: duckdb.DuckDBPyConnection, model: SqlModel) -> str
     Parameter: the model's SQL."""
     columns = columns_read(con, model)
     per_table = " UNION ALL ".join(
-        f"SELECT {DOCUMENT_KEY}, "
+        # A segmented table's digests are kept per document by its writers (of whole rows).
+        f"SELECT doc_id AS {DOCUMENT_KEY}, hash({index}, rows, row_xor, row_sum) AS h "
+        f"FROM ({segments.document_digests_sql(table)})"
+        if segments.is_segmented(table)
+        else f"SELECT {DOCUMENT_KEY}, "
         f"hash({index}, {warehouse.multiset_sql(warehouse.row_hash_sql(columns[table]))}) AS h "
         f"FROM {table} t GROUP BY {DOCUMENT_KEY}"
         for index, table in enumerate(model.reads)
