@@ -8,7 +8,7 @@ from typing import Any
 import dagster as dg
 import duckdb
 
-from pipeline import catalog
+from pipeline import catalog, warehouse
 
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 PREVIEW_ROWS = 8
@@ -45,8 +45,7 @@ def table_metadata(
     shown = [c for c in (preview_columns or names) if c in names]
     assert all(IDENTIFIER.match(c) for c in shown)
     order = f" ORDER BY {order_by}" if order_by and IDENTIFIER.match(order_by) else ""
-    row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
-    count = int(row[0]) if row else 0
+    count = warehouse.table_counts(con, [table])[table]
     preview = con.execute(
         f"SELECT {', '.join(shown)} FROM {table}{order} LIMIT {int(limit)}"
     ).fetchall()
