@@ -146,9 +146,10 @@ def names_read(tree: exp.Query, reads: list[str]) -> frozenset[str] | None:
 def check_per_document(file: str, tree: exp.Query) -> None:
     """Refuse `@update: documents` unless a document's rows can only come from that
     document's input rows: one SELECT with doc_id among its output columns, every join
-    matching doc_id on both sides, and no aggregate, window, subquery, CTE or set
-    operation (any of which could mix documents)."""
+    matching doc_id on both sides, no aggregate unless the SELECT groups by doc_id, and no
+    window, subquery, CTE or set operation (any of which could mix documents)."""
     problems = []
+    aggregates_allowed = isinstance(tree, exp.Select) and groups_by_document(tree)
     if not isinstance(tree, exp.Select):
         problems.append("is not a plain SELECT")
     elif DOCUMENT_KEY not in {p.alias_or_name for p in tree.expressions}:
@@ -169,16 +170,32 @@ def check_per_document(file: str, tree: exp.Query) -> None:
         if not matched:
             problems.append(f"joins {join.this.sql()} without matching {DOCUMENT_KEY}")
     for node, what in (
-        (exp.AggFunc, "an aggregate"),
+        (exp.AggFunc, f"an aggregate not grouped by {DOCUMENT_KEY}"),
         (exp.Window, "a window function"),
         (exp.Subquery, "a subquery"),
         (exp.With, "a CTE"),
         (exp.SetOperation, "a set operation"),
     ):
-        if tree.find(node):
+        if tree.find(node) and not (node is exp.AggFunc and aggregates_allowed):
             problems.append(f"has {what}")
     if problems:
         raise ValueError(f"{file}: @update: documents does not apply: it " + "; ".join(problems))
+
+
+def groups_by_document(tree: exp.Select) -> bool:
+    """Whether the SELECT's GROUP BY has doc_id among its keys (GROUP BY ALL: among the
+    output columns outside aggregates), so that no group mixes documents."""
+    group = tree.args.get("group")
+    if group is None:
+        return False
+    if group.args.get("all"):
+        keys = [p for p in tree.expressions if not p.find(exp.AggFunc)]
+        return any(
+            isinstance(p.unalias(), exp.Column) and p.unalias().name == DOCUMENT_KEY for p in keys
+        )
+    return any(
+        isinstance(key, exp.Column) and key.name == DOCUMENT_KEY for key in group.expressions
+    )
 
 
 def group_keys(file: str, tree: exp.Query, reads: list[str]) -> tuple[str, ...]:
