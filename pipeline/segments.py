@@ -58,10 +58,9 @@ REWRITE_MIN_FREE = 1 << 20
 ROW_GROUP_ROWS = 122_880
 ROW_GROUP_BYTES = "32MB"
 # A file of more documents than this is sorted by doc_id one range of this many documents
-# at a time into a temporary table, then written from it in that order: DuckDB's sort of
-# the whole does not spill enough. At 300,000 simulated documents the flush of `documents`
-# sorted whole ran out of 512 MB (and alone failed at 400 MB), by ranges of 50,000 it
-# wrote at 300 MB.
+# at a time, each range into a Parquet file of its own, which are then read in order into
+# the segment file: DuckDB's sort of the whole does not spill enough, nor did a temporary
+# table holding the sorted ranges (docs/architecture.md, storage).
 SORT_RANGE_DOCUMENTS = 50_000
 
 BOOKKEEPING = {
@@ -370,6 +369,19 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
+def _copy(con: duckdb.DuckDBPyConnection, sql: str, path: Path) -> None:
+    """Write a query's rows to a Parquet file in the segments' format, by one thread."""
+    [(threads,)] = con.execute("SELECT current_setting('threads')").fetchall()
+    con.execute("SET threads = 1")
+    try:
+        con.execute(
+            f"COPY ({sql}) TO {_literal(str(path))} (FORMAT parquet, COMPRESSION zstd, "
+            f"ROW_GROUP_SIZE {ROW_GROUP_ROWS}, ROW_GROUP_SIZE_BYTES '{ROW_GROUP_BYTES}')"
+        )
+    finally:
+        con.execute(f"SET threads = {int(threads)}")
+
+
 def _write_file(
     con: duckdb.DuckDBPyConnection, folder: Path, table: str, seq: int, sql: str
 ) -> str:
@@ -378,15 +390,7 @@ def _write_file(
     folder.mkdir(parents=True, exist_ok=True)
     name = f"{table}.{seq:06d}.{secrets.token_hex(4)}.parquet"
     partial = folder / f"{name}.tmp"
-    [(threads,)] = con.execute("SELECT current_setting('threads')").fetchall()
-    con.execute("SET threads = 1")
-    try:
-        con.execute(
-            f"COPY ({sql}) TO {_literal(str(partial))} (FORMAT parquet, COMPRESSION zstd, "
-            f"ROW_GROUP_SIZE {ROW_GROUP_ROWS}, ROW_GROUP_SIZE_BYTES '{ROW_GROUP_BYTES}')"
-        )
-    finally:
-        con.execute(f"SET threads = {int(threads)}")
+    _copy(con, sql, partial)
     _fsync(partial)
     os.replace(partial, folder / name)
     _fsync(folder)
@@ -397,8 +401,9 @@ def _write_sorted(
     con: duckdb.DuckDBPyConnection, folder: Path, table: str, seq: int, sql: str
 ) -> str:
     """_write_file of a query's rows sorted by doc_id: sorted whole when they are of at
-    most SORT_RANGE_DOCUMENTS documents, otherwise range by range into a temporary table
-    that is then written in insertion order (one thread: `_write_file`)."""
+    most SORT_RANGE_DOCUMENTS documents, otherwise range by range, each range sorted into
+    a Parquet file of its own (`.tmp`, deleted after), and those read in order into the
+    segment file (one thread: `_copy`)."""
     doc_ids = [
         r[0]
         for r in con.execute(
@@ -407,29 +412,25 @@ def _write_sorted(
     ]
     if len(doc_ids) <= SORT_RANGE_DOCUMENTS:
         return _write_file(con, folder, table, seq, f"{sql} ORDER BY doc_id")
-    bounds = doc_ids[SORT_RANGE_DOCUMENTS::SORT_RANGE_DOCUMENTS]
+    bounds = [_literal(b) for b in doc_ids[SORT_RANGE_DOCUMENTS::SORT_RANGE_DOCUMENTS]]
     # In ORDER BY doc_id's order: nulls last.
     ranges = [
-        ("doc_id < ?", [bounds[0]]),
-        *(("doc_id >= ? AND doc_id < ?", [low, high]) for low, high in pairwise(bounds)),
-        ("doc_id >= ?", [bounds[-1]]),
-        ("doc_id IS NULL", []),
+        f"doc_id < {bounds[0]}",
+        *(f"doc_id >= {low} AND doc_id < {high}" for low, high in pairwise(bounds)),
+        f"doc_id >= {bounds[-1]}",
+        "doc_id IS NULL",
     ]
+    folder.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_hex(4)
+    parts = [folder / f"{table}.{seq:06d}.{token}.part{n:04d}.tmp" for n in range(len(ranges))]
     try:
-        for number, (where, params) in enumerate(ranges):
-            rows = f"SELECT * FROM ({sql}) WHERE {where} ORDER BY doc_id"
-            con.execute(
-                (
-                    "CREATE OR REPLACE TEMP TABLE salvo_sorted AS "
-                    if number == 0
-                    else "INSERT INTO salvo_sorted "
-                )
-                + rows,
-                params,
-            )
-        return _write_file(con, folder, table, seq, "SELECT * FROM salvo_sorted")
+        for where, part in zip(ranges, parts, strict=True):
+            _copy(con, f"SELECT * FROM ({sql}) WHERE {where} ORDER BY doc_id", part)
+        listing = ", ".join(_literal(str(part)) for part in parts)
+        return _write_file(con, folder, table, seq, f"SELECT * FROM read_parquet([{listing}])")
     finally:
-        con.execute("DROP TABLE IF EXISTS salvo_sorted")
+        for part in parts:
+            part.unlink(missing_ok=True)
 
 
 def _next_seq(con: duckdb.DuckDBPyConnection, table: str) -> int:
