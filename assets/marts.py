@@ -11,7 +11,7 @@ from typing import Any
 import dagster as dg
 import duckdb
 
-from assets.checks import Outcome, Rule, check_groups
+from assets.checks import CHECKS_TAG, FULL, Outcome, Rule, check_groups
 from assets.metadata import markdown_table, table_metadata
 from assets.resources import SalvoSettings, WorkingDuckDB
 from pipeline import warehouse
@@ -52,7 +52,13 @@ def build_model_asset(model: SqlModel) -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext, salvo: SalvoSettings, duckdb: WorkingDuckDB
     ) -> dg.MaterializeResult:
         with duckdb.get_connection() as con:
-            run = refresh_mart(con, model, context.run.run_id, warehouse.database_path(con))
+            run = refresh_mart(
+                con,
+                model,
+                context.run.run_id,
+                warehouse.database_path(con),
+                verify=context.run.tags.get(CHECKS_TAG) == FULL,
+            )
             meta = table_metadata(con, model.name)
             meta["rebuilt"] = run.rebuilt
             meta.update(run.changes)

@@ -356,7 +356,13 @@ RUN_TIMESTAMP_COLUMNS: dict[str, tuple[str, ...]] = {
     "documents": ("ingested_at",),
     "nlp_runs": ("processed_at", "run_id"),
     # Digests of tables that include the columns above.
-    "mart_builds": ("inputs_digest", "rows_digest", "built_at", "previous_rows_digest"),
+    "mart_builds": (
+        "inputs_digest",
+        "rows_digest",
+        "built_at",
+        "previous_rows_digest",
+        "storage_stamp",
+    ),
 }
 
 
@@ -468,6 +474,25 @@ def table_fingerprint(
         f"SELECT {multiset_sql(row_hash_sql(columns))} FROM {_quote(schema)}.{_quote(table)} t"
     ).fetchone()
     return ":".join(str(value) for value in row) if row else None
+
+
+def storage_stamp(con: duckdb.DuckDBPyConnection, table: str) -> str | None:
+    """A digest of how DuckDB stores a table of the main schema: each segment's row group,
+    column, rows, statistics, block and pending updates (`pragma_storage_info`), and the
+    row count (a delete shows only there). A write to the table moves it (an insert, an
+    update, a delete, a rewrite of the file); a checkpoint of other tables does not. None
+    when the table does not exist. Not a digest of the rows: the same rows written again
+    get another stamp."""
+    if not table_exists(con, table):
+        return None
+    [(segments_digest, rows)] = con.execute(
+        "SELECT (SELECT md5(string_agg(concat_ws(',', row_group_id, column_id, segment_id, "
+        "start, count, stats, has_updates, persistent, block_id, block_offset, "
+        "additional_block_ids), ';' ORDER BY row_group_id, column_id, segment_id)) "
+        f"FROM pragma_storage_info(?)), (SELECT count(*) FROM main.{_quote(table)})",
+        [table],
+    ).fetchall()
+    return f"{rows}:{segments_digest}"
 
 
 def fingerprint_after(before: str, removed: str, added: str) -> str:

@@ -28,6 +28,7 @@ from pipeline.marts import updates
 from pipeline.marts.checks import SqlCheck, load_checks, offending_rows
 from pipeline.marts.digests import input_digests
 from pipeline.marts.models import SqlModel, load_models
+from pipeline.marts.refresh import refresh_mart
 from tests.conftest import materialization_metadata, read_rows
 
 TEXT = "Iran sent 300 drones to Russia."
@@ -833,6 +834,56 @@ def test_aggregates_of_claims_enriched_are_updated_by_group_to_what_their_sql_gi
     assert {meta["update"] for meta in run(GROUPED).values()} == {"rebuild"}
     # Nothing changed: nothing is rebuilt.
     assert not any(meta["rebuilt"] for meta in run(everything).values())
+
+
+def test_a_mart_stored_as_its_build_left_it_is_not_read_again_until_written_to(
+    small_warehouse: Path, monkeypatch: pytest.MonkeyPatch
+):
+    model = next(m for m in MODELS if m.name == "claims_enriched")
+    read: list[str] = []
+    fingerprint = warehouse.table_fingerprint
+
+    def recording(con, table, *args, **kwargs):
+        read.append(table)
+        return fingerprint(con, table, *args, **kwargs)
+
+    monkeypatch.setattr(warehouse, "table_fingerprint", recording)
+    con = warehouse.connect(small_warehouse)
+    try:
+
+        def refresh(verify: bool = False) -> bool:
+            read.clear()
+            return refresh_mart(con, model, "run", str(small_warehouse), verify=verify).rebuilt
+
+        refresh()  # its first stamp (the fixture built it before stamps were kept)
+        [(stamp,)] = con.execute(
+            "SELECT storage_stamp FROM mart_builds WHERE mart = ?", [model.name]
+        ).fetchall()
+        assert stamp == warehouse.storage_stamp(con, model.name)
+        # As the build left it: no digest of its rows.
+        assert refresh() is False and model.name not in read
+        # The daily full-check run reads it anyway.
+        assert refresh(verify=True) is False and model.name in read
+        # Written to with the same values: read, found as built, stamped again.
+        con.execute(f"UPDATE {model.name} SET quantity = quantity")
+        assert refresh() is False and model.name in read
+        assert refresh() is False and model.name not in read
+        # Edited, or a row deleted: read, and rebuilt to what its SQL says.
+        for edit in (
+            f"UPDATE {model.name} SET quantity = 0 WHERE claim_id = "
+            f"(SELECT min(claim_id) FROM {model.name})",
+            f"DELETE FROM {model.name} WHERE claim_id = (SELECT max(claim_id) FROM {model.name})",
+        ):
+            con.execute(edit)
+            con.execute("CHECKPOINT")
+            assert refresh() is True and model.name in read
+            assert refresh() is False and model.name not in read
+        assert (
+            con.execute(f"SELECT * FROM {model.name} EXCEPT SELECT * FROM ({model.sql})").fetchall()
+            == []
+        )
+    finally:
+        con.close()
 
 
 def test_mentions_by_month_adds_up_the_changed_documents_group_by_group(
