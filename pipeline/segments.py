@@ -49,6 +49,8 @@ DEAD_SHARE = 0.25
 # more than this share of it free and at least REWRITE_MIN_FREE bytes.
 REWRITE_FREE_SHARE = 0.5
 REWRITE_MIN_FREE = 1 << 20
+# A table with a key index is copied by the rewrite this many rows per transaction.
+REWRITE_CHUNK_ROWS = 500_000
 # A segment file's row groups: the Parquet writer holds a whole row group in memory, so
 # they are cut at ROW_GROUP_BYTES as well as at DuckDB's default row count (122,880 rows of
 # raw_documents' texts are about 450 MB: the flush of 100,000 documents asked for a
@@ -104,6 +106,10 @@ def rows_table(table: str) -> str:
 
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+def _identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def folder_for(database: Path | str) -> Path:
@@ -582,7 +588,28 @@ def rewrite(path: Path | str, config: dict[str, str]) -> None:
     try:
         con.execute(f"ATTACH {_literal(str(path))} AS salvo_old (READ_ONLY)")
         con.execute(f"ATTACH {_literal(str(fresh))} AS salvo_new")
-        con.execute("COPY FROM DATABASE salvo_old TO salvo_new")
+        con.execute("COPY FROM DATABASE salvo_old TO salvo_new (SCHEMA)")
+        tables = con.execute(
+            "SELECT schema_name, table_name, index_count > 0 OR has_primary_key "
+            "FROM duckdb_tables() WHERE database_name = 'salvo_old' AND NOT temporary"
+        ).fetchall()
+        for schema, table, indexed in tables:
+            name = f"{_identifier(schema)}.{_identifier(table)}"
+            copy = f"INSERT INTO salvo_new.{name} SELECT * FROM salvo_old.{name}"
+            if not indexed:
+                con.execute(copy)
+                continue
+            # A key index stays in memory until it is checkpointed: copied whole, or in
+            # chunks without checkpoints, the keys of a few tables of millions of rows did
+            # not fit DuckDB's memory limit together.
+            [(end,)] = con.execute(
+                f"SELECT coalesce(max(rowid) + 1, 0) FROM salvo_old.{name}"
+            ).fetchall()
+            for low in range(0, int(end), REWRITE_CHUNK_ROWS):
+                con.execute(
+                    f"{copy} WHERE rowid >= ? AND rowid < ?", [low, low + REWRITE_CHUNK_ROWS]
+                )
+                con.execute("CHECKPOINT salvo_new")
         con.execute("DETACH salvo_new")
         con.execute("DETACH salvo_old")
     finally:
