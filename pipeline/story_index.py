@@ -21,10 +21,11 @@ from pipeline import schema, stories, warehouse
 # Documents split and hashed together, and whose band keys are committed together: bounds
 # memory on a first run over a large folder.
 INDEX_BATCH_DOCUMENTS = 500
-# DuckDB's memory for this stage (the pipeline's default is warehouse.MEMORY_LIMIT). The
-# candidate search joins the band index with itself: a lower cap lowers the stage's peak
-# memory for a little more time (docs/performance.md).
-STORIES_MEMORY_LIMIT = "256MB"
+# DuckDB's memory for this stage: the pipeline's (warehouse.MEMORY_LIMIT). A lower cap
+# lowered the stage's peak memory for a little more time, but the key index of
+# story_links grows with the documents and must fit beside the stage's work when new
+# links are written (docs/performance.md).
+STORIES_MEMORY_LIMIT = warehouse.MEMORY_LIMIT
 # Documents whose passages are kept in memory while candidate pairs are scored (about
 # 3 kB each).
 SPLIT_CACHE_DOCUMENTS = 20_000
