@@ -760,6 +760,21 @@ def test_update_by_document_is_for_models_that_never_mix_documents(
             load_models(tmp_path)
 
 
+def _materialize_as_sql_says(
+    models: list[SqlModel], path: Path, resources: dict
+) -> dict[str, dict]:
+    """Materialize the models; each table must hold what its SQL gives. Their metadata."""
+    result = dg.materialize(
+        [build_model_asset(m) for m in models],
+        resources=resources,
+        instance=dg.DagsterInstance.ephemeral(),
+    )
+    for model in models:
+        expected = read_rows(path, f"SELECT * FROM ({model.sql}) ORDER BY ALL")
+        assert read_rows(path, f"SELECT * FROM {model.name} ORDER BY ALL") == expected
+    return {m.name: materialization_metadata(result, m.name) for m in models}
+
+
 GROUPED = [m for m in MODELS if m.update == "groups" and m.reads == ("claims_enriched",)]
 
 
@@ -781,17 +796,7 @@ def test_aggregates_of_claims_enriched_are_updated_by_group_to_what_their_sql_gi
     resources = _resources(small_warehouse, tmp_path)
 
     def run(models: list[SqlModel]) -> dict[str, dict]:
-        result = dg.materialize(
-            [build_model_asset(m) for m in models],
-            resources=resources,
-            instance=dg.DagsterInstance.ephemeral(),
-        )
-        for model in models:
-            expected = read_rows(small_warehouse, f"SELECT * FROM ({model.sql}) ORDER BY ALL")
-            assert (
-                read_rows(small_warehouse, f"SELECT * FROM {model.name} ORDER BY ALL") == expected
-            )
-        return {m.name: materialization_metadata(result, m.name) for m in models}
+        return _materialize_as_sql_says(models, small_warehouse, resources)
 
     def change(*statements: str) -> None:
         con = warehouse.connect(small_warehouse)
@@ -893,17 +898,7 @@ def test_mentions_by_month_adds_up_the_changed_documents_group_by_group(
     resources = _resources(small_warehouse, tmp_path)
 
     def run() -> dict[str, dict]:
-        result = dg.materialize(
-            [build_model_asset(m) for m in models],
-            resources=resources,
-            instance=dg.DagsterInstance.ephemeral(),
-        )
-        for model in models:
-            expected = read_rows(small_warehouse, f"SELECT * FROM ({model.sql}) ORDER BY ALL")
-            assert (
-                read_rows(small_warehouse, f"SELECT * FROM {model.name} ORDER BY ALL") == expected
-            )
-        return {m.name: materialization_metadata(result, m.name) for m in models}
+        return _materialize_as_sql_says(models, small_warehouse, resources)
 
     run()
     # One document names a weapon class nobody named (a new group), another loses a

@@ -42,6 +42,20 @@ def _open(path: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def _connector(path: Path):
+    """A context manager opening the warehouse file at `path`, as publish_run takes one."""
+
+    @contextmanager
+    def connect():
+        con = _open(path)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    return connect
+
+
 def _write(con: duckdb.DuckDBPyConnection, doc_id: str, rows: int, key: int = 0) -> None:
     with warehouse.transaction(con):
         warehouse.replace_rows(con, "passage_bands", _bands(doc_id, rows, key), "doc_id")
@@ -420,13 +434,7 @@ def test_the_folder_stays_within_one_and_a_half_copies_of_the_data(tmp_path: Pat
     published = tmp_path / "wh" / "salvo.duckdb"
     working = warehouse.working_path_for(published)
 
-    @contextmanager
-    def connect():
-        con = _open(working)
-        try:
-            yield con
-        finally:
-            con.close()
+    connect = _connector(working)
 
     live: dict[str, int] = {}
     for run in range(10):
@@ -545,13 +553,7 @@ def test_a_publish_that_fails_at_any_point_leaves_the_snapshot_and_the_next_one_
     published = tmp_path / "wh" / "salvo.duckdb"
     working = warehouse.working_path_for(published)
 
-    @contextmanager
-    def connect():
-        con = _open(working)
-        try:
-            yield con
-        finally:
-            con.close()
+    connect = _connector(working)
 
     def write(run: int, gone: str | None) -> None:
         with connect() as con:
