@@ -112,10 +112,12 @@ def _failures(result: dg.ExecuteInProcessResult) -> list[str]:
 
 
 def _doc_tables(path: Path) -> list[str]:
-    """Every table with a doc_id column, whoever added it."""
+    """Every table users see with a doc_id column, whoever added it (the main schema: the
+    bookkeeping of the Parquet files keeps removed documents on purpose)."""
     rows = _query(
         path,
-        "SELECT DISTINCT table_name FROM information_schema.columns WHERE column_name = 'doc_id'",
+        "SELECT DISTINCT table_name FROM information_schema.columns "
+        "WHERE column_name = 'doc_id' AND table_schema = 'main'",
     )
     return sorted(r[0] for r in rows)
 
