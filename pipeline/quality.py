@@ -71,8 +71,7 @@ def duplicate_keys(con: duckdb.DuckDBPyConnection, table: str, run_id: str | Non
         )
     # The run's keys first, in a table: through a segmented table's view DuckDB cannot
     # estimate how few they are, and built its hash table on the whole table's keys
-    # instead (entities at 300,000 simulated documents: 9.3 s for a run that parsed
-    # nothing, docs/performance.md).
+    # instead (docs/performance.md).
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE salvo_run_keys AS SELECT t.{key} FROM {table} t "
         f"WHERE {scope}",

@@ -206,18 +206,25 @@ def _digest_rows_sql(source: str, table: str) -> str:
     )
 
 
-def document_digests_sql(table: str) -> str:
-    """SQL: one row per document with live rows in the segmented `table`, with the digest
-    of those rows (doc_id and DIGEST_COLUMNS): those its files hold from segment_docs, the
-    unpublished ones from their rows. What a flush moves from the rows to a file keeps its
-    digest, so a run after a publish sees the tables it did not change unchanged."""
+def _digest_parts_sql(table: str) -> str:
+    """SQL: the digests (doc_id and DIGEST_COLUMNS) a segmented table's live rows are made
+    of: a row per document its files hold, from segment_docs, and a row per document of
+    its unpublished rows. A document can have both (written again without being removed)."""
     return (
-        "SELECT doc_id, sum(rows)::BIGINT AS rows, bit_xor(row_xor) AS row_xor, "
-        "sum(row_sum) AS row_sum FROM ("
         f"SELECT doc_id, rows, row_xor, row_sum FROM {ROWS_SCHEMA}.segment_docs "
         f"WHERE tbl = {_literal(table)} "
         f"UNION ALL {_digest_rows_sql(f'{ROWS_SCHEMA}.{table}', table)}"
-        ") GROUP BY doc_id"
+    )
+
+
+def document_digests_sql(table: str) -> str:
+    """SQL: one row per document with live rows in the segmented `table`, with the digest
+    of those rows (doc_id and DIGEST_COLUMNS). What a flush moves from the rows to a file
+    keeps its digest, so a run after a publish sees the tables it did not change
+    unchanged."""
+    return (
+        "SELECT doc_id, sum(rows)::BIGINT AS rows, bit_xor(row_xor) AS row_xor, "
+        f"sum(row_sum) AS row_sum FROM ({_digest_parts_sql(table)}) GROUP BY doc_id"
     )
 
 
@@ -226,14 +233,22 @@ def table_digest(con: duckdb.DuckDBPyConnection, table: str) -> str:
     one (count:xor:sum), from the digests kept per document and the unpublished rows: the
     cost of the file map, not of the rows. Not comparable with table_fingerprint's digest
     of the same rows (its row hash is another)."""
-    unpublished = _digest_rows_sql(f"{ROWS_SCHEMA}.{table}", table)
     [(rows, xor, total)] = con.execute(
-        "SELECT sum(rows)::BIGINT, bit_xor(row_xor), sum(row_sum) FROM ("
-        f"SELECT rows, row_xor, row_sum FROM {ROWS_SCHEMA}.segment_docs WHERE tbl = ? "
-        f"UNION ALL SELECT rows, row_xor, row_sum FROM ({unpublished}))",
-        [table],
+        "SELECT sum(rows)::BIGINT, bit_xor(row_xor), sum(row_sum) "
+        f"FROM ({_digest_parts_sql(table)})"
     ).fetchall()
     return f"{rows}:{xor}:{total}" if rows else "0:None:None"
+
+
+def row_count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    """The live rows of a segmented table: the counts kept per document, and the
+    unpublished rows."""
+    [(rows,)] = con.execute(
+        f"SELECT (SELECT coalesce(sum(rows), 0) FROM {ROWS_SCHEMA}.segment_docs WHERE tbl = ?) "
+        f"+ (SELECT count(*) FROM {ROWS_SCHEMA}.{table})",
+        [table],
+    ).fetchall()
+    return int(rows)
 
 
 def rebuild_views(

@@ -257,12 +257,12 @@ def delete_orphans(
 
 
 def table_counts(con: duckdb.DuckDBPyConnection, tables: Iterable[str]) -> dict[str, int]:
-    """Rows per table; a segmented table's from the digests its writers keep (the count
-    is their first part), not from a scan through its view."""
+    """Rows per table; a segmented table's from the row counts its writers keep per
+    document (segments.row_count), not from a scan through its view."""
     counts = {}
     for table in tables:
         if segments.is_segmented(table):
-            counts[table] = int(segments.table_digest(con, table).split(":", 1)[0])
+            counts[table] = segments.row_count(con, table)
             continue
         row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
         counts[table] = int(row[0]) if row else 0

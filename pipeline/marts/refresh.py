@@ -45,8 +45,9 @@ def refresh_mart(
         [model.name],
     ).fetchone()
     built = None
-    stamp = warehouse.storage_stamp(con, model.name)
+    stamp = None
     if row is not None:
+        stamp = warehouse.storage_stamp(con, model.name)
         # Stored as the last build left it (the stamp taken then): its rows are that
         # build's, without a digest of every row.
         untouched = not verify and stamp is not None and stamp == row[2]
