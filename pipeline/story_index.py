@@ -21,11 +21,6 @@ from pipeline import schema, stories, warehouse
 # Documents split and hashed together, and whose band keys are committed together: bounds
 # memory on a first run over a large folder.
 INDEX_BATCH_DOCUMENTS = 500
-# DuckDB's memory for this stage: the pipeline's (warehouse.MEMORY_LIMIT). A lower cap
-# lowered the stage's peak memory for a little more time, but the key index of
-# story_links grows with the documents and must fit beside the stage's work when new
-# links are written (docs/performance.md).
-STORIES_MEMORY_LIMIT = warehouse.MEMORY_LIMIT
 # Documents whose passages are kept in memory while candidate pairs are scored (about
 # 3 kB each).
 SPLIT_CACHE_DOCUMENTS = 20_000
@@ -374,7 +369,6 @@ class StoriesRun:
 def update_stories(con: duckdb.DuckDBPyConnection) -> StoriesRun:
     """Index new or changed documents' passages, score the candidate pairs they form, and
     regroup the stories the changes reach (every story on a rebuild)."""
-    con.execute(f"SET memory_limit = '{STORIES_MEMORY_LIMIT}'")  # this connection's database only
     # Three steps, each committed. A run that fails between them leaves what the next
     # run redoes: the stories version is recorded last, and a document is done only
     # once document_stories holds its text_md5.
